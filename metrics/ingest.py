@@ -1,0 +1,602 @@
+"""Load a dataset folder into the store: parse, validate, quarantine, merge, in one transaction.
+
+Every table file is read by DuckDB as text (CSV) or native types (Parquet, JSONL),
+parsed column by column into the contract's types, and checked set-wise in SQL. A row
+that fails a check is quarantined with its file, line and reason; a problem with the
+whole file (missing table or column, naive timestamps without a source timezone, an
+unknown calendar or package) stops the load with one sentence and changes nothing.
+Rows whose key is already stored replace it, so loading the same files twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from metrics.config import Config, load_config
+from metrics.contract import EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
+from metrics.errors import LoadError
+from metrics.store import connect, ensure_schema
+
+Progress = Callable[[str, int, int], None]
+
+# An instant written with an explicit offset: date, time, then Z or +hh[:mm] / -hh[:mm].
+_OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*([Zz]|[+-]\d{2}(:?\d{2})?)$"
+_NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
+_SEP = "chr(31)"  # unit separator between key parts
+
+
+@dataclass
+class LoadReport:
+    """What one load read, stored and quarantined."""
+
+    dataset: str
+    files: dict[str, str] = field(default_factory=dict)  # table -> file name
+    rows_read: dict[str, int] = field(default_factory=dict)
+    rows_stored: dict[str, int] = field(default_factory=dict)
+    quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, rule) -> rows
+
+    @property
+    def total_quarantined(self) -> int:
+        return sum(self.quarantined.values())
+
+    def summary(self) -> str:
+        """The report the CLI prints: per table read/stored, then quarantined rows by reason."""
+        lines = [f"Loaded {self.dataset}"]
+        for table, file in self.files.items():
+            lines.append(
+                f"  {file:<24} {self.rows_read[table]:>10,} read {self.rows_stored[table]:>10,} stored"
+            )
+        if self.quarantined:
+            lines.append(f"Quarantined {self.total_quarantined:,} rows:")
+            for (file, rule), n in sorted(self.quarantined.items()):
+                lines.append(f"  {file:<24} {rule:<20} {n:>8,}")
+        else:
+            lines.append("No rows quarantined.")
+        return "\n".join(lines)
+
+
+def ingest(
+    dataset_dir: Path | str,
+    db_path: Path | str,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Load every contract table of `dataset_dir` into the store at `db_path`.
+
+    Raises LoadError (store unchanged) on a fatal problem, or on any quarantined row
+    when `strict` is set.
+    """
+    folder = Path(dataset_dir).resolve()
+    if not folder.is_dir():
+        raise LoadError(f"{dataset_dir}: not a folder (a dataset is a folder of table files)")
+    config = load_config(folder)
+    files = _find_files(folder)
+    report = LoadReport(dataset=str(folder), files={t: p.name for t, p in files.items()})
+    con = connect(db_path)
+    try:
+        ensure_schema(con)
+        # Parsing and checks run on temp tables outside the transaction (they change
+        # nothing stored); the merge below is one transaction: all of it or none.
+        steps = _Steps(len(files) * 2 + 1, progress or (lambda *_: None))
+        _stage_all(con, files, config, report, strict, steps)
+        con.begin()
+        try:
+            _merge_all(con, folder, files, config, report, steps)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        con.close()
+    return report
+
+
+def _find_files(folder: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for table in TABLES:
+        candidates = [folder / f"{table.name}{ext}" for ext in FORMATS if (folder / f"{table.name}{ext}").exists()]
+        if len(candidates) > 1:
+            names = " and ".join(p.name for p in candidates)
+            raise LoadError(f"{folder.name}: both {names} exist; keep one file per table")
+        if candidates:
+            found[table.name] = candidates[0]
+        elif table.required:
+            raise LoadError(
+                f"{folder.name}: required table '{table.name}' is missing "
+                f"(expected {table.name}.csv, {table.name}.parquet or {table.name}.jsonl)"
+            )
+    return found
+
+
+@dataclass
+class _Steps:
+    """Counts progress steps for the CLI and the Data page's progress bar."""
+
+    total: int
+    report: Progress
+    done: int = 0
+
+    def __call__(self, what: str) -> None:
+        self.report(what, self.done, self.total)
+        self.done += 1
+
+
+def _stage_all(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, Path],
+    config: Config,
+    report: LoadReport,
+    strict: bool,
+    steps: _Steps,
+) -> None:
+    for table in TABLES:  # contract order: accounts before the cases that name them
+        if table.name in files:
+            steps(f"reading {files[table.name].name}")
+            report.rows_read[table.name] = _stage(con, table, files[table.name], config)
+    _check_fatal(con, files, config)
+    _check_rows(con, files)
+    for table in TABLES:
+        if table.name in files:
+            for rule, n in con.execute(
+                f"select rule, count(*) from stg_{table.name} where rule is not null group by rule"
+            ).fetchall():
+                report.quarantined[(files[table.name].name, rule)] += n
+    if strict and report.quarantined:
+        first = _first_quarantined(con, files)
+        raise LoadError(f"--strict: {report.total_quarantined:,} rows would be quarantined; first: {first}")
+
+
+def _merge_all(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    files: dict[str, Path],
+    config: Config,
+    report: LoadReport,
+    steps: _Steps,
+) -> None:
+    for table in TABLES:
+        if table.name in files:
+            steps(f"storing {table.name}")
+            report.rows_stored[table.name] = _merge(con, table, folder, files[table.name].name)
+    con.execute(
+        "insert into loads values (?, ?, ?, ?, ?, ?)",
+        [
+            dt.datetime.now(dt.UTC),
+            str(folder),
+            ", ".join(p.name for p in files.values()),
+            sum(report.rows_read.values()),
+            sum(report.rows_stored.values()),
+            report.total_quarantined,
+        ],
+    )
+    con.execute("insert or replace into settings values ('config', ?)", [config.to_json()])
+    steps("done")
+
+
+# ---------------------------------------------------------------- reading and parsing
+
+
+def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> str:
+    """Read a file into temp table raw_<table>; return the SQL expression of each row's line."""
+    raw = f"raw_{table.name}"
+    try:
+        if path.suffix == ".csv":
+            con.execute(
+                f"create or replace temp table {raw} as select * from read_csv(?, all_varchar = true,"
+                f" header = true, delim = ',', store_rejects = true, rejects_table = 'rej_{table.name}',"
+                f" rejects_scan = 'rejscan_{table.name}')",
+                [str(path)],
+            )
+            return _csv_line_expr(con, table)
+        if path.suffix == ".parquet":
+            con.execute(
+                f"create or replace temp table {raw} as"
+                f" select * exclude (file_row_number), file_row_number + 1 as __line"
+                f" from read_parquet(?, file_row_number = true)",
+                [str(path)],
+            )
+            return "__line"
+        con.execute(
+            f"create or replace temp table {raw} as"
+            f" select * from read_json(?, format = 'newline_delimited')",
+            [str(path)],
+        )
+        return "(__raw.rowid + 1)"
+    except duckdb.Error as exc:
+        detail = str(exc).strip().splitlines()[0]
+        raise LoadError(f"{path.name}: could not be read as {path.suffix[1:].upper()} ({detail})") from None
+
+
+def _csv_line_expr(con: duckdb.DuckDBPyConnection, table: Table) -> str:
+    """Lines of accepted CSV rows: rowid + 2 (header is line 1), shifted past rejected lines.
+
+    A rejected line L_i (i-th, from 0) sits where accepted row L_i - 2 - i would be, so
+    every accepted row from that slot on moves one line down: an ASOF join counts them.
+    """
+    if not con.execute(f"select count(*) from rej_{table.name}").fetchall()[0][0]:
+        return "(__raw.rowid + 2)"
+    con.execute(
+        f"create or replace temp table slots_{table.name} as"
+        f" select line - 2 - (row_number() over (order by line) - 1) as slot,"
+        f" row_number() over (order by line) as shift from rej_{table.name}"
+    )
+    return (
+        f"(__raw.rowid + 2 + coalesce((select max(s.shift) from slots_{table.name} s"
+        " where s.slot <= __raw.rowid), 0))"
+    )
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _parse_expr(col: Column, src_type: str, source_tz: str | None) -> str:
+    """SQL turning the raw column into the contract type, NULL where it cannot be parsed."""
+    q = f"__raw.{_q(col.name)}"
+    kind = col.kind
+    text = f"nullif(trim(cast({q} as varchar)), '')"
+    if kind == "text":
+        return text
+    if kind == "timestamp":
+        if src_type.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"date_trunc('second', {q})"
+        if src_type in _NAIVE_TYPES:
+            tz = _lit(source_tz or "UTC")  # no source timezone is a fatal error, checked before
+            return f"date_trunc('second', timezone({tz}, cast({q} as timestamp)))"
+        naive = (
+            f"date_trunc('second', timezone({_lit(source_tz)}, try_cast({text} as timestamp)))"
+            if source_tz
+            else "null"
+        )
+        return (
+            f"case when regexp_matches({text}, {_lit(_OFFSET_RE)})"
+            f" then date_trunc('second', try_cast({text} as timestamptz)) else {naive} end"
+        )
+    if kind == "date":
+        if src_type == "DATE":
+            return q
+        return f"try_cast(try_strptime({text}, '%Y-%m-%d') as date)"
+    if kind == "bool":
+        if src_type == "BOOLEAN":
+            return q
+        return (
+            f"case when lower({text}) in ('true', 't', 'yes', 'y', '1') then true"
+            f" when lower({text}) in ('false', 'f', 'no', 'n', '0') then false end"
+        )
+    if kind == "severity":
+        return f"(case when try_cast({text} as tinyint) in (1, 2, 3) then try_cast({text} as tinyint) end)"
+    if kind == "number":
+        return f"(case when try_cast({text} as double) >= 0 then try_cast({text} as double) end)"
+    if kind == "author_type":
+        return f"(case when lower({text}) in ('agent', 'customer') then lower({text}) end)"
+    if kind == "field":
+        return f"(case when lower({text}) in ('severity', 'status', 'escalation') then lower({text}) end)"
+    raise ValueError(kind)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, table: Table, path: Path, config: Config) -> int:
+    """Read and parse one file into stg_<table> with columns __line, rule, reason, record."""
+    line_expr = _read_raw(con, table, path)
+    raw = f"raw_{table.name}"
+    described = con.execute(f"describe {raw}").fetchall()
+    src_types = {row[0]: row[1] for row in described if row[0] != "__line"}
+    missing = [c.name for c in table.columns if c.required and c.name not in src_types]
+    if missing:
+        raise LoadError(
+            f"{path.name}: missing required column '{missing[0]}' "
+            f"(expected columns: {', '.join(table.column_names)}; found: {', '.join(src_types)})"
+        )
+    present = [c for c in table.columns if c.name in src_types]
+    _check_naive(con, table, path, present, src_types, config.source_timezone)
+
+    parsed = [f"{_parse_expr(c, src_types[c.name], config.source_timezone)} as {_q(c.name)}" for c in present]
+    parsed += [f"cast(null as {_stored(c)}) as {_q(c.name)}" for c in table.columns if c not in present]
+    extras = [name for name in src_types if name not in table.column_names]
+    extra_expr = (
+        "to_json(struct_pack(" + ", ".join(f"{_q(n)} := __raw.{_q(n)}" for n in extras) + "))"
+        if extras
+        else "cast(null as json)"
+    )
+    problems = []
+    for c in present:
+        expected = _lit(f"column {c.name}: expected {EXPECTED[c.kind]}, got ")
+        bad = (
+            f"when {_q(c.name)} is null and __raw_{c.name} is not null"
+            f" then {{'rule': 'bad_value', 'reason': {expected} || '''' || __raw_{c.name} || ''''}}"
+        )
+        problems.append(bad)
+        if c.required:
+            problems.append(
+                f"when {_q(c.name)} is null then {{'rule': 'missing_value',"
+                f" 'reason': {_lit(f'column {c.name}: a value is required')}}}"
+            )
+    raw_cols = ", ".join(f"nullif(trim(cast(__raw.{_q(c.name)} as varchar)), '') as __raw_{c.name}" for c in present)
+    problem = f"case {' '.join(problems)} end" if problems else "null"
+    con.execute(_stage_sql(table, line_expr, parsed, extra_expr, raw_cols, problem, present, raw))
+    if path.suffix == ".csv":  # rows DuckDB could not split into the header's columns
+        con.execute(
+            f"insert into stg_{table.name} (__line, rule, reason, record)"
+            f" select line, 'malformed_row', error_type || ': ' || error_message, to_json(csv_line)"
+            f" from rej_{table.name}"
+        )
+    n = con.execute(f"select count(*) from stg_{table.name}").fetchall()[0][0]
+    con.execute(f"drop table {raw}")
+    return int(n)
+
+
+def _stage_sql(
+    table: Table,
+    line_expr: str,
+    parsed: list[str],
+    extra_expr: str,
+    raw_cols: str,
+    problem: str,
+    present: list[Column],
+    raw: str,
+) -> str:
+    drop = ", ".join(["__problem", "__rawrow"] + [f"__raw_{c.name}" for c in present])
+    return f"""
+        create or replace temp table stg_{table.name} as
+        with parsed as (
+            select {line_expr} as __line, {', '.join(parsed)}, {extra_expr} as extra, {raw_cols},
+                   to_json(__raw) as __rawrow
+            from {raw} __raw
+        ),
+        checked as (select *, {problem} as __problem from parsed)
+        select * exclude ({drop}),
+               __problem.rule as rule, __problem.reason as reason,
+               case when __problem is not null then __rawrow end as record
+        from checked
+    """
+
+
+def _stored(col: Column) -> str:
+    return STORED_TYPE[col.kind]
+
+
+def _check_naive(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    path: Path,
+    present: list[Column],
+    src_types: dict[str, str],
+    source_tz: str | None,
+) -> None:
+    """A naive timestamp is fatal unless [source] timezone says where it was written."""
+    if source_tz:
+        return
+    for col in present:
+        if col.kind != "timestamp":
+            continue
+        q = _q(col.name)
+        if src_types[col.name] in _NAIVE_TYPES:
+            cond = f"{q} is not null"
+        elif src_types[col.name].startswith("TIMESTAMP WITH TIME ZONE"):
+            continue
+        else:
+            text = f"nullif(trim(cast({q} as varchar)), '')"
+            cond = f"not regexp_matches({text}, {_lit(_OFFSET_RE)}) and try_cast({text} as timestamp) is not null"
+        rows = con.execute(
+            f"select rowid, cast({q} as varchar) from raw_{table.name} where {cond} order by rowid limit 1"
+        ).fetchall()
+        if rows:
+            rowid, value = rows[0]
+            where = f"line {rowid + 2}" if path.suffix == ".csv" else f"row {rowid + 1}"
+            raise LoadError(
+                f"{path.name}, column {col.name}, {where}: expected a timestamp with an offset "
+                f"(e.g. 2026-03-09T14:05:00Z), got naive '{value}'; set [source] timezone in "
+                "config.toml to say where naive timestamps were written"
+            )
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _key(table: Table, alias: str = "") -> str:
+    """One text key per row; responses use response_id when it is given."""
+    p = f"{alias}." if alias else ""
+    parts = ", ".join(f"cast({p}{_q(c)} as varchar)" for c in table.key)
+    key = f"concat_ws({_SEP}, {parts})"
+    if table.name == "responses":
+        return f"coalesce('id:' || {p}response_id, {key})"
+    return key
+
+
+def _check_fatal(con: duckdb.DuckDBPyConnection, files: dict[str, Path], config: Config) -> None:
+    """Names the config lacks stop the load: every metric would be wrong without them."""
+    lookups = (
+        ("accounts", "region", sorted(config.calendars), "a calendar"),
+        ("subscriptions", "package", sorted(config.packages), "a package"),
+    )
+    for table, column, known, what in lookups:
+        if table in files:
+            rows = con.execute(
+                f"select __line, {column} from stg_{table} where {column} is not null"
+                f" and not list_contains(?, {column}) order by __line limit 1",
+                [known],
+            ).fetchall()
+            if rows:
+                line, value = rows[0]
+                raise LoadError(
+                    f"{files[table].name}, column {column}, {_where(files[table], line)}: '{value}' is not "
+                    f"{what} in the config (expected one of: {', '.join(known)})"
+                )
+        rows = con.execute(
+            f"select {column} from {table} where not list_contains(?, {column}) limit 1", [known]
+        ).fetchall()
+        if rows:
+            raise LoadError(
+                f"config.toml: the stored {table} name {what} '{rows[0][0]}' that the config lacks "
+                f"(expected one of: {', '.join(known)})"
+            )
+
+
+def _where(path: Path, line: int) -> str:
+    return f"line {line}" if path.suffix in (".csv", ".jsonl") else f"row {line}"
+
+
+def _typed_fields(table: str, alias: str = "") -> str:
+    cols = next(t for t in TABLES if t.name == table).column_names
+    p = f"{alias}." if alias else ""
+    return ", ".join(f"{_q(c)} := {p}{_q(c)}" for c in cols)
+
+
+def _reject(con: duckdb.DuckDBPyConnection, table: str, rule: str, reason: str, condition: str) -> None:
+    """Quarantine the still-good rows of stg_<table> meeting `condition` (SQL over the row)."""
+    con.execute(
+        f"update stg_{table} set rule = {_lit(rule)}, reason = {reason},"
+        f" record = to_json(struct_pack({_typed_fields(table)}))"
+        f" where rule is null and ({condition})"
+    )
+
+
+_RANGES = {
+    "subscriptions": ("end_date < start_date", "column end_date: is before start_date"),
+    "standing": ("suspended_to <= suspended_from", "column suspended_to: is not after suspended_from"),
+    "contacts": ("authorized_to < authorized_from", "column authorized_to: is before authorized_from"),
+    "cases": ("closed_at < opened_at", "column closed_at: is before opened_at"),
+}
+
+_BAD_CHANGE_VALUE = (
+    "'column value: expected ' || case field when 'status' then 'open, pending_customer or closed'"
+    " else '1, 2 or 3' end || ' for field ' || field || ', got ''' || value || ''''"
+)
+
+
+def _check_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+    """Row rules that need other rows or other tables, in dependency order."""
+    staged = [t for t in TABLES if t.name in files]
+    for table in staged:
+        con.execute(f"""
+            create or replace temp table dup_{table.name} as
+            select __line, first_line from (
+                select __line, min(__line) over (partition by {_key(table)}) as first_line
+                from stg_{table.name} where rule is null)
+            where __line <> first_line
+        """)
+        _reject(
+            con, table.name, "duplicate_key",
+            f"'duplicate key ({', '.join(table.key)}) of line ' || "
+            f"(select first_line from dup_{table.name} d where d.__line = stg_{table.name}.__line)",
+            f"__line in (select __line from dup_{table.name})",
+        )
+    for name, (cond, text) in _RANGES.items():
+        if name in files:
+            _reject(con, name, "bad_range", _lit(text), cond)
+    if "case_changes" in files:
+        con.execute(
+            "update stg_case_changes set value = lower(value) where rule is null and field in ('status', 'severity')"
+        )
+        _reject(
+            con, "case_changes", "bad_value", _BAD_CHANGE_VALUE,
+            f"(field = 'status' and not list_contains({list(STATUSES)}, value))"
+            " or (field = 'severity' and value not in ('1', '2', '3'))",
+        )
+    staged_accounts = " union select account_id from stg_accounts where rule is null" if "accounts" in files else ""
+    con.execute(f"create or replace temp table known_accounts as select account_id from accounts{staged_accounts}")
+    for table in staged:
+        if table.name != "accounts" and "account_id" in table.column_names:
+            _reject(
+                con, table.name, "unknown_account", "'column account_id: unknown account ''' || account_id || ''''",
+                "account_id not in (select account_id from known_accounts)",
+            )
+    if "subscriptions" in files:
+        _check_overlaps(con)
+    known_cases = "select case_id, opened_at from cases"
+    if "cases" in files:
+        known_cases = (
+            "select case_id, opened_at from stg_cases where rule is null union all "
+            "select case_id, opened_at from cases where case_id not in "
+            "(select case_id from stg_cases where rule is null)"
+        )
+    con.execute(f"create or replace temp table known_cases as {known_cases}")
+    for name in ("responses", "case_changes"):
+        if name not in files:
+            continue
+        _reject(
+            con, name, "unknown_case", "'column case_id: unknown case ''' || case_id || ''''",
+            "case_id not in (select case_id from known_cases)",
+        )
+        con.execute(f"""
+            update stg_{name} set rule = 'before_opened',
+                reason = 'column at: ' || strftime(s.at, '%Y-%m-%dT%H:%M:%SZ')
+                    || ' is before the case was opened at ' || strftime(k.opened_at, '%Y-%m-%dT%H:%M:%SZ'),
+                record = to_json(struct_pack({_typed_fields(name, "s")}))
+            from stg_{name} s join known_cases k using (case_id)
+            where stg_{name}.__line = s.__line and stg_{name}.rule is null and s.at < k.opened_at
+        """)
+
+
+def _check_overlaps(con: duckdb.DuckDBPyConnection) -> None:
+    """An account's terms must not overlap: a staged term overlapping an earlier one is quarantined."""
+    con.execute("""
+        create or replace temp table term_overlaps as
+        with terms as (
+            select account_id, start_date, end_date, __line from stg_subscriptions where rule is null
+            union all
+            select account_id, start_date, end_date, null from subscriptions s
+            where not exists (select 1 from stg_subscriptions g where g.rule is null
+                              and g.account_id = s.account_id and g.start_date = s.start_date)
+        ),
+        ordered as (
+            select *,
+                   max(end_date) over earlier as previous_end,
+                   arg_max(start_date, end_date) over earlier as previous_start
+            from terms
+            window earlier as (partition by account_id order by start_date, __line
+                               rows between unbounded preceding and 1 preceding)
+        )
+        select __line, previous_start from ordered where __line is not null and start_date <= previous_end
+    """)
+    _reject(
+        con, "subscriptions", "overlapping_term",
+        "'column start_date: the term overlaps the term starting ' || (select cast(previous_start as varchar)"
+        " from term_overlaps o where o.__line = stg_subscriptions.__line)",
+        "__line in (select __line from term_overlaps)",
+    )
+
+
+def _first_quarantined(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> str:
+    for table in TABLES:
+        if table.name in files:
+            rows = con.execute(
+                f"select __line, reason from stg_{table.name} where rule is not null order by __line limit 1"
+            ).fetchall()
+            if rows:
+                return f"{files[table.name].name}, {_where(files[table.name], rows[0][0])}: {rows[0][1]}"
+    return ""
+
+
+# ---------------------------------------------------------------- merge
+
+
+def _merge(con: duckdb.DuckDBPyConnection, table: Table, folder: Path, file: str) -> int:
+    """Replace stored rows that share a key with the staged good rows, then insert those."""
+    name = table.name
+    cols = ", ".join(_q(c) for c in table.column_names)
+    values = ", ".join(f"coalesce({_q(c.name)}, {c.default})" if c.default else _q(c.name) for c in table.columns)
+    line = ", __line" if table.keep_line else ""
+    line_col = ", source_line" if table.keep_line else ""
+    con.execute(f"delete from {name} where {_key(table)} in (select {_key(table)} from stg_{name} where rule is null)")
+    con.execute(
+        f"insert into {name} ({cols}{line_col}, extra) select {values}{line}, extra from stg_{name} where rule is null"
+    )
+    con.execute("delete from quarantine where dataset = ? and file = ?", [str(folder), file])
+    con.execute(
+        f"insert into quarantine select ?, ?, '{name}', __line, rule, reason, record"
+        f" from stg_{name} where rule is not null",
+        [str(folder), file],
+    )
+    stored = con.execute(f"select count(*) from stg_{name} where rule is null").fetchall()[0][0]
+    con.execute(f"drop table stg_{name}")
+    return int(stored)

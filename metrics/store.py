@@ -1,0 +1,71 @@
+"""The DuckDB store: one table per contract table, plus quarantine, load log and settings.
+
+Instants are TIMESTAMPTZ in UTC, so any DuckDB client can query the file directly.
+A store is written by one process at a time (the loader) and read by many.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from metrics.config import Config, config_from_json, load_config
+from metrics.contract import STORED_TYPE, TABLES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = PROJECT_ROOT / "data" / "support.duckdb"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+_SERVICE_DDL = """
+create table if not exists quarantine (
+    dataset varchar,      -- folder the file was loaded from
+    file varchar,         -- file name, e.g. responses.csv
+    table_name varchar,
+    line bigint,          -- CSV: file line (header = 1); JSONL: line; Parquet: row from 1
+    rule varchar,         -- short reason code, counted in reports
+    reason varchar,       -- the full sentence: column, what was expected, what was found
+    record json           -- the row as read
+);
+create table if not exists loads (
+    loaded_at timestamptz,
+    dataset varchar,
+    files varchar,
+    rows_read bigint,
+    rows_stored bigint,
+    rows_quarantined bigint
+);
+create table if not exists settings (key varchar primary key, value varchar);
+"""
+
+
+def connect(db_path: Path | str = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store with UTC as the session timezone (stored instants are UTC)."""
+    path = Path(db_path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def data_table_ddl() -> str:
+    """CREATE statements for the contract tables (extra input columns kept as JSON)."""
+    statements = []
+    for table in TABLES:
+        cols = [f'"{c.name}" {STORED_TYPE[c.kind]}' for c in table.columns]
+        if table.keep_line:
+            cols.append("source_line bigint")  # file order decides same-instant ties
+        cols.append("extra json")
+        statements.append(f"create table if not exists {table.name} (\n    " + ",\n    ".join(cols) + "\n);")
+    return "\n".join(statements)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(data_table_ddl() + _SERVICE_DDL)
+
+
+def stored_config(con: duckdb.DuckDBPyConnection) -> Config:
+    """The configuration the store's data was last loaded with (built-in defaults if none)."""
+    rows = con.execute("select value from settings where key = 'config'").fetchall()
+    return config_from_json(rows[0][0]) if rows else load_config(None)
