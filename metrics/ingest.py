@@ -240,11 +240,17 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _text(q: str, src_type: str) -> str:
+    """The value as trimmed text, NULL when empty (JSON values lose their quotes)."""
+    value = f"({q} ->> '$')" if src_type == "JSON" else f"cast({q} as varchar)"
+    return f"nullif(trim({value}), '')"
+
+
 def _parse_expr(col: Column, src_type: str, source_tz: str | None) -> str:
     """SQL turning the raw column into the contract type, NULL where it cannot be parsed."""
     q = f"__raw.{_q(col.name)}"
     kind = col.kind
-    text = f"nullif(trim(cast({q} as varchar)), '')"
+    text = _text(q, src_type)
     if kind == "text":
         return text
     if kind == "timestamp":
@@ -320,7 +326,7 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table, path: Path, config: Con
                 f"when {_q(c.name)} is null then {{'rule': 'missing_value',"
                 f" 'reason': {_lit(f'column {c.name}: a value is required')}}}"
             )
-    raw_cols = ", ".join(f"nullif(trim(cast(__raw.{_q(c.name)} as varchar)), '') as __raw_{c.name}" for c in present)
+    raw_cols = ", ".join(f"{_text('__raw.' + _q(c.name), src_types[c.name])} as __raw_{c.name}" for c in present)
     problem = f"case {' '.join(problems)} end" if problems else "null"
     con.execute(_stage_sql(table, line_expr, parsed, extra_expr, raw_cols, problem, present, raw))
     if path.suffix == ".csv":  # rows DuckDB could not split into the header's columns
@@ -384,7 +390,7 @@ def _check_naive(
         elif src_types[col.name].startswith("TIMESTAMP WITH TIME ZONE"):
             continue
         else:
-            text = f"nullif(trim(cast({q} as varchar)), '')"
+            text = _text(q, src_types[col.name])
             cond = f"not regexp_matches({text}, {_lit(_OFFSET_RE)}) and try_cast({text} as timestamp) is not null"
         rows = con.execute(
             f"select rowid, cast({q} as varchar) from raw_{table.name} where {cond} order by rowid limit 1"
