@@ -39,8 +39,8 @@ class CalendarSpec:
 
     name: str
     timezone: str
-    # weekday (0 = Monday) -> working ranges as (start_minute, end_minute), end may be 1440
-    hours: dict[int, tuple[tuple[int, int], ...]]
+    # working ranges (start_minute, end_minute) per weekday, Monday first; an end may be 1440
+    hours: tuple[tuple[tuple[int, int], ...], ...]
     holiday_country: str | None = None
     holiday_subdivision: str | None = None
     holidays_add: tuple[dt.date, ...] = ()
@@ -175,11 +175,10 @@ def _parse_calendar(name: str, spec: dict[str, Any], origin: str) -> CalendarSpe
     hours_spec = spec.get("hours")
     if not isinstance(hours_spec, dict):
         raise LoadError(f"{where} hours: expected a table such as {{ mon = \"07:00-18:00\" }}")
-    hours: dict[int, tuple[tuple[int, int], ...]] = {}
-    for day, text in hours_spec.items():
+    for day in hours_spec:
         if day not in WEEKDAYS:
             raise LoadError(f"{where} hours: unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
-        hours[WEEKDAYS.index(day)] = _parse_ranges(text, f"{where} hours.{day}")
+    hours = tuple(_parse_ranges(hours_spec.get(day, ""), f"{where} hours.{day}") for day in WEEKDAYS)
     hol = spec.get("holidays", {}) or {}
     country = hol.get("country") or None
     if country is not None and country not in holidays_lib.list_supported_countries():
