@@ -20,6 +20,8 @@ from metrics.store import stored_config
 
 SQL_DIR = Path(__file__).with_name("sql")
 OBLIGATIONS_SQL = (SQL_DIR / "obligations.sql").read_text()
+# The CTE chain without its final select, so explain.py can read the intermediate steps.
+CLOCK_CTES = OBLIGATIONS_SQL.split("\n-- result\n")[0]
 
 # The obligations export, exactly the contract's columns in its order.
 EXPORT_COLUMNS = (
@@ -55,23 +57,29 @@ def clock_cursor(
 
 
 def obligations_arrow(
-    con: duckdb.DuckDBPyConnection, as_of: dt.datetime | str, config: Config | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | str,
+    config: Config | None = None,
+    case_id: str | None = None,
 ) -> pa.Table:
-    """All obligations as of `as_of` as an Arrow table with the export's columns, by case and seq."""
+    """All obligations (or one case's) as of `as_of`, the export's columns, by case and seq."""
     moment = as_utc(as_of)
     cur = clock_cursor(con, moment, config)
     try:
         query = f"select {', '.join(EXPORT_COLUMNS)} from ({OBLIGATIONS_SQL}) order by case_id, seq"
-        return cur.sql(query, params={"as_of": moment}).to_arrow_table()
+        return cur.sql(query, params={"as_of": moment, "case_id": case_id}).to_arrow_table()
     finally:
         cur.close()
 
 
 def compute_obligations(
-    con: duckdb.DuckDBPyConnection, as_of: dt.datetime | str, config: Config | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | str,
+    config: Config | None = None,
+    case_id: str | None = None,
 ) -> pd.DataFrame:
-    """All obligations as of `as_of` as a DataFrame (see EXPORT_COLUMNS)."""
-    return obligations_arrow(con, as_of, config).to_pandas()
+    """All obligations (or one case's) as of `as_of` as a DataFrame (see EXPORT_COLUMNS)."""
+    return obligations_arrow(con, as_of, config, case_id).to_pandas()
 
 
 def export_obligations(

@@ -1,4 +1,5 @@
--- One row per response obligation as of $as_of, following docs/sla-clock.md.
+-- One row per response obligation as of $as_of (of one case when $case_id is set),
+-- following docs/sla-clock.md. metrics/explain.py reads the CTEs above `-- result` too.
 -- Inputs besides the store: calendar_intervals(calendar, start_s, end_s, cum_before),
 -- calendar_zones(calendar, timezone), sla_targets(package, kind, severity, target_seconds, clock).
 -- Instants are epoch seconds (bigint) throughout; W(c, t) is the running total of working
@@ -15,7 +16,7 @@ cases_asof as (
     from cases c
     join accounts acc using (account_id)
     join calendar_zones z on z.calendar = acc.region
-    where c.opened_at <= $as_of
+    where c.opened_at <= $as_of and (cast($case_id as varchar) is null or c.case_id = $case_id)
 ),
 
 case_package as (
@@ -217,6 +218,7 @@ elapsed as (
     group by e.case_id, e.seq
 )
 
+-- result
 select o.case_id, o.account_id, o.package, o.kind, o.seq,
        to_timestamp(o.start_s) as start_at,
        l.severity, l.calendar,
