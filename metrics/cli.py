@@ -30,8 +30,14 @@ def main() -> None:
 
 @main.command()
 @click.argument("dataset_dir", type=click.Path(path_type=Path))
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
-              help="DuckDB store to load into (created if missing).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="DuckDB store to load into (created if missing).",
+)
 @click.option("--strict", is_flag=True, help="Fail the load (store unchanged) if any row would be quarantined.")
 @click.option("--quiet", is_flag=True, help="Print only the report, no progress.")
 def ingest(dataset_dir: Path, db_path: Path, strict: bool, quiet: bool) -> None:
@@ -67,3 +73,91 @@ def generate_sample(out: Path, seed: int, cases: int, fmt: str) -> None:
     for table, n in counts.items():
         click.echo(f"  {table:<14} {n:>10,} rows")
     click.echo(f"Wrote {out} in {time.perf_counter() - started:.1f} s")
+
+
+def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
+    """The store to read: --db if given, else load DATASET_DIR into a store beside the default one.
+
+    Commands take a dataset folder (as the contract's CLI does); the folder is loaded
+    (a no-op when already loaded) so the numbers always match the files.
+    """
+    from metrics.ingest import ingest as run_ingest
+
+    path = db_path or DEFAULT_DB.with_name(f"{Path(dataset_dir).resolve().name}.duckdb")
+    run_ingest(dataset_dir, path)
+    return path
+
+
+def _as_of(text: str) -> object:
+    from metrics.sla import as_utc
+
+    try:
+        return as_utc(text)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 instant such as 2026-03-09T14:05:00Z, got {text!r}") from None
+
+
+@main.group()
+def export() -> None:
+    """Machine-readable outputs."""
+
+
+@export.command("obligations")
+@click.argument("dataset_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--as-of", "as_of", required=True, help="Cut the data at this instant (ISO 8601, e.g. 2026-11-30T00:00:00Z)."
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file: .csv or .parquet.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
+)
+def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path | None) -> None:
+    """Write one row per response obligation of DATASET_DIR as of --as-of (the contract's columns)."""
+    import duckdb
+
+    from metrics.sla import export_obligations as run_export
+
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise click.BadParameter("the output file must end in .csv or .parquet", param_hint="--out")
+    moment = _as_of(as_of)
+    store = _store_for(dataset_dir, db_path)
+    started = time.perf_counter()
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        n = run_export(con, moment, out)  # type: ignore[arg-type]
+    finally:
+        con.close()
+    click.echo(f"Wrote {n:,} obligations to {out} in {time.perf_counter() - started:.1f} s", err=True)
+
+
+@main.command()
+@click.argument("dataset_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--case", "case_id", required=True, help="The case to explain.")
+@click.option(
+    "--as-of", "as_of", default=None, help="Cut the data at this instant (default: the data's latest instant)."
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
+)
+def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | None) -> None:
+    """Explain every SLA clock of one case: intervals counted, pauses, severity pieces, verdict."""
+    import duckdb
+
+    from metrics.explain import explain_case, format_explanations
+    from metrics.freshness import latest_instant
+
+    store = _store_for(dataset_dir, db_path)
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        moment = _as_of(as_of) if as_of else latest_instant(con)
+        click.echo(format_explanations(case_id, explain_case(con, case_id, moment), moment))  # type: ignore[arg-type]
+    finally:
+        con.close()

@@ -119,7 +119,7 @@ CHANNEL_P = np.array([
     [0.32, 0.30, 0.24, 0.14],
 ])
 # A prioritized development ticket is raised for ~2% of cases, mostly on the upper tiers.
-DEV_TICKET_P = np.array([0.003, 0.003, 0.005, 0.01, 0.02, 0.035, 0.06])
+DEV_TICKET_P = np.array([0.002, 0.002, 0.004, 0.008, 0.015, 0.026, 0.045])
 # Untargeted packages (and cases outside every term) are still answered, just more slowly.
 FALLBACK_INITIAL_HOURS = {1: 8.0, 2: 24.0, 3: 36.0}
 FALLBACK_FOLLOW_UP_HOURS = {1: 48.0, 2: 96.0, 3: 96.0}
@@ -132,7 +132,7 @@ REOPEN_P = 0.02
 SEVERITY_CHANGE_P = 0.05
 ESCALATION_P = 0.03
 NOTE_P = 0.03
-SLOW_WEEK_FACTOR = 3.5
+SLOW_WEEK_FACTOR = 4.0
 MAX_RESPONSES = 30
 # New severity given the current one, for a re-classification (both directions).
 SEVERITY_CHANGE = {1: ((2, 3), (0.7, 0.3)), 2: ((1, 3), (0.35, 0.65)), 3: ((1, 2), (0.15, 0.85))}
@@ -385,6 +385,7 @@ def _write_config(
 def _plan_accounts(rng: np.random.Generator, config: Config, window: _Window) -> list[_Account]:
     """About 60 subscribers over every package and region, with yearly terms and advisors."""
     packages = [name for name, count in PACKAGE_MIX for _ in range(count)]
+    packages = [packages[i] for i in rng.permutation(len(packages))]
     regions = [name for name, count in REGION_MIX for _ in range(count)]
     regions = [regions[i] for i in rng.permutation(len(regions))]
     combos = [(a, b) for a in COMPANY_WORDS for b in COMPANY_KINDS]
@@ -672,7 +673,7 @@ def _draw_conversations(
 
     Agent delays are a fraction of the package's target in clock seconds (business
     hours or 24x7 as the SLA clock runs), so ~5-10% of first responses miss; in the two
-    slow weeks the fraction is 3.5 times larger. A waiting-on-customer pause runs from
+    slow weeks the fraction is 4 times larger. A waiting-on-customer pause runs from
     just after an agent message to the customer's answer; a reopen closes the case
     after an agent message and reopens it on the customer's next one.
     """
@@ -700,7 +701,7 @@ def _draw_conversations(
             sev, rank = cases.severity[act], cases.rank[act]
             if k == 0:
                 hours = initial_h[rank, sev]
-                f = _lognormal(rng, 0.3, 0.75, m) * channel_speed[cases.channel[act]]
+                f = _lognormal(rng, 0.36, 0.8, m) * channel_speed[cases.channel[act]]
             else:
                 hours = follow_h[rank, sev]
                 f = _lognormal(rng, 0.07, 0.9, m)
