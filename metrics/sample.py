@@ -188,6 +188,21 @@ class _Window:
     cutoff: int  # UTC epoch seconds, inclusive
 
 
+@dataclass(frozen=True)
+class _SlowWeeks:
+    """The two ISO weeks where responses lag: labels and UTC bounds [start, end)."""
+
+    labels: tuple[str, str]
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def holds(self, t: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(t), dtype=bool)
+        for start, end in zip(self.starts, self.ends, strict=True):
+            hit |= (t >= start) & (t < end)
+        return hit
+
+
 # ---------------------------------------------------------------- entry point
 def generate_sample(
     out: Path,
@@ -196,33 +211,39 @@ def generate_sample(
     fmt: str = "csv",
     end: dt.date = dt.date(2026, 11, 27),
 ) -> dict[str, int]:
-    """Write a seeded, realistic dataset folder (one file per contract table + config.toml); return row counts per table.
+    """Write a seeded, realistic dataset folder (one file per contract table + config.toml).
 
-    Files of a contract table in another format (e.g. ``cases.csv`` when writing
-    Parquet) are removed, so the folder never holds two versions of one table.
+    Returns the row count written per table. Files of a contract table in another
+    format (e.g. ``cases.csv`` when writing Parquet) are removed, so the folder never
+    holds two versions of one table.
 
     Args:
         out: the dataset folder; created if missing.
         seed: same seed, same bytes.
-        cases: number of cases drawn over the two years (a few past the cut are dropped).
+        cases: rows of the cases table, spread over the two years.
         fmt: ``"csv"`` (ISO 8601 ``Z`` instants) or ``"parquet"`` (UTC timestamps, zstd).
         end: last day of the sample; cases still running at its end stay open.
+
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    window = sample_window(end)
+    window = _sample_window(end)
     slow = _pick_slow_weeks(rng, window)
     config = _write_config(out, seed, cases, window, slow)
     regions = [name for name, _ in REGION_MIX]
-    clocks = [_work_clock(config.calendars[r], window.first - dt.timedelta(days=7), window.last + dt.timedelta(days=400))
-              for r in regions]
+    # Clocks run well past the cut: an answer drawn after it is dropped, but must be drawn.
+    first, last = window.first - dt.timedelta(days=7), window.last + dt.timedelta(days=400)
+    clocks = [_work_clock(config.calendars[r], first, last) for r in regions]
 
+    # The book of business is drawn before the cases, so it is the same whatever `cases` is.
     accounts = _plan_accounts(rng, config, window)
     contacts = _plan_contacts(rng, accounts, config)
-    case_data = _draw_cases(rng, accounts, contacts, config, clocks, window, cases)
+    standing = _standing_table(rng, accounts, config, window)
+    engagements = _engagements_table(rng, accounts, config, window)
+    case_data = _draw_cases(rng, accounts, contacts, config, window, cases)
     talk = _draw_conversations(rng, case_data, config, clocks, window, slow)
 
     tables = {
@@ -232,15 +253,15 @@ def generate_sample(
         "responses": _responses_table(rng, case_data, talk, contacts),
         "case_changes": _changes_table(rng, case_data, talk),
         "contacts": contacts.table,
-        "standing": _standing_table(rng, accounts, config, window),
-        "engagements": _engagements_table(rng, accounts, config, window),
+        "standing": standing,
+        "engagements": engagements,
     }
     for name, table in tables.items():
         _write_table(out, name, table, fmt)
     return {name: table.num_rows for name, table in tables.items()}
 
 
-def sample_window(end: dt.date) -> _Window:
+def _sample_window(end: dt.date) -> _Window:
     """The two years ending at `end`, cut at the end of `end` in the reporting timezone."""
     first = _add_years(end, -2) + dt.timedelta(days=1)
     next_midnight = np.array([_epoch_day(end + dt.timedelta(days=1)) * DAY])
@@ -250,8 +271,7 @@ def sample_window(end: dt.date) -> _Window:
 
 def slow_weeks(seed: int = 42, end: dt.date = dt.date(2026, 11, 27)) -> tuple[str, str]:
     """The two ISO weeks (``YYYY-Www``) in which the sample's responses lag, for tests and demos."""
-    labels, _, _ = _pick_slow_weeks(np.random.default_rng(seed), sample_window(end))
-    return labels
+    return _pick_slow_weeks(np.random.default_rng(seed), _sample_window(end)).labels
 
 
 # ---------------------------------------------------------------- time helpers
@@ -278,13 +298,6 @@ def _local_to_utc(local_seconds: np.ndarray, timezone: str) -> np.ndarray:
     index = pd.DatetimeIndex(np.asarray(local_seconds, dtype=np.int64).astype("datetime64[s]"))
     aware = index.tz_localize(timezone, ambiguous=np.ones(len(index), dtype=bool), nonexistent="shift_forward")
     return aware.as_unit("s").asi8.astype(np.int64)
-
-
-def _utc_to_local_days(utc_seconds: np.ndarray, timezone: str) -> np.ndarray:
-    """UTC epoch seconds -> local epoch days (for 'which local date was this')."""
-    index = pd.DatetimeIndex(np.asarray(utc_seconds, dtype=np.int64).astype("datetime64[s]")).tz_localize("UTC")
-    local = index.tz_convert(timezone).tz_localize(None).as_unit("s").asi8
-    return local // DAY
 
 
 def _weekday(epoch_days: np.ndarray) -> np.ndarray:
@@ -319,29 +332,24 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, size: int)
     return rng.lognormal(np.log(median), sigma, size)
 
 
-def _pick_slow_weeks(rng: np.random.Generator, window: _Window) -> tuple[tuple[str, str], np.ndarray, np.ndarray]:
+def _pick_slow_weeks(rng: np.random.Generator, window: _Window) -> _SlowWeeks:
     """Two ISO weeks (one per year of the sample) where the support team falls behind.
 
-    Returns the ``YYYY-Www`` labels and the weeks' UTC starts and ends (Monday 00:00 in
-    the reporting timezone), so the dashboard's weekly trend shows two clear dips.
+    Weeks run from Monday 00:00 in the reporting timezone, as the dashboard cuts them,
+    so its weekly trend shows two clear dips.
     """
     first_monday = window.first + dt.timedelta(days=(7 - window.first.weekday()) % 7)
     mondays = [first_monday + dt.timedelta(weeks=w) for w in range(((window.last - first_monday).days // 7) + 1)]
     half = len(mondays) // 2
-    picks = [mondays[int(rng.integers(8, max(9, half - 4)))], mondays[int(rng.integers(half + 4, max(half + 5, len(mondays) - 6)))]]
+    picks = [
+        mondays[int(rng.integers(8, max(9, half - 4)))],
+        mondays[int(rng.integers(half + 4, max(half + 5, len(mondays) - 6)))],
+    ]
     labels = tuple(f"{m.isocalendar().year}-W{m.isocalendar().week:02d}" for m in picks)
     local = np.array([[_epoch_day(m) * DAY, _epoch_day(m + dt.timedelta(days=7)) * DAY] for m in picks])
     starts = _local_to_utc(local[:, 0], REPORTING_TIMEZONE)
     ends = _local_to_utc(local[:, 1], REPORTING_TIMEZONE)
-    return (labels[0], labels[1]), starts, ends
-
-
-def _in_slow_week(t: np.ndarray, slow: tuple[tuple[str, str], np.ndarray, np.ndarray]) -> np.ndarray:
-    _, starts, ends = slow
-    hit = np.zeros(len(t), dtype=bool)
-    for s, e in zip(starts, ends, strict=True):
-        hit |= (t >= s) & (t < e)
-    return hit
+    return _SlowWeeks((labels[0], labels[1]), starts, ends)
 
 
 # ---------------------------------------------------------------- config
@@ -349,9 +357,7 @@ def _toml_inline(table: dict[str, str]) -> str:
     return "{ " + ", ".join(f'{k} = "{v}"' for k, v in table.items()) + " }"
 
 
-def _write_config(
-    out: Path, seed: int, cases: int, window: _Window, slow: tuple[tuple[str, str], np.ndarray, np.ndarray]
-) -> Config:
+def _write_config(out: Path, seed: int, cases: int, window: _Window, slow: _SlowWeeks) -> Config:
     """Write config.toml (default hours, country holidays plus Christmas Eve in americas) and load it back.
 
     Loading it back through `load_config` proves it valid and gives the generator the
@@ -361,8 +367,9 @@ def _write_config(
     eves = ", ".join(f'"{y}-12-24"' for y in range(window.first.year, window.last.year + 1))
     countries = {"americas": "US", "emea": "GB", "japan": "JP"}
     lines = [
-        f"# Sample dataset from metrics.sample: seed {seed}, {cases} cases drawn,",
-        f"# {window.first.isoformat()} to {window.last.isoformat()}. Responses lag in {slow[0][0]} and {slow[0][1]}.",
+        f"# Sample dataset from metrics.sample: seed {seed}, {cases} cases,",
+        f"# {window.first.isoformat()} to {window.last.isoformat()}.",
+        f"# Responses lag in the ISO weeks {slow.labels[0]} and {slow.labels[1]}.",
         "",
         "[reporting]",
         f'timezone = "{REPORTING_TIMEZONE}"',
@@ -404,15 +411,13 @@ def _plan_accounts(rng: np.random.Generator, config: Config, window: _Window) ->
             size=float(sizes[i]) * PACKAGE_VOLUME[config.packages[package].rank],
             usage=float(usage[i]),
         )
-        account.terms = _plan_terms(rng, package, config, window)
+        account.terms = _plan_terms(rng, package, window)
         accounts.append(account)
     _assign_advisors(accounts, config)
     return accounts
 
 
-def _plan_terms(
-    rng: np.random.Generator, package: str, config: Config, window: _Window
-) -> list[tuple[dt.date, dt.date, str]]:
+def _plan_terms(rng: np.random.Generator, package: str, window: _Window) -> list[tuple[dt.date, dt.date, str]]:
     """1-3 consecutive yearly terms, built backwards from one that holds `end`.
 
     Some accounts changed package at a renewal (mostly upgrades over time) and some
@@ -426,11 +431,11 @@ def _plan_terms(
     for _ in range(n_terms - 1):
         gap = int(rng.integers(10, 43)) if rng.random() < 0.2 else 0
         prev_end = terms[0][0] - dt.timedelta(days=1 + gap)
-        prev_start = _add_years(prev_end + dt.timedelta(days=1), -1)
-        step = int(rng.choice([-1, 0, 1], p=[0.17, 0.75, 0.08]))
-        prev_package = names[min(max(names.index(terms[0][2]) + step, 0), len(names) - 1)]
         if prev_end < window.first:
             break
+        prev_start = _add_years(prev_end + dt.timedelta(days=1), -1)
+        step = int(rng.choice([-1, 0, 1], p=[0.17, 0.75, 0.08]))  # mostly upgrades over time
+        prev_package = names[min(max(names.index(terms[0][2]) + step, 0), len(names) - 1)]
         terms.insert(0, (prev_start, prev_end, prev_package))
     return terms
 
@@ -565,7 +570,6 @@ def _draw_cases(
     accounts: list[_Account],
     contacts: _Contacts,
     config: Config,
-    clocks: list[_WorkClock],
     window: _Window,
     n_cases: int,
 ) -> _Cases:
@@ -667,7 +671,7 @@ def _draw_conversations(
     config: Config,
     clocks: list[_WorkClock],
     window: _Window,
-    slow: tuple[tuple[str, str], np.ndarray, np.ndarray],
+    slow: _SlowWeeks,
 ) -> _Talk:
     """Alternate agent and customer messages, position by position across all cases at once.
 
@@ -705,7 +709,7 @@ def _draw_conversations(
             else:
                 hours = follow_h[rank, sev]
                 f = _lognormal(rng, 0.07, 0.9, m)
-            f = np.where(_in_slow_week(t, slow), f * SLOW_WEEK_FACTOR, f)
+            f = np.where(slow.holds(t), f * SLOW_WEEK_FACTOR, f)
             if k == 0:
                 slow_first[act] = f > 1
             work = np.clip(np.round(f * hours * HOUR), 60, hours * HOUR * 4).astype(np.int64)
@@ -903,7 +907,7 @@ def _changes_table(rng: np.random.Generator, cases: _Cases, talk: _Talk) -> pa.T
 
     weight = (np.where(cases.severity == 1, 4.0, np.where(cases.severity == 2, 2.0, 1.0))
               * np.where(talk.slow_first, 5.0, 1.0))
-    escalated = np.flatnonzero(rng.random(n) < np.minimum(1.0, ESCALATION_P * weight / weight.mean()))
+    escalated = np.flatnonzero(rng.random(n) < np.minimum(1.0, ESCALATION_P * weight / (weight.mean() if n else 1.0)))
     level1_at = opened[escalated] + np.floor(rng.uniform(0.05, 0.6, len(escalated)) * life[escalated]).astype(np.int64)
     second = escalated[rng.random(len(escalated)) < 0.25]
     first_of_second = level1_at[np.isin(escalated, second)]

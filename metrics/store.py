@@ -69,3 +69,23 @@ def stored_config(con: duckdb.DuckDBPyConnection) -> Config:
     """The configuration the store's data was last loaded with (built-in defaults if none)."""
     rows = con.execute("select value from settings where key = 'config'").fetchall()
     return config_from_json(rows[0][0]) if rows else load_config(None)
+
+
+def ensure_store(db_path: Path | str = DEFAULT_DB, dataset_dir: Path | str = SAMPLE_DIR) -> Path:
+    """Build the store from the bundled sample on first start; an existing store is kept as is."""
+    from metrics.ingest import ingest
+
+    path = Path(db_path)
+    if not path.exists():
+        ingest(dataset_dir, path)
+    return path
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per contract table and in quarantine, for the Data page and the start screen."""
+    cur = con.cursor()
+    try:
+        names = [t.name for t in TABLES] + ["quarantine"]
+        return {n: int(cur.execute(f"select count(*) from {n}").fetchall()[0][0]) for n in names}
+    finally:
+        cur.close()
