@@ -9,7 +9,7 @@ import duckdb
 import streamlit as st
 
 from metrics.freshness import latest_instant
-from metrics.store import DEFAULT_DB, ensure_store, table_counts
+from metrics.store import dashboard_db, ensure_store, table_counts
 
 st.set_page_config(page_title="Support-package analytics", page_icon=":material/support_agent:", layout="wide")
 
@@ -17,7 +17,7 @@ st.set_page_config(page_title="Support-package analytics", page_icon=":material/
 @st.cache_resource(show_spinner="Loading the bundled sample data into DuckDB…")
 def get_connection() -> duckdb.DuckDBPyConnection:
     """One read-only connection per process; every query goes through its own cursor."""
-    path = ensure_store(DEFAULT_DB)
+    path = ensure_store(dashboard_db())
     con = duckdb.connect(str(path), read_only=True)
     con.execute("set TimeZone = 'UTC'")
     return con
@@ -34,7 +34,7 @@ cols[0].metric("Accounts", f"{counts['accounts']:,}")
 cols[1].metric("Cases", f"{counts['cases']:,}")
 cols[2].metric("Responses", f"{counts['responses']:,}")
 cols[3].metric("Quarantined rows", f"{counts['quarantine']:,}")
-st.write(f"Data up to **{latest:%Y-%m-%d %H:%M} UTC**, stored in `{DEFAULT_DB.name}`.")
+st.write(f"Data up to **{latest:%Y-%m-%d %H:%M} UTC**, stored in `{dashboard_db().name}`.")
 st.dataframe(
     {"table": list(counts), "rows": list(counts.values())},
     hide_index=True,

@@ -6,6 +6,7 @@ A store is written by one process at a time (the loader) and read by many.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,12 @@ from metrics.contract import STORED_TYPE, TABLES
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = PROJECT_ROOT / "data" / "support.duckdb"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+DB_ENV = "SUPPORT_ANALYTICS_DB"  # where the dashboard's store lives, if not data/support.duckdb
+
+
+def dashboard_db() -> Path:
+    """The store the dashboard serves: $SUPPORT_ANALYTICS_DB or data/support.duckdb."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
 
 _SERVICE_DDL = """
 create table if not exists quarantine (
