@@ -185,7 +185,7 @@ def _parse_calendar(name: str, spec: dict[str, Any], origin: str) -> CalendarSpe
         raise LoadError(f"{where} holidays.country: {country!r} is not a country the holidays package knows")
     return CalendarSpec(
         name=name,
-        timezone=tz,
+        timezone=str(tz),
         hours=hours,
         holiday_country=country,
         holiday_subdivision=hol.get("subdivision") or None,

@@ -148,9 +148,15 @@ def _verdict(item: Explanation, as_of: dt.datetime) -> str:
         return f"Breached at {fmt_time(breach)}: the severity-{sev} deadline passed before {what} at {when}."
     remaining = (deadline - (end or as_of)).total_seconds() if deadline else 0
     if status == "met":
-        return f"Met: an agent responded at {fmt_time(end)}, {fmt_duration(remaining)} before the deadline {fmt_time(deadline)}."
+        return (
+            f"Met: an agent responded at {fmt_time(end)}, {fmt_duration(remaining)} "
+            f"before the deadline {fmt_time(deadline)}."
+        )
     if status == "cancelled":
-        return f"Cancelled: the case was closed at {fmt_time(end)} before an agent response, {fmt_duration(remaining)} before the deadline."
+        return (
+            f"Cancelled: the case was closed at {fmt_time(end)} before an agent response, "
+            f"{fmt_duration(remaining)} before the deadline."
+        )
     paused = any(b >= as_of for _, b in item.pauses)
     state = "paused while waiting on the customer" if paused else "running"
     target = row["target_seconds"] or 0
