@@ -180,6 +180,9 @@ def _parse_calendar(name: str, spec: dict[str, Any], origin: str) -> CalendarSpe
             raise LoadError(f"{where} hours: unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
     hours = tuple(_parse_ranges(hours_spec.get(day, ""), f"{where} hours.{day}") for day in WEEKDAYS)
     hol = spec.get("holidays", {}) or {}
+    unknown = sorted(set(hol) - {"country", "subdiv", "add", "remove"})
+    if unknown:
+        raise LoadError(f"{where} holidays: unknown key {unknown[0]!r}, expected country, subdiv, add or remove")
     country = hol.get("country") or None
     if country is not None and country not in holidays_lib.list_supported_countries():
         raise LoadError(f"{where} holidays.country: {country!r} is not a country the holidays package knows")
@@ -188,7 +191,7 @@ def _parse_calendar(name: str, spec: dict[str, Any], origin: str) -> CalendarSpe
         timezone=str(tz),
         hours=hours,
         holiday_country=country,
-        holiday_subdivision=hol.get("subdivision") or None,
+        holiday_subdivision=hol.get("subdiv") or None,
         holidays_add=tuple(_parse_date(d, f"{where} holidays.add") for d in hol.get("add", [])),
         holidays_remove=tuple(_parse_date(d, f"{where} holidays.remove") for d in hol.get("remove", [])),
     )
