@@ -75,25 +75,31 @@ def horizon_days(config: Config) -> int:
     return 7 * weeks * 2 + 31  # twice the weeks for holiday clusters, a month to spare
 
 
+def calendar_ids(config: Config) -> dict[str, int]:
+    """Small integer ids for the calendars (0 is `24x7`): the engine joins and sorts on them."""
+    return {ALWAYS: 0, **{name: i for i, name in enumerate(config.calendars, start=1)}}
+
+
 def interval_table(config: Config, first: dt.date, last: dt.date) -> pa.Table:
-    """All calendars' intervals (calendar, start_s, end_s, cum_before) for local dates first..last."""
-    names, starts, ends, cums = [ALWAYS], [ALL_TIME[0]], [ALL_TIME[1]], [0]
+    """All calendars' intervals (cal, start_s, end_s, cum_before) for local dates first..last."""
+    ids = calendar_ids(config)
+    cals, starts, ends, cums = [0], [ALL_TIME[0]], [ALL_TIME[1]], [0]
     for name, spec in config.calendars.items():
         # a zero-length sentinel at 1970 gives W = 0 to any instant before the first interval
-        names.append(name)
+        cals.append(ids[name])
         starts.append(0)
         ends.append(0)
         cums.append(0)
         cum = 0
         for start, end in working_intervals(spec, first, last):
-            names.append(name)
+            cals.append(ids[name])
             starts.append(start)
             ends.append(end)
             cums.append(cum)
             cum += end - start
     return pa.table(
         {
-            "calendar": pa.array(names, pa.string()),
+            "cal": pa.array(cals, pa.int32()),
             "start_s": pa.array(starts, pa.int64()),
             "end_s": pa.array(ends, pa.int64()),
             "cum_before": pa.array(cums, pa.int64()),
@@ -102,12 +108,14 @@ def interval_table(config: Config, first: dt.date, last: dt.date) -> pa.Table:
 
 
 def calendar_table(config: Config) -> pa.Table:
-    """Calendar name -> timezone (the region's local dates pick the package in force)."""
-    names = list(config.calendars)
+    """Calendar name, id and timezone (a region's local dates pick the package in force)."""
+    ids = calendar_ids(config)
+    zones = {ALWAYS: "UTC", **{n: c.timezone for n, c in config.calendars.items()}}
     return pa.table(
         {
-            "calendar": pa.array(names, pa.string()),
-            "timezone": pa.array([config.calendars[n].timezone for n in names], pa.string()),
+            "calendar": pa.array(list(ids), pa.string()),
+            "cal": pa.array(list(ids.values()), pa.int32()),
+            "timezone": pa.array([zones[n] for n in ids], pa.string()),
         }
     )
 

@@ -1,7 +1,8 @@
 """Why an obligation is met, breached, pending or cancelled, in words a meeting accepts.
 
-The explanation reads the very steps of the engine's query (the CTEs of
-sql/obligations.sql: pieces, pauses, deadlines), so it cannot disagree with the numbers.
+The explanation reads the very stages of the engine (the sla_* tables that
+sql/obligations.sql builds: pauses, severity pieces, deadlines), so it cannot disagree
+with the numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import duckdb
 
 from metrics.calendars import working_intervals
 from metrics.config import ALWAYS, Config
-from metrics.sla import CLOCK_CTES, as_utc, clock_cursor, obligations_arrow
+from metrics.sla import as_utc, clock_cursor, obligations_arrow, run_stages
 from metrics.store import stored_config
 
 MAX_INTERVALS = 12  # intervals listed per obligation before "... and N more"
@@ -73,21 +74,15 @@ def explain_case(
     if not rows:
         return []
     cur = clock_cursor(con, moment, config)
-    params = {"as_of": moment, "case_id": case_id}
     try:
-        ends = dict(
-            (
-                (seq, by)
-                for seq, by in cur.sql(f"{CLOCK_CTES} select seq, ended_by from obligations", params=params).fetchall()
-            )
-        )
-        pauses = cur.sql(
-            f"{CLOCK_CTES} select seq, from_s, to_s from pauses order by seq, from_s", params=params
+        run_stages(cur, moment, case_id)
+        ends = dict(cur.execute("select seq, ended_by from sla_obligations").fetchall())
+        pauses = cur.execute(
+            "select o.seq, p.from_s, p.to_s from sla_pauses p join sla_obligations o using (oid) order by o.seq, p.from_s"
         ).fetchall()
-        pieces = cur.sql(
-            f"{CLOCK_CTES} select seq, x, y, severity, calendar, target_seconds, deadline_s, breach_s"
-            " from piece_verdicts order by seq, x",
-            params=params,
+        pieces = cur.execute(
+            "select o.seq, v.x, v.y, v.severity, v.calendar, v.target_seconds, v.deadline_s, v.breach_s"
+            " from sla_piece_verdicts v join sla_obligations o using (oid) order by o.seq, v.x"
         ).fetchall()
     finally:
         cur.close()

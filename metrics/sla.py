@@ -19,9 +19,9 @@ from metrics.config import Config
 from metrics.store import stored_config
 
 SQL_DIR = Path(__file__).with_name("sql")
-OBLIGATIONS_SQL = (SQL_DIR / "obligations.sql").read_text()
-# The CTE chain without its final select, so explain.py can read the intermediate steps.
-CLOCK_CTES = OBLIGATIONS_SQL.split("\n-- result\n")[0]
+# The engine's statements: temp-table stages, then the result query.
+STAGES = [part.strip() for part in (SQL_DIR / "obligations.sql").read_text().split(";\n") if part.strip()]
+RESULT_SQL = STAGES.pop()
 
 # The obligations export, exactly the contract's columns in its order.
 EXPORT_COLUMNS = (
@@ -56,6 +56,18 @@ def clock_cursor(
     return cur
 
 
+def _params(sql: str, values: dict[str, object]) -> dict[str, object]:
+    """Only the named parameters a statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in values.items() if f"${k}" in sql}
+
+
+def run_stages(cur: duckdb.DuckDBPyConnection, as_of: dt.datetime, case_id: str | None = None) -> None:
+    """Build the engine's sla_* temp tables on `cur` (from clock_cursor) for `as_of`."""
+    values = {"as_of": as_of, "case_id": case_id}
+    for statement in STAGES:
+        cur.execute(statement, _params(statement, values))
+
+
 def obligations_arrow(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.datetime | str,
@@ -66,8 +78,9 @@ def obligations_arrow(
     moment = as_utc(as_of)
     cur = clock_cursor(con, moment, config)
     try:
-        query = f"select {', '.join(EXPORT_COLUMNS)} from ({OBLIGATIONS_SQL}) order by case_id, seq"
-        return cur.sql(query, params={"as_of": moment, "case_id": case_id}).to_arrow_table()
+        run_stages(cur, moment, case_id)
+        query = f"select {', '.join(EXPORT_COLUMNS)} from ({RESULT_SQL}) order by oid"  # case_id, seq
+        return cur.sql(query).to_arrow_table()
     finally:
         cur.close()
 

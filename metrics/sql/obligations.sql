@@ -1,241 +1,242 @@
--- One row per response obligation as of $as_of (of one case when $case_id is set),
--- following docs/sla-clock.md. metrics/explain.py reads the CTEs above `-- result` too.
--- Inputs besides the store: calendar_intervals(calendar, start_s, end_s, cum_before),
--- calendar_zones(calendar, timezone), sla_targets(package, kind, severity, target_seconds, clock).
--- Instants are epoch seconds (bigint) throughout; W(c, t) is the running total of working
+-- Response obligations as of $as_of (of one case when $case_id is set), following
+-- docs/sla-clock.md. Each statement builds one temp table on the caller's cursor; the
+-- last one returns the result. metrics/explain.py reads the intermediate tables too.
+--
+-- Inputs besides the store: calendar_intervals(cal, start_s, end_s, cum_before),
+-- calendar_zones(calendar, cal, timezone), sla_targets(package, kind, severity, target_seconds, clock).
+-- Stages drop the tables no later stage reads, to keep memory flat on millions of cases.
+-- Instants are epoch seconds; cases and obligations get integer ids (cid, oid) so that the
+-- joins of the middle stages run on integers. W(c, t) is the running total of working
 -- seconds of calendar c at t (metrics/calendars.py), so work(c, a, b) = W(c, b) - W(c, a).
-with params as (
-    select epoch($as_of)::bigint as a
-),
 
-cases_asof as (
-    select c.case_id, c.account_id, c.severity as submitted, acc.region,
-           epoch(c.opened_at)::bigint as opened_s,
-           case when c.closed_at <= $as_of then epoch(c.closed_at)::bigint end as closed_s,
-           cast(timezone(z.timezone, c.opened_at) as date) as opened_local_date
-    from cases c
-    join accounts acc using (account_id)
-    join calendar_zones z on z.calendar = acc.region
-    where c.opened_at <= $as_of and (cast($case_id as varchar) is null or c.case_id = $case_id)
-),
+-- cases opened by as-of, with the package in force on their local opening date
+create or replace temp table sla_cases as
+select row_number() over (order by c.case_id) as cid, c.case_id, c.account_id, c.severity as submitted, acc.region, s.package,
+       epoch(c.opened_at)::bigint as opened_s,
+       case when c.closed_at <= $as_of then epoch(c.closed_at)::bigint end as closed_s
+from cases c
+join accounts acc using (account_id)
+join calendar_zones z on z.calendar = acc.region
+left join subscriptions s
+  on s.account_id = c.account_id
+ and cast(timezone(z.timezone, c.opened_at) as date) between s.start_date and s.end_date
+where c.opened_at <= $as_of and (cast($case_id as varchar) is null or c.case_id = $case_id);
 
-case_package as (
-    select k.case_id, s.package
-    from cases_asof k
-    join subscriptions s
-      on s.account_id = k.account_id and k.opened_local_date between s.start_date and s.end_date
-),
+-- status from each instant on (at one instant the last row wins, closed_at after every row),
+-- with the first instant at or after it when the case is closed
+create or replace temp table sla_status as
+select cid, t, status,
+       min(case when status = 'closed' then t end)
+           over (partition by cid order by t rows between current row and unbounded following) as next_close_s
+from (
+    select cid, t, arg_max(status, ord) as status
+    from (
+        select cid, opened_s as t, 'open' as status, -1 as ord from sla_cases
+        union all
+        select k.cid, epoch(ch."at")::bigint, ch.value, ch.source_line
+        from case_changes ch join sla_cases k using (case_id)
+        where ch.field = 'status' and ch."at" <= $as_of
+        union all
+        select cid, closed_s, 'closed', 9223372036854775807 from sla_cases where closed_s is not null
+    )
+    group by cid, t
+);
 
--- status from each instant on; at one instant the last row wins, closed_at after every row
-status_rows as (
-    select case_id, opened_s as t, 'open' as status, -1 as ord from cases_asof
+create or replace temp table sla_pending as
+select cid, from_s, to_s
+from (select cid, t as from_s, status, lead(t) over (partition by cid order by t) as to_s from sla_status)
+where status = 'pending_customer';
+
+-- severity from each instant on, same tie rule; sla_severity_cuts holds only later changes
+create or replace temp table sla_severity as
+select cid, t, arg_max(severity, ord) as severity
+from (
+    select cid, opened_s as t, submitted as severity, -1 as ord from sla_cases
     union all
-    select ch.case_id, epoch(ch."at")::bigint, ch.value, ch.source_line
-    from case_changes ch join cases_asof using (case_id)
-    where ch.field = 'status' and ch."at" <= $as_of
-    union all
-    select case_id, closed_s, 'closed', 9223372036854775807 from cases_asof where closed_s is not null
-),
-status_at as (
-    select case_id, t, arg_max(status, ord) as status from status_rows group by case_id, t
-),
-closes as (
-    select case_id, t from status_at where status = 'closed'
-),
-pending_spans as (
-    select case_id, t as from_s, to_s
-    from (select case_id, t, status, lead(t) over (partition by case_id order by t) as to_s from status_at)
-    where status = 'pending_customer'
-),
-
--- severity from each instant on, same tie rule
-severity_rows as (
-    select case_id, opened_s as t, submitted as severity, -1 as ord from cases_asof
-    union all
-    select ch.case_id, epoch(ch."at")::bigint, cast(ch.value as tinyint), ch.source_line
-    from case_changes ch join cases_asof using (case_id)
+    select k.cid, epoch(ch."at")::bigint, cast(ch.value as tinyint), ch.source_line
+    from case_changes ch join sla_cases k using (case_id)
     where ch.field = 'severity' and ch."at" <= $as_of
-),
-severity_at as (
-    select case_id, t, arg_max(severity, ord) as severity from severity_rows group by case_id, t
-),
+)
+group by cid, t;
 
-agent_responses as (
-    select distinct r.case_id, epoch(r."at")::bigint as t
-    from responses r join cases_asof k using (case_id)
-    where r.author_type = 'agent' and r.public is not false
-      and r."at" <= $as_of and epoch(r."at")::bigint >= k.opened_s
-),
+create or replace temp table sla_severity_cuts as
+select s.cid, s.t, s.severity from sla_severity s join sla_cases k using (cid) where s.t > k.opened_s;
 
--- every obligation's start: the opening, and each agent response while the case is open
-starts as (
-    select case_id, 'initial' as kind, opened_s as start_s from cases_asof
-    union all
-    select r.case_id, 'follow_up', r.t
-    from agent_responses r asof join status_at s on r.case_id = s.case_id and r.t >= s.t
-    where s.status in ('open', 'pending_customer')
-),
-numbered as (
-    select case_id, kind, start_s,
-           case when kind = 'initial' then 0
-                else row_number() over (partition by case_id, kind order by start_s) end as seq
-    from starts
-),
--- the end: next agent response (initial: at or after the start; follow-up: after it) or next close
-next_response as (
-    select n.case_id, n.seq, r.t as response_s
-    from (select * from numbered where kind = 'initial') n
-    asof left join agent_responses r on n.case_id = r.case_id and n.start_s <= r.t
-    union all
-    select n.case_id, n.seq, r.t
-    from (select * from numbered where kind = 'follow_up') n
-    asof left join agent_responses r on n.case_id = r.case_id and n.start_s < r.t
-),
-ends as (
-    select n.*, r.response_s, c.t as close_s
-    from numbered n
-    join next_response r using (case_id, seq)
-    asof left join closes c on n.case_id = c.case_id and n.start_s <= c.t
-),
-obligations as (
-    select e.case_id, e.kind, e.seq, e.start_s, k.account_id, k.region, p.package,
-           case when e.response_s is not null and (e.close_s is null or e.response_s <= e.close_s) then 'response'
-                when e.close_s is not null then 'close' end as ended_by,
-           coalesce(least(e.response_s, e.close_s), (select a from params)) as end_s,
-           exists (select 1 from standing st
-                   where st.account_id = k.account_id and epoch(st.suspended_from)::bigint <= e.start_s
-                     and st.suspended_from <= $as_of
-                     and (st.suspended_to is null or e.start_s < epoch(st.suspended_to)::bigint)) as suspended
-    from ends e
-    join cases_asof k using (case_id)
-    left join case_package p using (case_id)
-),
+-- agent responses: distinct instants at or after the opening, each with the next one
+create or replace temp table sla_responses as
+select cid, t, lead(t) over (partition by cid order by t) as next_t
+from (
+    select distinct k.cid, epoch(r."at")::bigint as t
+    from responses r join sla_cases k using (case_id)
+    where r.author_type = 'agent' and r.public is not false and r."at" <= $as_of
+      and epoch(r."at")::bigint >= k.opened_s
+);
 
--- pauses (follow-ups only), clipped to [start, end); the clock runs unpaused after the end
-pauses as (
-    select o.case_id, o.seq, greatest(s.from_s, o.start_s) as from_s, least(coalesce(s.to_s, o.end_s), o.end_s) as to_s
-    from obligations o join pending_spans s using (case_id)
-    where o.kind = 'follow_up' and s.from_s < o.end_s and coalesce(s.to_s, o.end_s) > o.start_s
-      and greatest(s.from_s, o.start_s) < least(coalesce(s.to_s, o.end_s), o.end_s)
-),
--- running segments: the gaps between pauses, then from the last pause's end on (to_s null = forever)
-segments as (
-    select case_id, seq,
-           coalesce(lag(to_s) over (partition by case_id, seq order by from_s), start_s) as from_s,
-           from_s as to_s
-    from (select p.*, o.start_s from pauses p join obligations o using (case_id, seq))
-    union all
-    select o.case_id, o.seq, coalesce(max(p.to_s), o.start_s), null
-    from obligations o left join pauses p using (case_id, seq)
-    group by o.case_id, o.seq, o.start_s
-),
+-- obligations: the initial one, and one per agent response while the case is open; each ends
+-- at the next agent response (initial: the first at or after opening) or the next close
+create or replace temp table sla_starts as
+select k.cid, 'initial' as kind, 0 as seq, k.opened_s as start_s, f.first_t as response_s, s.next_close_s
+from sla_cases k
+join sla_status s on s.cid = k.cid and s.t = k.opened_s
+left join (select cid, min(t) as first_t from sla_responses group by cid) f on f.cid = k.cid;
+
+insert into sla_starts
+select r.cid, 'follow_up', row_number() over (partition by r.cid order by r.t), r.t, r.next_t, s.next_close_s
+from sla_responses r
+asof join sla_status s on r.cid = s.cid and r.t >= s.t
+where s.status <> 'closed';
+
+create or replace temp table sla_obligations as
+select row_number() over (order by cid, seq) as oid, cid, kind, seq, start_s,
+       case when response_s is not null and (next_close_s is null or response_s <= next_close_s) then 'response'
+            when next_close_s is not null then 'close' end as ended_by,
+       coalesce(least(response_s, next_close_s), epoch($as_of)::bigint) as end_s
+from sla_starts;
+drop table sla_starts;
+drop table sla_responses;
+drop table sla_status;
+
+
+-- obligations starting inside a suspension of their account
+create or replace temp table sla_suspended as
+select distinct o.oid
+from (select k.cid, st.suspended_from, st.suspended_to
+      from sla_cases k join standing st on st.account_id = k.account_id
+      where st.suspended_from <= $as_of) s
+join sla_obligations o using (cid)
+where epoch(s.suspended_from)::bigint <= o.start_s
+  and (s.suspended_to is null or o.start_s < epoch(s.suspended_to)::bigint);
+
+-- pauses (follow-ups only), clipped to [start, end)
+create or replace temp table sla_pauses as
+select o.oid, greatest(p.from_s, o.start_s) as from_s, least(coalesce(p.to_s, o.end_s), o.end_s) as to_s
+from sla_obligations o join sla_pending p using (cid)
+where o.kind = 'follow_up' and greatest(p.from_s, o.start_s) < least(coalesce(p.to_s, o.end_s), o.end_s);
+
+-- running segments: the gaps between pauses, then from the last pause on (to_s null = forever,
+-- the clock runs unpaused after the end, which gives a pending obligation its deadline)
+create or replace temp table sla_segments as
+select oid, start_s as from_s, cast(null as bigint) as to_s, end_s
+from sla_obligations where oid not in (select oid from sla_pauses)
+union all
+select p.oid, coalesce(lag(p.to_s) over (partition by p.oid order by p.from_s), o.start_s), p.from_s, o.end_s
+from sla_pauses p join sla_obligations o using (oid)
+union all
+select p.oid, max(p.to_s), null, any_value(o.end_s) from sla_pauses p join sla_obligations o using (oid) group by p.oid;
 
 -- severity pieces: the severity in force at the start, cut at changes in (start, end]
-pieces as (
-    select o.case_id, o.seq, o.start_s as x, s.severity
-    from obligations o asof join severity_at s on o.case_id = s.case_id and o.start_s >= s.t
+create or replace temp table sla_pieces as
+with cuts as (
+    select o.oid, o.start_s as x, s.severity
+    from sla_obligations o asof join sla_severity s on o.cid = s.cid and o.start_s >= s.t
     union all
-    select o.case_id, o.seq, s.t, s.severity
-    from obligations o join severity_at s on o.case_id = s.case_id and s.t > o.start_s and s.t <= o.end_s
-),
-pieces_timed as (
-    select case_id, seq, x, severity,
-           lead(x) over (partition by case_id, seq order by x) as y,
-           row_number() over (partition by case_id, seq order by x desc) = 1 as is_last
-    from pieces
-),
--- calendar and target for each distinct severity an obligation passed through
-clocks as (
-    select distinct p.case_id, p.seq, p.severity, o.kind, o.region, o.package,
-           case coalesce(t.clock, case when p.severity = 1 then '24x7' else 'business' end)
-                when '24x7' then '24x7' when 'business' then o.region else t.clock end as calendar,
-           t.target_seconds
-    from pieces_timed p
-    join obligations o using (case_id, seq)
-    left join sla_targets t on t.package = o.package and t.kind = o.kind and t.severity = p.severity
-),
+    select o.oid, s.t, s.severity
+    from sla_obligations o join sla_severity_cuts s on o.cid = s.cid and s.t > o.start_s and s.t <= o.end_s
+)
+select oid, x, severity,
+       lead(x) over (partition by oid order by x) as y,
+       row_number() over (partition by oid order by x desc) = 1 as is_last
+from cuts;
+drop table sla_severity;
+drop table sla_severity_cuts;
 
--- W at both ends of every running segment, per clock
-segment_work as (
-    select c.case_id, c.seq, c.severity, c.calendar, c.target_seconds, g.from_s, g.to_s
-    from clocks c join segments g using (case_id, seq)
+
+-- calendar and target for each severity an obligation passed through
+create or replace temp table sla_clocks as
+with named as (
+    select p.oid, p.severity, t.target_seconds,
+           case coalesce(t.clock, case when p.severity = 1 then '24x7' else 'business' end)
+                when '24x7' then '24x7' when 'business' then k.region else t.clock end as calendar
+    from (select distinct oid, severity from sla_pieces) p
+    join sla_obligations o using (oid)
+    join sla_cases k using (cid)
+    left join sla_targets t on t.package = k.package and t.kind = o.kind and t.severity = p.severity
+)
+select n.oid, n.severity, n.target_seconds, z.cal from named n join calendar_zones z using (calendar);
+
+-- W at the start, the end (clipped to the obligation's end) and the clip of every segment, per clock
+create or replace temp table sla_segment_work as
+with segs as (
+    select c.oid, c.severity, c.cal, c.target_seconds, g.from_s, g.to_s,
+           least(coalesce(g.to_s, g.end_s), g.end_s) as clip_s
+    from sla_clocks c join sla_segments g using (oid)
 ),
 w_from as (
     select g.*, i.cum_before + least(g.from_s - i.start_s, i.end_s - i.start_s) as w_from
-    from segment_work g asof join calendar_intervals i on i.calendar = g.calendar and g.from_s >= i.start_s
+    from segs g asof join calendar_intervals i on i.cal = g.cal and g.from_s >= i.start_s
 ),
-w_both as (
-    select g.*, case when g.to_s is not null then i.cum_before + least(g.to_s - i.start_s, i.end_s - i.start_s) end as w_to
-    from w_from g asof left join calendar_intervals i on i.calendar = g.calendar and coalesce(g.to_s, 0) >= i.start_s
-),
--- the segment in which the target is reached: work before it < T <= work through it
-segment_cum as (
-    select *, coalesce(sum(w_to - w_from) over (partition by case_id, seq, severity order by from_s
+w_clip as (
+    select g.*, i.cum_before + least(g.clip_s - i.start_s, i.end_s - i.start_s) as w_clip
+    from w_from g asof join calendar_intervals i on i.cal = g.cal and g.clip_s >= i.start_s
+)
+select * exclude (clip_s), case when to_s is not null then w_clip end as w_to
+from w_clip;
+drop table sla_segments;
+
+
+-- D(s): in the segment where the target is reached (work before it < T <= work through it),
+-- the earliest instant whose W reaches the remaining target. Bounded segments lie inside
+-- [start, end], so W at their end is W at the clip.
+create or replace temp table sla_deadlines as
+with cumulated as (
+    select *, coalesce(sum(w_to - w_from) over (partition by oid, severity order by from_s
                        rows between unbounded preceding and 1 preceding), 0) as work_before
-    from w_both
+    from sla_segment_work
+    where target_seconds is not null
 ),
-deadline_target as (
-    select case_id, seq, severity, calendar, target_seconds, w_from + (target_seconds - work_before) as w_deadline
-    from segment_cum
-    where target_seconds is not null and work_before < target_seconds
-      and (w_to is null or target_seconds <= work_before + (w_to - w_from))
-),
-deadlines as (
-    select d.case_id, d.seq, d.severity, i.start_s + (d.w_deadline - i.cum_before) as deadline_s
-    from deadline_target d
-    asof join (select * from calendar_intervals where end_s > start_s) i
-      on i.calendar = d.calendar and d.w_deadline > i.cum_before
-),
+reached as (
+    select oid, severity, cal, w_from + (target_seconds - work_before) as w_deadline
+    from cumulated
+    where work_before < target_seconds and (w_to is null or target_seconds <= work_before + (w_to - w_from))
+)
+select r.oid, r.severity, i.start_s + (r.w_deadline - i.cum_before) as deadline_s
+from reached r
+asof join (select * from calendar_intervals where end_s > start_s) i
+  on i.cal = r.cal and r.w_deadline > i.cum_before;
+
+-- elapsed per clock: running segments clipped to the end (all start at or before it)
+create or replace temp table sla_elapsed as
+select oid, severity, sum(w_clip - w_from) as elapsed_seconds
+from sla_segment_work
+group by oid, severity;
+drop table sla_segment_work;
+
 
 -- verdict per piece: breaches when D(s) < y (last piece: D(s) < end), at max(D(s), x)
-piece_verdicts as (
-    select p.*, c.calendar, c.target_seconds, d.deadline_s,
-           case when d.deadline_s < coalesce(p.y, o.end_s) then greatest(d.deadline_s, p.x) end as breach_s
-    from pieces_timed p
-    join obligations o using (case_id, seq)
-    join clocks c using (case_id, seq, severity)
-    left join deadlines d using (case_id, seq, severity)
-),
-first_breach as (
-    select case_id, seq, min(breach_s) as breach_s from piece_verdicts group by case_id, seq
-),
-last_piece as (
-    select * from piece_verdicts where is_last
-),
--- elapsed on the last piece's clock: running segments clipped to the end
-elapsed_segments as (
-    select w.case_id, w.seq, w.calendar, w.w_from, least(coalesce(w.to_s, o.end_s), o.end_s) as clip_s
-    from w_from w
-    join last_piece l using (case_id, seq, severity)
-    join obligations o using (case_id, seq)
-    where w.from_s <= o.end_s
-),
-elapsed as (
-    select e.case_id, e.seq,
-           sum(i.cum_before + least(e.clip_s - i.start_s, i.end_s - i.start_s) - e.w_from) as elapsed_seconds
-    from elapsed_segments e
-    asof join calendar_intervals i on i.calendar = e.calendar and e.clip_s >= i.start_s
-    group by e.case_id, e.seq
-)
+create or replace temp table sla_piece_verdicts as
+select p.oid, p.x, p.y, p.severity, p.is_last, z.calendar, c.target_seconds, d.deadline_s,
+       case when d.deadline_s < coalesce(p.y, o.end_s) then greatest(d.deadline_s, p.x) end as breach_s
+from sla_pieces p
+join sla_obligations o using (oid)
+join sla_clocks c using (oid, severity)
+join calendar_zones z on z.cal = c.cal
+left join sla_deadlines d using (oid, severity);
+drop table sla_pieces;
+drop table sla_deadlines;
+drop table sla_clocks;
+
 
 -- result
-select o.case_id, o.account_id, o.package, o.kind, o.seq,
+select k.case_id, k.account_id, k.package, o.kind, o.seq,
        to_timestamp(o.start_s) as start_at,
        l.severity, l.calendar,
-       case when not o.suspended and o.package is not null then l.target_seconds end as target_seconds,
-       case when not o.suspended and o.package is not null and l.target_seconds is not null
+       case when s.oid is null and k.package is not null then l.target_seconds end as target_seconds,
+       case when s.oid is null and k.package is not null and l.target_seconds is not null
             then to_timestamp(l.deadline_s) end as deadline_at,
        case when o.ended_by is not null then to_timestamp(o.end_s) end as end_at,
-       coalesce(el.elapsed_seconds, 0)::bigint as elapsed_seconds,
-       case when o.suspended then 'suspended'
-            when o.package is null then 'untargeted'
+       coalesce(e.elapsed_seconds, 0)::bigint as elapsed_seconds,
+       case when s.oid is not null then 'suspended'
+            when k.package is null then 'untargeted'
             when b.breach_s is not null then 'breached'
             when l.target_seconds is null then 'untargeted'
             when o.ended_by = 'response' then 'met'
             when o.ended_by = 'close' then 'cancelled'
             else 'pending' end as status,
-       case when not o.suspended and o.package is not null then to_timestamp(b.breach_s) end as breached_at
-from obligations o
-join last_piece l using (case_id, seq)
-join first_breach b using (case_id, seq)
-left join elapsed el using (case_id, seq)
+       case when s.oid is null and k.package is not null then to_timestamp(b.breach_s) end as breached_at,
+       o.oid
+from sla_obligations o
+join sla_cases k using (cid)
+join sla_piece_verdicts l on l.oid = o.oid and l.is_last
+join (select oid, min(breach_s) as breach_s from sla_piece_verdicts group by oid) b on b.oid = o.oid
+left join sla_elapsed e on e.oid = o.oid and e.severity = l.severity
+left join sla_suspended s on s.oid = o.oid
