@@ -78,7 +78,8 @@ def explain_case(
         run_stages(cur, moment, case_id)
         ends = dict(cur.execute("select seq, ended_by from sla_obligations").fetchall())
         pauses = cur.execute(
-            "select o.seq, p.from_s, p.to_s from sla_pauses p join sla_obligations o using (oid) order by o.seq, p.from_s"
+            "select o.seq, p.from_s, p.to_s from sla_pauses p join sla_obligations o using (oid)"
+            " order by o.seq, p.from_s"
         ).fetchall()
         pieces = cur.execute(
             "select o.seq, v.x, v.y, v.severity, v.calendar, v.target_seconds, v.deadline_s, v.breach_s"

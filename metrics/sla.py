@@ -63,7 +63,7 @@ def _params(sql: str, values: dict[str, object]) -> dict[str, object]:
 
 def run_stages(cur: duckdb.DuckDBPyConnection, as_of: dt.datetime, case_id: str | None = None) -> None:
     """Build the engine's sla_* temp tables on `cur` (from clock_cursor) for `as_of`."""
-    values = {"as_of": as_of, "case_id": case_id}
+    values: dict[str, object] = {"as_of": as_of, "case_id": case_id}
     for statement in STAGES:
         cur.execute(statement, _params(statement, values))
 

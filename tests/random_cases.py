@@ -22,14 +22,19 @@ import functools
 import json
 import random
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.reference_sla import RefCase, get_calendar, load_default_config, merge_config, reference_obligations
-
-UTC = timezone.utc
+from tests.reference_sla import (
+    BusinessCalendar,
+    RefCase,
+    get_calendar,
+    load_default_config,
+    merge_config,
+    reference_obligations,
+)
 
 # As-of instants for the comparison: three cuts through running cases (odd seconds on one)
 # and the final one after almost everything. Some events land exactly on a cut.
@@ -47,13 +52,20 @@ EVENT_HORIZON = datetime(2027, 2, 1, tzinfo=UTC)  # scripts stop here
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 REGIONS = ("americas", "emea", "japan", "denver", "london", "sydney")
 REGION_ZONES = {
-    "americas": "America/Denver", "denver": "America/Denver",
-    "emea": "Europe/London", "london": "Europe/London",
-    "japan": "Asia/Tokyo", "sydney": "Australia/Sydney",
+    "americas": "America/Denver",
+    "denver": "America/Denver",
+    "emea": "Europe/London",
+    "london": "Europe/London",
+    "japan": "Asia/Tokyo",
+    "sydney": "Australia/Sydney",
 }
 DST_ZONES = ("America/Denver", "Europe/London", "Australia/Sydney")
 PACKAGES = ("Standard", "Bronze", "Silver", "Gold", "Platinum", "Premier", "Flex", "Partial")
 PACKAGE_WEIGHTS = (1, 1, 3, 4, 3, 2, 3, 2)
+# How a case's opening is placed: near a DST change, a holiday, a term edge, a suspension,
+# an as-of cut, or anywhere.
+SCENARIOS = ("dst", "holiday", "term_edge", "suspension", "cut", "plain")
+SCENARIO_WEIGHTS = (24, 12, 10, 8, 15, 31)
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id", "name", "region", "advisor"),
@@ -79,14 +91,22 @@ def make_config_override() -> dict[str, Any]:
                 "hours": {day: "08:00-12:00,13:00-17:00" for day in WEEKDAYS},
                 # Easter Monday 2026 and Christmas Eve 2025 added; Boxing Day 2025 and the
                 # early-May bank holiday 2026 removed (worked as normal days).
-                "holidays": {"country": "GB", "add": ["2025-12-24", "2026-04-06"], "remove": ["2025-12-26", "2026-05-04"]},
+                "holidays": {
+                    "country": "GB",
+                    "add": ["2025-12-24", "2026-04-06"],
+                    "remove": ["2025-12-26", "2026-05-04"],
+                },
             },
             "sydney": {
                 "timezone": "Australia/Sydney",
                 # Friday runs round the clock and touches Saturday's 00:00 start.
                 "hours": {
-                    "mon": "08:30-17:30", "tue": "08:30-17:30", "wed": "08:30-17:30", "thu": "08:30-17:30",
-                    "fri": "00:00-24:00", "sat": "00:00-12:00",
+                    "mon": "08:30-17:30",
+                    "tue": "08:30-17:30",
+                    "wed": "08:30-17:30",
+                    "thu": "08:30-17:30",
+                    "fri": "00:00-24:00",
+                    "sat": "00:00-12:00",
                 },
                 "holidays": {"country": "AU", "subdiv": "NSW", "add": [], "remove": []},
             },
@@ -266,6 +286,13 @@ def _running_deadline(builder: _CaseBuilder, config: dict[str, Any]) -> datetime
     return running[-1]["deadline_at"]
 
 
+ACTIONS = (
+    "agent", "deadline", "customer", "note", "upgrade", "downgrade",
+    "pause", "unpause", "close", "reopen", "escalation", "combo",
+)  # fmt: skip
+ACTION_WEIGHTS = (28, 11, 8, 5, 6, 6, 8, 7, 4, 5, 3, 9)
+
+
 def _script(rng: random.Random, builder: _CaseBuilder, config: dict[str, Any]) -> None:
     """A random walk of events after the opening, each at or after the previous one."""
     b = builder
@@ -278,11 +305,7 @@ def _script(rng: random.Random, builder: _CaseBuilder, config: dict[str, Any]) -
         if b.t > EVENT_HORIZON:
             break
         t = b.t
-        action = rng.choices(
-            ("agent", "deadline", "customer", "note", "upgrade", "downgrade", "pause", "unpause",
-             "close", "reopen", "escalation", "combo"),
-            (28, 11, 8, 5, 6, 6, 8, 7, 4, 5, 3, 9),
-        )[0]
+        action = rng.choices(ACTIONS, ACTION_WEIGHTS)[0]
         if b.status == "closed" and action not in ("reopen", "customer", "agent", "escalation"):
             action = "reopen" if rng.random() < 0.7 else "agent"  # an agent reply while closed starts nothing
         if action == "deadline":
@@ -320,8 +343,17 @@ def _script(rng: random.Random, builder: _CaseBuilder, config: dict[str, Any]) -
 
 def _combo(rng: random.Random, b: _CaseBuilder, t: datetime) -> None:
     """Several rows at one instant, where file order (last row wins) or tie rules decide."""
-    kind = rng.choice(("response_and_severity", "double_agent", "status_flip", "close_then_open",
-                       "response_and_pause", "response_and_close", "severity_twice"))
+    kind = rng.choice(
+        (
+            "response_and_severity",
+            "double_agent",
+            "status_flip",
+            "close_then_open",
+            "response_and_pause",
+            "response_and_close",
+            "severity_twice",
+        )
+    )
     if kind == "response_and_severity":
         b.change(t, "severity", str(rng.choice([s for s in (1, 2, 3) if s != b.severity])))
         b.respond(t)
@@ -346,9 +378,9 @@ def _combo(rng: random.Random, b: _CaseBuilder, t: datetime) -> None:
         b.respond(t)
         b.change(t, "status", "closed")  # satisfies the running obligation, starts nothing
     else:
-        first, last = rng.sample([s for s in (1, 2, 3)], 2)
-        b.change(t, "severity", str(first))
-        b.change(t, "severity", str(last))
+        overridden, winner = rng.sample((1, 2, 3), 2)
+        b.change(t, "severity", str(overridden))
+        b.change(t, "severity", str(winner))
 
 
 def _finish(rng: random.Random, b: _CaseBuilder) -> None:
@@ -369,7 +401,9 @@ def _finish(rng: random.Random, b: _CaseBuilder) -> None:
         b.change(at, "status", "closed")  # closed by a status row only
 
 
-def _shuffle_file_order(rng: random.Random, changes: list[tuple[datetime, str, str]]) -> list[tuple[datetime, str, str]]:
+def _shuffle_file_order(
+    rng: random.Random, changes: list[tuple[datetime, str, str]]
+) -> list[tuple[datetime, str, str]]:
     """Interleave rows of different instants randomly, keeping the order of rows at one instant."""
     group_key = {at: rng.random() for at, _, _ in changes}
     order = sorted(range(len(changes)), key=lambda i: (group_key[changes[i][0]], i))
@@ -386,13 +420,16 @@ def _opening(rng: random.Random, scenario: str, account: dict[str, Any], config:
         return _random_instant(rng, transition - timedelta(days=6), transition + timedelta(days=1))
     if scenario == "holiday":
         calendar = get_calendar(config, account["region"])
+        assert isinstance(calendar, BusinessCalendar)  # regions are business calendars
         days = sorted(calendar.holidays_of(2025) | calendar.holidays_of(2026) | calendar.removed)
         if (calendar.added or calendar.removed) and rng.random() < 0.5:
             days = sorted(calendar.added | calendar.removed)  # the config's own add/remove dates
         day = rng.choice(days) - timedelta(days=rng.randint(0, 3))
         return _local(zone_name, day, rng.randint(0, 86399) // 60 * 60)
     if scenario == "term_edge" and account["terms"]:
-        edges = [start for _, start, _ in account["terms"]] + [end + timedelta(days=1) for _, _, end in account["terms"]]
+        edges = [start for _, start, _ in account["terms"]] + [
+            end + timedelta(days=1) for _, _, end in account["terms"]
+        ]
         edge = rng.choice(edges)
         offset = rng.choice((0, -1, 1, rng.randint(-3 * 3600, 3 * 3600)))  # around local midnight
         return _local(zone_name, edge, 0) + timedelta(seconds=offset)
@@ -422,14 +459,16 @@ def make_random_cases(seed: int, n: int) -> tuple[dict[str, Any], list[RefCase],
     override = make_config_override()
     config = merge_config(load_default_config(), override)
 
-    accounts = []
+    accounts: list[dict[str, Any]] = []
     for index in range(max(12, n // 25)):
-        accounts.append({
-            "account_id": f"A{index:04d}",
-            "region": REGIONS[index % len(REGIONS)],
-            "terms": _make_terms(rng),
-            "suspensions": _make_suspensions(rng, index),
-        })
+        accounts.append(
+            {
+                "account_id": f"A{index:04d}",
+                "region": REGIONS[index % len(REGIONS)],
+                "terms": _make_terms(rng),
+                "suspensions": _make_suspensions(rng, index),
+            }
+        )
     by_zone: dict[str, list[dict[str, Any]]] = {}
     for account in accounts:
         by_zone.setdefault(REGION_ZONES[account["region"]], []).append(account)
@@ -438,7 +477,7 @@ def make_random_cases(seed: int, n: int) -> tuple[dict[str, Any], list[RefCase],
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_COLUMNS}
     response_number = 0
     for number in range(n):
-        scenario = rng.choices(("dst", "holiday", "term_edge", "suspension", "cut", "plain"), (24, 12, 10, 8, 15, 31))[0]
+        scenario = rng.choices(SCENARIOS, SCENARIO_WEIGHTS)[0]
         if scenario == "dst":
             account = rng.choice(by_zone[rng.choice(DST_ZONES)])
         elif scenario == "suspension":
@@ -461,28 +500,44 @@ def make_random_cases(seed: int, n: int) -> tuple[dict[str, Any], list[RefCase],
 
         case = builder.ref_case(builder.closed_at)
         cases.append(case)
-        tables["cases"].append({
-            "case_id": case.case_id, "account_id": case.account_id, "opened_at": case.opened_at,
-            "severity": case.severity, "closed_at": case.closed_at,
-            "channel": rng.choice(("phone", "email", "web", "chat")), "subject": f"{scenario} case {number}",
-        })
+        tables["cases"].append(
+            {
+                "case_id": case.case_id,
+                "account_id": case.account_id,
+                "opened_at": case.opened_at,
+                "severity": case.severity,
+                "closed_at": case.closed_at,
+                "channel": rng.choice(("phone", "email", "web", "chat")),
+                "subject": f"{scenario} case {number}",
+            }
+        )
         response_rows = []
         for at, author, public in builder.responses:
             response_number += 1
-            response_rows.append({
-                "response_id": f"R{response_number:07d}", "case_id": case.case_id, "at": at,
-                "author_type": author, "public": public, "author": "agent-7" if author == "agent" else "customer",
-            })
+            response_rows.append(
+                {
+                    "response_id": f"R{response_number:07d}",
+                    "case_id": case.case_id,
+                    "at": at,
+                    "author_type": author,
+                    "public": public,
+                    "author": "agent-7" if author == "agent" else "customer",
+                }
+            )
         rng.shuffle(response_rows)  # response order in the file carries no meaning
         tables["responses"].extend(response_rows)
         for at, fld, value in case.changes:  # file order = RefCase.changes order
             tables["case_changes"].append({"case_id": case.case_id, "at": at, "field": fld, "value": value})
 
     for account in accounts:
-        tables["accounts"].append({
-            "account_id": account["account_id"], "name": f"Account {account['account_id']}",
-            "region": account["region"], "advisor": rng.choice(("Ana", "Bo", "Chen", None)),
-        })
+        tables["accounts"].append(
+            {
+                "account_id": account["account_id"],
+                "name": f"Account {account['account_id']}",
+                "region": account["region"],
+                "advisor": rng.choice(("Ana", "Bo", "Chen", None)),
+            }
+        )
         for package, start, end in account["terms"]:
             tables["subscriptions"].append(
                 {"account_id": account["account_id"], "package": package, "start_date": start, "end_date": end}

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import bisect
 import copy
+import itertools
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
 
-UTC = timezone.utc
 # The 24x7 calendar is one interval that never ends; any instant we meet is before this.
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
@@ -195,7 +195,7 @@ def get_calendar(config: dict[str, Any], name: str) -> Calendar:
 
 
 def _parse_ranges(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """"08:00-12:00,13:00-17:00" -> [((8, 0), (12, 0)), ((13, 0), (17, 0))]."""
+    """Parse day ranges: "08:00-12:00,13:00-17:00" -> [((8, 0), (12, 0)), ((13, 0), (17, 0))]."""
     ranges = []
     for part in text.split(","):
         part = part.strip()
@@ -310,9 +310,7 @@ class _Life:
     ended_by: str | None  # 'response' | 'close' | None
 
 
-def _end_of_life(
-    kind: str, seq: int, start: datetime, response: datetime | None, close: datetime | None
-) -> _Life:
+def _end_of_life(kind: str, seq: int, start: datetime, response: datetime | None, close: datetime | None) -> _Life:
     """Ends at the earlier of the response and the close; a response at the close's instant wins."""
     if response is not None and (close is None or response <= close):
         return _Life(kind, seq, start, response, "response")
@@ -407,7 +405,7 @@ def _pauses(status: Timeline, start: datetime, end: datetime) -> list[Interval]:
     """Maximal stretches of [start, end) whose status is pending_customer."""
     bounds = [start] + [t for t in status.instants() if start < t < end] + [end]
     pauses: list[Interval] = []
-    for u, v in zip(bounds, bounds[1:]):
+    for u, v in itertools.pairwise(bounds):
         if u < v and status.at(u) == "pending_customer":
             if pauses and pauses[-1][1] == u:
                 pauses[-1] = (pauses[-1][0], v)
@@ -432,6 +430,7 @@ def _evaluate(
     suspensions: list[tuple[datetime, datetime | None]],
     as_of: datetime,
 ) -> dict[str, Any]:
+    """Cut one obligation's life into severity pieces, find its first breach and build its export row."""
     start = life.start
     end = life.end if life.end is not None else as_of  # a running obligation is measured to A
     # The initial clock never pauses; a follow-up stops while pending_customer within [start, end).

@@ -9,6 +9,7 @@ every status present.
 from __future__ import annotations
 
 import csv
+import itertools
 import tomllib
 from collections import Counter
 from datetime import datetime, timedelta
@@ -87,7 +88,7 @@ def test_rows_are_ones_the_loader_accepts(generated: Any, config: dict[str, Any]
     for spans in terms.values():
         spans.sort()
         assert all(start <= end for start, end in spans)
-        assert all(earlier[1] < later[0] for earlier, later in zip(spans, spans[1:]))
+        assert all(earlier[1] < later[0] for earlier, later in itertools.pairwise(spans))
     instants = [row["at"] for row in tables["responses"]] + [row["opened_at"] for row in tables["cases"]]
     assert all(t.microsecond == 0 and t.utcoffset() == timedelta(0) for t in instants)
 
@@ -178,8 +179,10 @@ def count_features(
         assert isinstance(zone, BusinessCalendar)
         local_day = case.opened_at.astimezone(zone.zone).date()
         package = _local_package(case, local_day)
-        if package is None and any(end < local_day for _, _, end in case.subscriptions) and any(
-            start > local_day for _, start, _ in case.subscriptions
+        if (
+            package is None
+            and any(end < local_day for _, _, end in case.subscriptions)
+            and any(start > local_day for _, start, _ in case.subscriptions)
         ):
             seen.add("gap_between_terms")
         if package != _local_package(case, case.opened_at.date()):
@@ -250,23 +253,41 @@ def test_generator_covers_every_feature(generated: Any, config: dict[str, Any], 
     """Each tricky feature of the rules appears in at least one of the 2,000 cases."""
     _, cases, _ = generated
     counts = count_features(cases, config, final_rows)
-    expected = {
-        f"dst_{zone}_{t.date()}" for zone in DST_ZONES for y in (2025, 2026) for t in dst_transitions(zone, y)
-    }
+    expected = {f"dst_{zone}_{t.date()}" for zone in DST_ZONES for y in (2025, 2026) for t in dst_transitions(zone, y)}
     assert len(expected) == 12  # 3 zones x 2 years x (start, end of DST)
     expected |= {
-        "dst_on_sunday_ops_calendar", "holiday", "holiday_added", "holiday_removed",
-        "severity_up", "severity_down", "severity_change_at_start", "severity_change_at_response",
-        "pause", "pause_running_at_as_of", "close_and_reopen",
-        "same_instant_changes", "same_instant_conflicting_status_rows", "closed_at_ties_status_row",
-        "same_instant_agent_responses", "response_and_status_same_instant", "response_at_opening",
+        "dst_on_sunday_ops_calendar",
+        "holiday",
+        "holiday_added",
+        "holiday_removed",
+        "severity_up",
+        "severity_down",
+        "severity_change_at_start",
+        "severity_change_at_response",
+        "pause",
+        "pause_running_at_as_of",
+        "close_and_reopen",
+        "same_instant_changes",
+        "same_instant_conflicting_status_rows",
+        "closed_at_ties_status_row",
+        "same_instant_agent_responses",
+        "response_and_status_same_instant",
+        "response_at_opening",
         "changes_out_of_time_order_in_file",
-        "internal_note", "customer_message",
-        "gap_between_terms", "local_opening_date_decides_package", "package_change_at_term_boundary",
-        "custom_package_Flex", "custom_package_Partial",
-        "suspended_closed", "suspended_open_ended", "opened_at_suspension_end",
-        "response_on_deadline", "response_one_second_late",
-        "as_of_cut", "row_exactly_at_as_of",
+        "internal_note",
+        "customer_message",
+        "gap_between_terms",
+        "local_opening_date_decides_package",
+        "package_change_at_term_boundary",
+        "custom_package_Flex",
+        "custom_package_Partial",
+        "suspended_closed",
+        "suspended_open_ended",
+        "opened_at_suspension_end",
+        "response_on_deadline",
+        "response_one_second_late",
+        "as_of_cut",
+        "row_exactly_at_as_of",
     }
     missing = sorted(feature for feature in expected if counts[feature] == 0)
     assert not missing, f"features never generated: {missing}; counts: {dict(sorted(counts.items()))}"
@@ -276,8 +297,20 @@ def test_reference_runs_on_all_cases_with_every_status(generated: Any, config: d
     """The reference evaluates all 2,000 cases at every as-of, rows well-formed, all six statuses present."""
     _, cases, _ = generated
     columns = {
-        "case_id", "account_id", "package", "kind", "seq", "start_at", "severity", "calendar",
-        "target_seconds", "deadline_at", "end_at", "elapsed_seconds", "status", "breached_at",
+        "case_id",
+        "account_id",
+        "package",
+        "kind",
+        "seq",
+        "start_at",
+        "severity",
+        "calendar",
+        "target_seconds",
+        "deadline_at",
+        "end_at",
+        "elapsed_seconds",
+        "status",
+        "breached_at",
     }
     for as_of in AS_OF_INSTANTS:
         statuses: Counter[str] = Counter()
@@ -289,7 +322,9 @@ def test_reference_runs_on_all_cases_with_every_status(generated: Any, config: d
                 assert row["elapsed_seconds"] >= 0
                 assert (row["breached_at"] is not None) == (row["status"] == "breached")
                 assert (row["end_at"] is None) == (row["status"] == "pending") or row["status"] in (
-                    "breached", "untargeted", "suspended",
+                    "breached",
+                    "untargeted",
+                    "suspended",
                 )
                 statuses[row["status"]] += 1
         assert set(statuses) == STATUSES, f"as of {as_of}: {statuses}"

@@ -100,7 +100,10 @@ def test_example_2_24x7() -> None:
 def test_example_3_upgrade_in_time() -> None:
     """An upgrade to severity 1 takes the 4 h 24x7 deadline from the opening; 18:30 is in time."""
     case = make_case(
-        "Gold", 3, "2026-03-10T15:00:00Z", agent=("2026-03-10T18:30:00Z",),
+        "Gold",
+        3,
+        "2026-03-10T15:00:00Z",
+        agent=("2026-03-10T18:30:00Z",),
         changes=(("2026-03-10T16:00:00Z", "severity", "1"),),
     )
     row = initial(case)
@@ -116,7 +119,10 @@ def test_example_3_upgrade_in_time() -> None:
 def test_example_3_upgrade_in_time_late_response() -> None:
     """The same upgrade answered at 19:10 breaches at the severity-1 deadline 19:00."""
     case = make_case(
-        "Gold", 3, "2026-03-10T15:00:00Z", agent=("2026-03-10T19:10:00Z",),
+        "Gold",
+        3,
+        "2026-03-10T15:00:00Z",
+        agent=("2026-03-10T19:10:00Z",),
         changes=(("2026-03-10T16:00:00Z", "severity", "1"),),
     )
     row = initial(case)
@@ -131,7 +137,10 @@ def test_example_3_upgrade_in_time_late_response() -> None:
 def test_example_4_upgrade_too_late() -> None:
     """An upgrade whose deadline already passed breaches at the instant of the upgrade."""
     case = make_case(
-        "Gold", 3, "2026-03-10T14:00:00Z", agent=("2026-03-10T19:30:00Z",),
+        "Gold",
+        3,
+        "2026-03-10T14:00:00Z",
+        agent=("2026-03-10T19:30:00Z",),
         changes=(("2026-03-10T19:00:00Z", "severity", "1"),),
     )
     row = initial(case)
@@ -147,7 +156,10 @@ def test_example_4_upgrade_too_late() -> None:
 def test_example_5_downgrade_after_breach() -> None:
     """A downgrade after the breach does not undo it; the last piece's values are reported."""
     case = make_case(
-        "Platinum", 1, "2026-03-10T15:00:00Z", agent=("2026-03-10T18:30:00Z",),
+        "Platinum",
+        1,
+        "2026-03-10T15:00:00Z",
+        agent=("2026-03-10T18:30:00Z",),
         changes=(("2026-03-10T18:00:00Z", "severity", "3"),),
     )
     row = initial(case)
@@ -163,7 +175,9 @@ def test_example_5_downgrade_after_breach() -> None:
 def test_example_6_pause() -> None:
     """A follow-up's clock stops while pending_customer: 32 h + 24 h paused = 12th 18:00."""
     case = make_case(
-        "Silver", 1, "2026-03-10T09:00:00Z",
+        "Silver",
+        1,
+        "2026-03-10T09:00:00Z",
         agent=("2026-03-10T10:00:00Z", "2026-03-12T17:00:00Z"),
         changes=(
             ("2026-03-10T12:00:00Z", "status", "pending_customer"),
@@ -238,7 +252,10 @@ def test_agent_response_at_opening_instant() -> None:
 def test_pause_running_at_as_of_stops_at_as_of() -> None:
     """A pause still running at A ends at A: the deadline is where it would be if the clock restarted now."""
     case = make_case(
-        "Gold", 1, "2026-03-10T09:00:00Z", agent=("2026-03-10T10:00:00Z",),
+        "Gold",
+        1,
+        "2026-03-10T09:00:00Z",
+        agent=("2026-03-10T10:00:00Z",),
         changes=(("2026-03-10T12:00:00Z", "status", "pending_customer"),),
     )
     rows = run(case, as_of=utc("2026-03-10T20:00:00Z"))
@@ -253,9 +270,7 @@ def test_pause_running_at_as_of_stops_at_as_of() -> None:
 def test_case_opened_during_suspension() -> None:
     """An obligation starting inside [suspended_from, suspended_to) is suspended, not breached."""
     suspension = (utc("2026-03-01T00:00:00Z"), utc("2026-03-10T20:00:00Z"))
-    case = make_case(
-        "Gold", 1, "2026-03-10T15:00:00Z", agent=("2026-03-10T20:00:00Z",), suspensions=[suspension]
-    )
+    case = make_case("Gold", 1, "2026-03-10T15:00:00Z", agent=("2026-03-10T20:00:00Z",), suspensions=[suspension])
     initial_row, follow_up = run(case, as_of=utc("2026-03-10T21:00:00Z"))
     # 15:00 -> 20:00 is 5 h > 4 h target, but the start lies in the suspension.
     assert initial_row["status"] == "suspended"
@@ -299,7 +314,9 @@ def test_case_opened_in_gap_between_terms() -> None:
 def test_reopen_starts_follow_ups_after_close() -> None:
     """A close cancels the running follow-up; a response while closed starts none; after a reopen one does."""
     case = make_case(
-        "Gold", 1, "2026-03-10T15:00:00Z",
+        "Gold",
+        1,
+        "2026-03-10T15:00:00Z",
         agent=("2026-03-10T16:00:00Z", "2026-03-10T18:00:00Z", "2026-03-11T10:00:00Z"),
         changes=(
             ("2026-03-10T17:00:00Z", "status", "closed"),
@@ -322,7 +339,10 @@ def test_reopen_starts_follow_ups_after_close() -> None:
 def test_severity_change_at_response_instant_makes_zero_length_last_piece() -> None:
     """An upgrade at the response's instant is reported and breaches at that instant if already due."""
     case = make_case(
-        "Gold", 3, "2026-03-10T14:00:00Z", agent=("2026-03-10T19:00:00Z",),
+        "Gold",
+        3,
+        "2026-03-10T14:00:00Z",
+        agent=("2026-03-10T19:00:00Z",),
         changes=(("2026-03-10T19:00:00Z", "severity", "1"),),
     )
     row = initial(case)
@@ -338,7 +358,9 @@ def test_severity_change_at_response_instant_makes_zero_length_last_piece() -> N
 def test_same_instant_changes_last_row_wins_and_closed_at_last() -> None:
     """At one instant the last row in file order wins, and closed_at comes after every row."""
     case = make_case(
-        "Gold", 3, "2026-03-10T15:00:00Z",
+        "Gold",
+        3,
+        "2026-03-10T15:00:00Z",
         changes=(
             ("2026-03-10T16:00:00Z", "severity", "1"),
             ("2026-03-10T16:00:00Z", "severity", "2"),  # last row of 16:00: severity 2
@@ -358,11 +380,15 @@ def test_round_the_clock_calendar_across_midnight() -> None:
     """A 00:00-24:00 day touches the next day; a deadline on a day's end is that end."""
     config = merge_config(
         load_default_config(),
-        {"calendars": {"nonstop": {
-            "timezone": "America/Denver",
-            "hours": {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri")},
-            "holidays": {"country": "US", "add": [], "remove": []},
-        }}},
+        {
+            "calendars": {
+                "nonstop": {
+                    "timezone": "America/Denver",
+                    "hours": {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+                    "holidays": {"country": "US", "add": [], "remove": []},
+                }
+            }
+        },
     )
     # Thu 20:00 MDT (Fri 02:00Z): Thu 20:00-24:00 (4 h) + Fri 00:00-04:00 -> Fri 04:00 MDT = 10:00Z.
     case = make_case("Gold", 2, "2026-03-13T02:00:00Z", agent=("2026-03-13T09:00:00Z",), region="nonstop")
@@ -382,11 +408,15 @@ def test_lunch_break_calendar() -> None:
     """Two ranges a day: the lunch hour never counts, and a deadline at 12:00 stays at 12:00."""
     config = merge_config(
         load_default_config(),
-        {"calendars": {"lunch": {
-            "timezone": "Europe/London",
-            "hours": {day: "08:00-12:00,13:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
-            "holidays": {"country": "GB"},
-        }}},
+        {
+            "calendars": {
+                "lunch": {
+                    "timezone": "Europe/London",
+                    "hours": {day: "08:00-12:00,13:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+                    "holidays": {"country": "GB"},
+                }
+            }
+        },
     )
     # London is on GMT (UTC+0) until 2026-03-29. Opened Tue 12:30 (lunch): the clock starts
     # at 13:00; Tue 13-17 (4 h) + Wed 08-12 (4 h) = 8 h -> D = Wed 12:00, the end of a range.
@@ -400,7 +430,9 @@ def test_lunch_break_calendar() -> None:
     case = make_case("Gold", 2, "2026-03-10T11:00:00Z", agent=("2026-03-11T10:00:00Z",), region="lunch")
     row = initial(case, config=config)
     assert (row["deadline_at"], row["status"], row["elapsed_seconds"]) == (
-        utc("2026-03-11T11:00:00Z"), "met", 7 * 3600,
+        utc("2026-03-11T11:00:00Z"),
+        "met",
+        7 * 3600,
     )
 
 
@@ -440,20 +472,29 @@ def test_package_change_between_terms_uses_local_opening_date() -> None:
     case = make_case(None, 1, "2026-07-01T05:00:00Z", agent=("2026-07-01T08:00:00Z",), subscriptions=terms)
     row = initial(case)
     assert (row["package"], row["target_seconds"], row["deadline_at"], row["status"]) == (
-        "Gold", 14400, utc("2026-07-01T09:00:00Z"), "met",
+        "Gold",
+        14400,
+        utc("2026-07-01T09:00:00Z"),
+        "met",
     )
     # 06:00Z is Wed 2026-07-01 00:00 MDT: Platinum, D = 08:00Z, answered exactly at D: met.
     case = make_case(None, 1, "2026-07-01T06:00:00Z", agent=("2026-07-01T08:00:00Z",), subscriptions=terms)
     row = initial(case)
     assert (row["package"], row["target_seconds"], row["deadline_at"], row["status"]) == (
-        "Platinum", 7200, utc("2026-07-01T08:00:00Z"), "met",
+        "Platinum",
+        7200,
+        utc("2026-07-01T08:00:00Z"),
+        "met",
     )
 
 
 def test_as_of_cut_ignores_later_rows_and_later_cases() -> None:
     """Rows after A are ignored (close, response, change) and a case opened after A does not exist."""
     case = make_case(
-        "Gold", 3, "2026-03-10T15:00:00Z", agent=("2026-03-10T17:00:00Z",),
+        "Gold",
+        3,
+        "2026-03-10T15:00:00Z",
+        agent=("2026-03-10T17:00:00Z",),
         changes=(("2026-03-10T16:30:00Z", "severity", "1"),),
         closed="2026-03-10T18:00:00Z",
     )
@@ -469,9 +510,7 @@ def test_as_of_cut_ignores_later_rows_and_later_cases() -> None:
 
 def test_fractional_hours_round_to_whole_seconds() -> None:
     """Targets are round(hours * 3600): 10.2 h is 36720 s even though the float is 36720.000...01."""
-    config = merge_config(
-        load_default_config(), {"packages": {"Gold": {"initial_response_hours": {"1": 10.2}}}}
-    )
+    config = merge_config(load_default_config(), {"packages": {"Gold": {"initial_response_hours": {"1": 10.2}}}})
     row = initial(make_case("Gold", 1, "2026-03-10T15:00:00Z"), config=config)
     assert row["target_seconds"] == 36720
     assert row["deadline_at"] == utc("2026-03-11T01:12:00Z")
