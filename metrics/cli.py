@@ -79,12 +79,15 @@ def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
     """The store to read: --db if given, else load DATASET_DIR into a store beside the default one.
 
     Commands take a dataset folder (as the contract's CLI does); the folder is loaded
-    (a no-op when already loaded) so the numbers always match the files.
+    unless the store's latest load was of these very files, so the numbers always match them.
     """
     from metrics.ingest import ingest as run_ingest
+    from metrics.ingest import is_loaded
 
     path = db_path or DEFAULT_DB.with_name(f"{Path(dataset_dir).resolve().name}.duckdb")
-    run_ingest(dataset_dir, path)
+    if not is_loaded(dataset_dir, path):
+        click.echo(f"Loading {dataset_dir} into {path} ...", err=True)
+        run_ingest(dataset_dir, path)
     return path
 
 

@@ -11,6 +11,7 @@ Rows whose key is already stored replace it, so loading the same files twice is 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,27 @@ def ingest(
     return report
 
 
+def fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of a dataset's files: equal means nothing changed."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and (p.suffix in FORMATS or p.name == "config.toml"))
+    return json.dumps([(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files])
+
+
+def is_loaded(dataset_dir: Path | str, db_path: Path | str) -> bool:
+    """True when the store's latest load is of these very files (so a reload would change nothing)."""
+    folder, path = Path(dataset_dir).resolve(), Path(db_path)
+    if not path.exists():
+        return False
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("select dataset, fingerprint from loads order by loaded_at desc limit 1").fetchall()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return bool(rows) and rows[0] == (str(folder), fingerprint(folder))
+
+
 def _find_files(folder: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for table in TABLES:
@@ -166,7 +188,7 @@ def _merge_all(
             steps(f"storing {table.name}")
             report.rows_stored[table.name] = _merge(con, table, folder, files[table.name].name)
     con.execute(
-        "insert into loads values (?, ?, ?, ?, ?, ?)",
+        "insert into loads values (?, ?, ?, ?, ?, ?, ?)",
         [
             dt.datetime.now(dt.UTC),
             str(folder),
@@ -174,6 +196,7 @@ def _merge_all(
             sum(report.rows_read.values()),
             sum(report.rows_stored.values()),
             report.total_quarantined,
+            fingerprint(folder),
         ],
     )
     con.execute("insert or replace into settings values ('config', ?)", [config.to_json()])

@@ -40,7 +40,8 @@ create table if not exists loads (
     files varchar,
     rows_read bigint,
     rows_stored bigint,
-    rows_quarantined bigint
+    rows_quarantined bigint,
+    fingerprint varchar   -- file names, sizes and modification times: unchanged files need no reload
 );
 create table if not exists settings (key varchar primary key, value varchar);
 """
@@ -70,6 +71,7 @@ def data_table_ddl() -> str:
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(data_table_ddl() + _SERVICE_DDL)
+    con.execute("alter table loads add column if not exists fingerprint varchar")  # stores made before it
 
 
 def stored_config(con: duckdb.DuckDBPyConnection) -> Config:

@@ -329,3 +329,19 @@ def test_a_killed_load_leaves_the_previous_data(tmp_path, make_dataset, db_path)
     proc.wait()
     assert proc.returncode == -9, "the load finished before it could be killed; use a larger dataset"
     assert snapshot(db_path) == before
+
+
+def test_is_loaded_knows_when_files_changed(make_dataset, db_path):
+    """Commands skip reloading only while the files are exactly those of the latest load."""
+    import os
+
+    from metrics.ingest import is_loaded
+
+    folder = make_dataset()
+    assert not is_loaded(folder, db_path)
+    ingest(folder, db_path)
+    assert is_loaded(folder, db_path)
+    cases = folder / "cases.csv"
+    stat = cases.stat()
+    os.utime(cases, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert not is_loaded(folder, db_path)
