@@ -538,17 +538,25 @@ def _check_rows(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
     for name in ("responses", "case_changes"):
         if name not in files:
             continue
-        _reject(
-            con, name, "unknown_case", "'column case_id: unknown case ''' || case_id || ''''",
-            "case_id not in (select case_id from known_cases)",
-        )
+        # one pass finds both: no such case, or an event before the case was opened
         con.execute(f"""
-            update stg_{name} set rule = 'before_opened',
-                reason = 'column at: ' || strftime(s.at, '%Y-%m-%dT%H:%M:%SZ')
-                    || ' is before the case was opened at ' || strftime(k.opened_at, '%Y-%m-%dT%H:%M:%SZ'),
-                record = to_json(struct_pack({_typed_fields(name, "s")}))
-            from stg_{name} s join known_cases k using (case_id)
-            where stg_{name}.__line = s.__line and stg_{name}.rule is null and s.at < k.opened_at
+            create or replace temp table orphans_{name} as
+            select s.__line, k.opened_at
+            from stg_{name} s left join known_cases k using (case_id)
+            where s.rule is null and (k.case_id is null or s."at" < k.opened_at)
+        """)
+        if not con.execute(f"select count(*) from orphans_{name}").fetchall()[0][0]:
+            continue
+        con.execute(f"""
+            update stg_{name} set
+                rule = case when o.opened_at is null then 'unknown_case' else 'before_opened' end,
+                reason = case when o.opened_at is null then 'column case_id: unknown case ''' || case_id || ''''
+                              else 'column at: ' || strftime("at", '%Y-%m-%dT%H:%M:%SZ')
+                                   || ' is before the case was opened at '
+                                   || strftime(o.opened_at, '%Y-%m-%dT%H:%M:%SZ') end,
+                record = to_json(struct_pack({_typed_fields(name)}))
+            from orphans_{name} o
+            where stg_{name}.__line = o.__line
         """)
 
 
