@@ -9,7 +9,7 @@ import duckdb
 import streamlit as st
 
 from metrics.freshness import latest_instant
-from metrics.store import dashboard_db, ensure_store, table_counts
+from metrics.store import connect, dashboard_db, ensure_store, table_counts
 
 st.set_page_config(page_title="Support-package analytics", page_icon=":material/support_agent:", layout="wide")
 
@@ -17,10 +17,7 @@ st.set_page_config(page_title="Support-package analytics", page_icon=":material/
 @st.cache_resource(show_spinner="Loading the bundled sample data into DuckDB…")
 def get_connection() -> duckdb.DuckDBPyConnection:
     """One read-only connection per process; every query goes through its own cursor."""
-    path = ensure_store(dashboard_db())
-    con = duckdb.connect(str(path), read_only=True)
-    con.execute("set TimeZone = 'UTC'")
-    return con
+    return connect(ensure_store(dashboard_db()), read_only=True)
 
 
 con = get_connection()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from metrics.errors import LoadError
-from metrics.store import DEFAULT_DB
+from metrics.store import DEFAULT_DB, connect
 
 
 class _Group(click.Group):
@@ -120,8 +120,6 @@ def export() -> None:
 )
 def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path | None) -> None:
     """Write one row per response obligation of DATASET_DIR as of --as-of (the contract's columns)."""
-    import duckdb
-
     from metrics.sla import export_obligations as run_export
 
     if out.suffix.lower() not in (".csv", ".parquet"):
@@ -129,7 +127,7 @@ def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path |
     moment = _as_of(as_of)
     store = _store_for(dataset_dir, db_path)
     started = time.perf_counter()
-    con = duckdb.connect(str(store), read_only=True)
+    con = connect(store, read_only=True)
     try:
         n = run_export(con, moment, out)  # type: ignore[arg-type]
     finally:
@@ -152,13 +150,11 @@ def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path |
 )
 def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | None) -> None:
     """Explain every SLA clock of one case: intervals counted, pauses, severity pieces, verdict."""
-    import duckdb
-
     from metrics.explain import explain_case, format_explanations
     from metrics.freshness import latest_instant
 
     store = _store_for(dataset_dir, db_path)
-    con = duckdb.connect(str(store), read_only=True)
+    con = connect(store, read_only=True)
     try:
         moment = _as_of(as_of) if as_of else latest_instant(con)
         click.echo(format_explanations(case_id, explain_case(con, case_id, moment), moment))  # type: ignore[arg-type]

@@ -18,6 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = PROJECT_ROOT / "data" / "support.duckdb"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 DB_ENV = "SUPPORT_ANALYTICS_DB"  # where the dashboard's store lives, if not data/support.duckdb
+# DuckDB's memory cap (it spills to disk beyond it); its own default is 80 % of the machine.
+MEMORY_ENV = "SUPPORT_ANALYTICS_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def dashboard_db() -> Path:
@@ -48,12 +51,13 @@ create table if not exists settings (key varchar primary key, value varchar);
 
 
 def connect(db_path: Path | str = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the store with UTC as the session timezone (stored instants are UTC)."""
+    """Open the store with UTC as the session timezone (stored instants are UTC) and a memory cap."""
     path = Path(db_path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set memory_limit = ?", [os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT])
     return con
 
 
