@@ -61,9 +61,17 @@ def _params(sql: str, values: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in values.items() if f"${k}" in sql}
 
 
-def run_stages(cur: duckdb.DuckDBPyConnection, as_of: dt.datetime, case_id: str | None = None) -> None:
-    """Build the engine's sla_* temp tables on `cur` (from clock_cursor) for `as_of`."""
-    values: dict[str, object] = {"as_of": as_of, "case_id": case_id}
+def run_stages(
+    cur: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime,
+    case_id: str | None = None,
+    accounts: list[str] | None = None,
+) -> None:
+    """Build the engine's sla_* temp tables on `cur` (from clock_cursor) for `as_of`.
+
+    `case_id` or `accounts` narrow the work to one case or some accounts' cases.
+    """
+    values: dict[str, object] = {"as_of": as_of, "case_id": case_id, "accounts": accounts}
     for statement in STAGES:
         cur.execute(statement, _params(statement, values))
 
@@ -73,12 +81,13 @@ def obligations_arrow(
     as_of: dt.datetime | str,
     config: Config | None = None,
     case_id: str | None = None,
+    accounts: list[str] | None = None,
 ) -> pa.Table:
-    """All obligations (or one case's) as of `as_of`, the export's columns, by case and seq."""
+    """All obligations (or one case's, or some accounts') as of `as_of`, by case and seq."""
     moment = as_utc(as_of)
     cur = clock_cursor(con, moment, config)
     try:
-        run_stages(cur, moment, case_id)
+        run_stages(cur, moment, case_id, accounts)
         query = f"select {', '.join(EXPORT_COLUMNS)} from ({RESULT_SQL}) order by oid"  # case_id, seq
         return cur.sql(query).to_arrow_table()
     finally:
@@ -90,9 +99,10 @@ def compute_obligations(
     as_of: dt.datetime | str,
     config: Config | None = None,
     case_id: str | None = None,
+    accounts: list[str] | None = None,
 ) -> pd.DataFrame:
-    """All obligations (or one case's) as of `as_of` as a DataFrame (see EXPORT_COLUMNS)."""
-    return obligations_arrow(con, as_of, config, case_id).to_pandas()
+    """All obligations (or one case's, or some accounts') as of `as_of` as a DataFrame."""
+    return obligations_arrow(con, as_of, config, case_id, accounts).to_pandas()
 
 
 def export_obligations(

@@ -1,4 +1,5 @@
--- Response obligations as of $as_of (of one case when $case_id is set), following
+-- Response obligations as of $as_of (of one case when $case_id is set, of some accounts
+-- when $accounts is a list), following
 -- docs/sla-clock.md. Each statement builds one temp table on the caller's cursor; the
 -- last one returns the result. metrics/explain.py reads the intermediate tables too.
 --
@@ -20,7 +21,9 @@ join calendar_zones z on z.calendar = acc.region
 left join subscriptions s
   on s.account_id = c.account_id
  and cast(timezone(z.timezone, c.opened_at) as date) between s.start_date and s.end_date
-where c.opened_at <= $as_of and (cast($case_id as varchar) is null or c.case_id = $case_id);
+where c.opened_at <= $as_of
+  and (cast($case_id as varchar) is null or c.case_id = $case_id)
+  and (cast($accounts as varchar[]) is null or list_contains($accounts, c.account_id));
 
 -- status from each instant on (at one instant the last row wins, closed_at after every row),
 -- with the first instant at or after it when the case is closed
@@ -133,9 +136,7 @@ with cuts as (
     select o.oid, s.t, s.severity
     from sla_obligations o join sla_severity_cuts s on o.cid = s.cid and s.t > o.start_s and s.t <= o.end_s
 )
-select oid, x, severity,
-       lead(x) over (partition by oid order by x) as y,
-       row_number() over (partition by oid order by x desc) = 1 as is_last
+select oid, x, severity, lead(x) over (partition by oid order by x) as y
 from cuts;
 drop table sla_severity;
 drop table sla_severity_cuts;
@@ -204,7 +205,7 @@ drop table sla_segment_work;
 
 -- verdict per piece: breaches when D(s) < y (last piece: D(s) < end), at max(D(s), x)
 create or replace temp table sla_piece_verdicts as
-select p.oid, p.x, p.y, p.severity, p.is_last, z.calendar, c.target_seconds, d.deadline_s,
+select p.oid, p.x, p.y, p.severity, z.calendar, c.target_seconds, d.deadline_s,
        case when d.deadline_s < coalesce(p.y, o.end_s) then greatest(d.deadline_s, p.x) end as breach_s
 from sla_pieces p
 join sla_obligations o using (oid)
@@ -216,27 +217,34 @@ drop table sla_deadlines;
 drop table sla_clocks;
 
 
+-- one row per obligation: its first breach, and the last piece's severity, clock and deadline
+create or replace temp table sla_verdicts as
+select oid, min(breach_s) as breach_s,
+       arg_max({'severity': severity, 'calendar': calendar, 'target_seconds': target_seconds,
+                'deadline_s': deadline_s}, x) as last
+from sla_piece_verdicts
+group by oid;
+
 -- result
 select k.case_id, k.account_id, k.package, o.kind, o.seq,
        to_timestamp(o.start_s) as start_at,
-       l.severity, l.calendar,
-       case when s.oid is null and k.package is not null then l.target_seconds end as target_seconds,
-       case when s.oid is null and k.package is not null and l.target_seconds is not null
-            then to_timestamp(l.deadline_s) end as deadline_at,
+       v.last.severity as severity, v.last.calendar as calendar,
+       case when s.oid is null and k.package is not null then v.last.target_seconds end as target_seconds,
+       case when s.oid is null and k.package is not null and v.last.target_seconds is not null
+            then to_timestamp(v.last.deadline_s) end as deadline_at,
        case when o.ended_by is not null then to_timestamp(o.end_s) end as end_at,
        coalesce(e.elapsed_seconds, 0)::bigint as elapsed_seconds,
        case when s.oid is not null then 'suspended'
             when k.package is null then 'untargeted'
-            when b.breach_s is not null then 'breached'
-            when l.target_seconds is null then 'untargeted'
+            when v.breach_s is not null then 'breached'
+            when v.last.target_seconds is null then 'untargeted'
             when o.ended_by = 'response' then 'met'
             when o.ended_by = 'close' then 'cancelled'
             else 'pending' end as status,
-       case when s.oid is null and k.package is not null then to_timestamp(b.breach_s) end as breached_at,
+       case when s.oid is null and k.package is not null then to_timestamp(v.breach_s) end as breached_at,
        o.oid
 from sla_obligations o
 join sla_cases k using (cid)
-join sla_piece_verdicts l on l.oid = o.oid and l.is_last
-join (select oid, min(breach_s) as breach_s from sla_piece_verdicts group by oid) b on b.oid = o.oid
-left join sla_elapsed e on e.oid = o.oid and e.severity = l.severity
+join sla_verdicts v on v.oid = o.oid
+left join sla_elapsed e on e.oid = o.oid and e.severity = v.last.severity
 left join sla_suspended s on s.oid = o.oid

@@ -1,0 +1,82 @@
+"""The global filters (period, package, severity, region, advisor, account) as SQL.
+
+One definition serves every metric and page: `Filters.where()` gives a WHERE fragment
+over `case_facts` columns plus its parameters, and the period is cut in the reporting
+timezone on whichever instant a metric counts by (an obligation's `start_at`, a case's
+`opened_at`, an escalation's instant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user narrowed the view to; empty tuples and None mean "all"."""
+
+    start: dt.date | None = None  # first local date of the period (reporting timezone), inclusive
+    end: dt.date | None = None  # last local date, inclusive
+    packages: tuple[str, ...] = ()
+    severities: tuple[int, ...] = ()
+    regions: tuple[str, ...] = ()
+    advisors: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+    def where(
+        self,
+        facts: str = "f",
+        instant: str | None = None,
+        timezone: str = "UTC",
+        severity: str | None = None,
+    ) -> tuple[str, list[object]]:
+        """SQL condition and parameters.
+
+        Args:
+            facts: alias of the case_facts relation (account, region, advisor, package).
+            instant: SQL expression of the instant the period applies to; None ignores the period.
+            timezone: the reporting timezone the period's dates are cut in.
+            severity: SQL expression of the severity to filter on (default: the case's current one).
+        """
+        parts: list[str] = ["true"]
+        params: list[object] = []
+        for values, column in (
+            (self.packages, f"{facts}.package"),
+            (self.regions, f"{facts}.region"),
+            (self.advisors, f"{facts}.advisor"),
+            (self.accounts, f"{facts}.account_id"),
+        ):
+            if values:
+                parts.append(f"list_contains(?, {column})")
+                params.append(list(values))
+        if self.severities:
+            parts.append(f"list_contains(?, {severity or facts + '.severity'})")
+            params.append([int(s) for s in self.severities])
+        if instant is not None and self.start is not None:
+            parts.append(f"cast(timezone(?, {instant}) as date) >= ?")
+            params += [timezone, self.start]
+        if instant is not None and self.end is not None:
+            parts.append(f"cast(timezone(?, {instant}) as date) <= ?")
+            params += [timezone, self.end]
+        return " and ".join(parts), params
+
+
+PERIOD_GRAINS = ("day", "week", "month", "quarter")
+
+
+def period_label(instant: str, grain: str, timezone_param: str = "?") -> str:
+    """SQL giving the period an instant falls in, as a sortable label, in the reporting timezone.
+
+    day '2026-03-09', ISO week '2026-W11', month '2026-03', quarter '2026-Q1'.
+    """
+    local = f"timezone({timezone_param}, {instant})"
+    if grain == "day":
+        return f"strftime({local}, '%Y-%m-%d')"
+    if grain == "week":
+        return f"strftime({local}, '%G-W%V')"
+    if grain == "month":
+        return f"strftime({local}, '%Y-%m')"
+    if grain == "quarter":
+        return f"(strftime({local}, '%Y') || '-Q' || quarter({local}))"
+    raise ValueError(f"period grain must be one of {PERIOD_GRAINS}, got {grain!r}")

@@ -1,0 +1,78 @@
+"""A snapshot: the store and every SLA obligation as of one moment, shared by all metrics.
+
+The engine runs once per snapshot; every metric then queries the same `obligations`
+and `case_facts` tables, so a page, an export and a weekly update built from one
+snapshot can never disagree. `as_of` is always passed in, never read from a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from metrics.config import Config
+from metrics.sla import SQL_DIR, as_utc, clock_cursor, obligations_arrow
+from metrics.store import stored_config
+
+CASE_FACTS_SQL = (SQL_DIR / "case_facts.sql").read_text()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The data as of `as_of`: obligations computed, ready for any metric to query."""
+
+    con: duckdb.DuckDBPyConnection
+    as_of: dt.datetime
+    config: Config
+    obligations: pa.Table
+    accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
+
+        Each caller gets its own cursor (a DuckDB connection is not shared across
+        threads) and closes it when done.
+        """
+        cur = clock_cursor(self.con, self.as_of, self.config)
+        cur.register("obligations", self.obligations)
+        cur.execute(CASE_FACTS_SQL, {"as_of": self.as_of})
+        if self.accounts is not None:
+            cur.execute("delete from case_facts where not list_contains(?, account_id)", [list(self.accounts)])
+        return cur
+
+    def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
+        """Run one query against the snapshot's tables and return its rows as Arrow."""
+        cur = self.cursor()
+        try:
+            return cur.sql(sql, params=params).to_arrow_table()
+        finally:
+            cur.close()
+
+    @property
+    def reporting_timezone(self) -> str:
+        return self.config.reporting_timezone
+
+
+def take_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | str,
+    config: Config | None = None,
+    accounts: list[str] | tuple[str, ...] | None = None,
+) -> Snapshot:
+    """Compute every obligation as of `as_of` (of some accounts only, when given)."""
+    moment = as_utc(as_of)
+    config = config or stored_config(con)
+    wanted = list(accounts) if accounts is not None else None
+    table = obligations_arrow(con, moment, config, accounts=wanted)
+    return Snapshot(con, moment, config, table, tuple(accounts) if accounts is not None else None)
+
+
+def open_snapshot(db_path: Path | str, as_of: dt.datetime | str) -> Snapshot:
+    """A snapshot on a read-only connection to the store at `db_path` (for the CLI and tests)."""
+    from metrics.store import connect
+
+    return take_snapshot(connect(db_path, read_only=True), as_of)
