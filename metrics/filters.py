@@ -38,6 +38,7 @@ class Filters:
             instant: SQL expression of the instant the period applies to; None ignores the period.
             timezone: the reporting timezone the period's dates are cut in.
             severity: SQL expression of the severity to filter on (default: the case's current one).
+
         """
         parts: list[str] = ["true"]
         params: list[object] = []
