@@ -29,19 +29,18 @@ class Snapshot:
     as_of: dt.datetime
     config: Config
     obligations: pa.Table
+    case_facts: pa.Table
     accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
 
         Each caller gets its own cursor (a DuckDB connection is not shared across
-        threads) and closes it when done.
+        threads) and closes it when done. Both tables are computed once per snapshot.
         """
         cur = clock_cursor(self.con, self.as_of, self.config)
         cur.register("obligations", self.obligations)
-        cur.execute(CASE_FACTS_SQL, {"as_of": self.as_of})
-        if self.accounts is not None:
-            cur.execute("delete from case_facts where not list_contains(?, account_id)", [list(self.accounts)])
+        cur.register("case_facts", self.case_facts)
         return cur
 
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
@@ -68,7 +67,14 @@ def take_snapshot(
     config = config or stored_config(con)
     wanted = list(accounts) if accounts is not None else None
     table = obligations_arrow(con, moment, config, accounts=wanted)
-    return Snapshot(con, moment, config, table, tuple(accounts) if accounts is not None else None)
+    cur = clock_cursor(con, moment, config)
+    try:
+        cur.register("obligations", table)
+        cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": wanted})
+        facts = cur.sql("select * from case_facts").to_arrow_table()
+    finally:
+        cur.close()
+    return Snapshot(con, moment, config, table, facts, tuple(wanted) if wanted is not None else None)
 
 
 def open_snapshot(db_path: Path | str, as_of: dt.datetime | str) -> Snapshot:

@@ -1,10 +1,12 @@
--- One row per case opened by $as_of: who, which package, and its state at $as_of.
+-- One row per case opened by $as_of (of the listed $accounts, when not null): who, which
+-- package, and its state at $as_of.
 -- Reads the `obligations` table of the snapshot (for the package in force at opening)
 -- and follows docs/sla-clock.md for status and severity (last row at an instant wins,
 -- closed_at after every row). Every metric about cases starts here.
 create or replace temp table case_facts as
 with cases_asof as (
-    select * from cases where opened_at <= $as_of
+    select * from cases
+    where opened_at <= $as_of and (cast($accounts as varchar[]) is null or list_contains($accounts, account_id))
 ),
 status_rows as (
     select ch.case_id, ch."at", ch.value as status, ch.source_line as ord
