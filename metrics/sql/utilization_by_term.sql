@@ -1,0 +1,97 @@
+-- One row per term of `utilization_terms`: entitlements used against entitled, authorized
+-- contacts designated against allotted, and the term's cases by severity and channel.
+-- Usage counts engagements dated from the term's start to `counted_to` (its end or the
+-- as-of local date); cases are those of `case_facts` (opened by as-of) whose local opening
+-- date in the account's region timezone falls inside the term.
+with case_terms as (
+    select t.account_id, t.term_start, f.submitted_severity, f.requester_authorized,
+           coalesce(lower(trim(f.channel)), '') as channel
+    from case_facts f
+    join utilization_terms t
+      on t.account_id = f.account_id
+     and cast(timezone(t.timezone, f.opened_at) as date) between t.term_start and t.term_end
+),
+case_counts as (
+    select account_id, term_start,
+           count(*) as cases,
+           count(*) filter (where submitted_severity = 1) as cases_sev1,
+           count(*) filter (where submitted_severity = 2) as cases_sev2,
+           count(*) filter (where submitted_severity = 3) as cases_sev3,
+           count(*) filter (where channel = 'phone') as channel_phone,
+           count(*) filter (where channel = 'email') as channel_email,
+           count(*) filter (where channel = 'web') as channel_web,
+           count(*) filter (where channel = 'chat') as channel_chat,
+           count(*) filter (where channel not in ('phone', 'email', 'web', 'chat')) as channel_other,
+           count(*) filter (where requester_authorized = false) as non_authorized_cases
+    from case_terms
+    group by account_id, term_start
+),
+engagement_use as (
+    select t.account_id, t.term_start,
+           sum(coalesce(e.quantity, 1)) filter (where lower(trim(e.kind)) = 'service_day') as service_days_used,
+           sum(coalesce(e.quantity, 1)) filter (where lower(trim(e.kind)) = 'training_session')
+               as training_sessions_used,
+           sum(coalesce(e.quantity, 1)) filter (where lower(trim(e.kind)) not in ('service_day', 'training_session'))
+               as other_engagements
+    from utilization_terms t
+    join engagements e on e.account_id = t.account_id and e.date between t.term_start and t.counted_to
+    group by t.account_id, t.term_start
+),
+designated as (
+    -- contacts authorized on `counted_to` (the term's last day, or the as-of date of a running
+    -- term): the designation in force, so replacing a contact mid-term is not over-allotment
+    select t.account_id, t.term_start, count(distinct c.contact_id) as authorized_contacts
+    from utilization_terms t
+    join contacts c on c.account_id = t.account_id
+    where c.authorized
+      and (c.authorized_from is null or c.authorized_from <= t.counted_to)
+      and (c.authorized_to is null or c.authorized_to >= t.counted_to)
+    group by t.account_id, t.term_start
+),
+used as (
+    select t.*,
+           cast(coalesce(u.service_days_used, 0) as double) as service_days_used,
+           cast(coalesce(u.training_sessions_used, 0) as double) as training_sessions_used,
+           cast(coalesce(u.other_engagements, 0) as double) as other_engagements,
+           coalesce(d.authorized_contacts, 0) as authorized_contacts,
+           coalesce(k.cases, 0) as cases,
+           coalesce(k.cases_sev1, 0) as cases_sev1,
+           coalesce(k.cases_sev2, 0) as cases_sev2,
+           coalesce(k.cases_sev3, 0) as cases_sev3,
+           coalesce(k.channel_phone, 0) as channel_phone,
+           coalesce(k.channel_email, 0) as channel_email,
+           coalesce(k.channel_web, 0) as channel_web,
+           coalesce(k.channel_chat, 0) as channel_chat,
+           coalesce(k.channel_other, 0) as channel_other,
+           coalesce(k.non_authorized_cases, 0) as non_authorized_cases
+    from utilization_terms t
+    left join engagement_use u using (account_id, term_start)
+    left join designated d using (account_id, term_start)
+    left join case_counts k using (account_id, term_start)
+),
+shares as (
+    select *,
+           service_days_used / nullif(service_days_entitled, 0) as service_days_share,
+           service_days_used / nullif(elapsed_share, 0) as service_days_forecast,
+           training_sessions_used / nullif(training_sessions_entitled, 0) as training_sessions_share,
+           training_sessions_used / nullif(elapsed_share, 0) as training_sessions_forecast
+    from used
+)
+select account_id, account_name, advisor, region, package, term_start, term_end,
+       term_days, elapsed_days, elapsed_share, current,
+       service_days_used, service_days_entitled, service_days_share, service_days_forecast,
+       training_sessions_used, training_sessions_entitled, training_sessions_share, training_sessions_forecast,
+       other_engagements,
+       authorized_contacts, authorized_contacts_allotted,
+       cases, cases_sev1, cases_sev2, cases_sev3,
+       channel_phone, channel_email, channel_web, channel_chat, channel_other,
+       channel_phone as phone_cases,
+       phone_support,
+       case when phone_support then 0 else channel_phone end as phone_without_entitlement,
+       non_authorized_cases,
+       -- percentage points: share used minus share of the term elapsed (service days first)
+       case when service_days_entitled > 0 then 100 * (service_days_share - elapsed_share)
+            when training_sessions_entitled > 0 then 100 * (training_sessions_share - elapsed_share)
+       end as pace
+from shares
+order by account_id, term_start
