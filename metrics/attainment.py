@@ -3,13 +3,21 @@
 Grouped by any of kind, severity, package, account, advisor, region and a period grain
 (day, ISO week, month, quarter in the reporting timezone). Pending, cancelled,
 untargeted and suspended obligations are counted beside the ratio, never in it
-(sla-rules.md section 5; `definitions.DEFINITIONS["attainment"]`).
+(sla-rules.md section 5; `definitions.DEFINITIONS["attainment"]`). An obligation is
+grouped and filtered by its reported severity (the last piece's, as in the obligations
+export) and put in the period its `start_at` falls in.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import math
+from typing import Any
+
 import pandas as pd
 
+from metrics.definitions import MetricDefinition
 from metrics.filters import Filters, period_label
 from metrics.sla import STATUSES
 from metrics.snapshot import Snapshot
@@ -25,17 +33,72 @@ GROUP_COLUMNS = {
     "region": "f.region",
     "calendar": "o.calendar",
 }
+# The instants a list of breached obligations may be cut by.
+PERIOD_INSTANTS = ("start_at", "breached_at")
+_STATUS_COUNTS = ", ".join(f"count(*) filter (where o.status = '{s}') as {s}" for s in STATUSES)
+_FROM = "from obligations o join case_facts f using (case_id)"
+
+DEFINITIONS = (
+    MetricDefinition(
+        "response_time",
+        "Response time",
+        "met or breached obligations with a target",
+        "median and p90 of elapsed clock seconds (business or 24x7 as the obligation's calendar)",
+        None,
+        "start_at",
+        "Quantiles interpolate linearly between ranks (DuckDB quantile_cont, numpy's default).",
+    ),
+    MetricDefinition(
+        "response_time_to_target",
+        "Response time against target",
+        "met or breached obligations with a target",
+        "median and p90 of elapsed_seconds / target_seconds (1.0 = exactly at the deadline)",
+        None,
+        "start_at",
+    ),
+    MetricDefinition(
+        "attainment_change",
+        "Attainment change vs previous period",
+        "response obligations of two periods",
+        "attainment of the period minus attainment of the previous period, in percentage points",
+        None,
+        "start_at",
+        "The previous period is as long and ends the day before; whole months step back by whole months.",
+    ),
+    MetricDefinition(
+        "breached_obligations",
+        "Breached obligations",
+        "breached response obligations (the drill-down behind the breached count)",
+        "breached obligations",
+        None,
+        "start_at",
+        "Listed by start_at so the rows match the attainment table's breached count; breached_at on request.",
+    ),
+)
 
 
-def _group_sql(by: tuple[str, ...] | list[str], grain: str | None) -> tuple[list[str], list[object]]:
+def _group_sql(
+    by: tuple[str, ...] | list[str], grain: str | None, timezone: str
+) -> tuple[list[str], list[object]]:
+    """The grouping columns (the period first, with `grain`) and the parameters they take."""
     unknown = [g for g in by if g not in GROUP_COLUMNS]
     if unknown:
         raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(GROUP_COLUMNS)}")
     columns = [f"{GROUP_COLUMNS[g]} as {g}" for g in by]
-    params: list[object] = []
-    if grain:
-        columns.insert(0, f"{period_label('o.start_at', grain)} as period")
-    return columns, params
+    if not grain:
+        return columns, []
+    label = period_label("o.start_at", grain)
+    # the quarter label reads the local time twice: one timezone value per marker
+    return [f"{label} as period", *columns], [timezone] * label.count("?")
+
+
+def _where(snap: Snapshot, filters: Filters, instant: str = "o.start_at") -> tuple[str, list[object]]:
+    """The global filters on obligations: severity is the obligation's, the period cut on `instant`."""
+    return filters.where("f", instant, snap.reporting_timezone, severity="o.severity")
+
+
+def _ratio(met: float, breached: float) -> float:
+    return met / (met + breached) if met + breached else math.nan
 
 
 def attainment_table(
@@ -46,21 +109,15 @@ def attainment_table(
 ) -> pd.DataFrame:
     """Obligation counts by status and attainment per group (and per period when `grain` is set).
 
-    `attainment` is met / (met + breached) in [0, 1], NaN where nothing was met or breached.
+    Columns: period (with `grain`), the `by` keys, met, breached, pending, cancelled,
+    untargeted, suspended, obligations (all of them), attainment = met / (met + breached)
+    in [0, 1], NaN where nothing was met or breached. Groups without obligations are absent.
     """
-    columns, _ = _group_sql(by, grain)
-    tz = snap.reporting_timezone
-    where, params = filters.where("f", "o.start_at", tz, severity="o.severity")
-    counts = ", ".join(f"count(*) filter (where o.status = '{s}') as {s}" for s in STATUSES)
-    keys = ", ".join(c.split(" as ")[-1] for c in columns)
-    select = ", ".join(columns)
-    sql = f"""
-        select {select + ', ' if select else ''}{counts}, count(*) as obligations
-        from obligations o join case_facts f using (case_id)
-        where {where}
-        {'group by all order by all' if keys else ''}
-    """
-    period_params: list[object] = [tz] if grain else []
+    columns, period_params = _group_sql(by, grain, snap.reporting_timezone)
+    where, params = _where(snap, filters)
+    select = ", ".join([*columns, _STATUS_COUNTS, "count(*) as obligations"])
+    group = "group by all order by all" if columns else ""
+    sql = f"select {select} {_FROM} where {where} {group}"
     frame = snap.query(sql, period_params + params).to_pandas()
     decided = frame["met"] + frame["breached"]
     frame["attainment"] = (frame["met"] / decided.where(decided > 0)).astype("float64")
@@ -71,15 +128,17 @@ def response_times(
     snap: Snapshot,
     by: tuple[str, ...] | list[str] = ("kind", "severity", "package"),
     filters: Filters = Filters(),
+    grain: str | None = None,
 ) -> pd.DataFrame:
     """Response time against target for decided obligations (met or breached) with a target.
 
-    Per group: obligations, median and p90 of elapsed clock seconds, median and p90 of the
-    elapsed / target ratio, and the share answered within half the target.
+    Pending ones are left out (their time is not known yet), and so are cancelled ones (no
+    response came). Per group (and period with `grain`): obligations, median and p90 of
+    elapsed clock seconds, median and p90 of elapsed / target, and the share answered
+    within half the target (elapsed <= 0.5 x target). Quantiles interpolate linearly.
     """
-    columns, _ = _group_sql(by, None)
-    where, params = filters.where("f", "o.start_at", snap.reporting_timezone, severity="o.severity")
-    keys = ", ".join(c.split(" as ")[-1] for c in columns)
+    columns, period_params = _group_sql(by, grain, snap.reporting_timezone)
+    where, params = _where(snap, filters)
     select = ", ".join(columns)
     sql = f"""
         select {select + ', ' if select else ''}
@@ -89,8 +148,94 @@ def response_times(
                quantile_cont(o.elapsed_seconds / o.target_seconds, 0.5) as median_of_target,
                quantile_cont(o.elapsed_seconds / o.target_seconds, 0.9) as p90_of_target,
                avg(case when o.elapsed_seconds <= 0.5 * o.target_seconds then 1.0 else 0.0 end) as within_half_target
-        from obligations o join case_facts f using (case_id)
+        {_FROM}
         where o.status in ('met', 'breached') and o.target_seconds is not null and {where}
-        {'group by all order by all' if keys else ''}
+        {'group by all order by all' if select else ''}
+    """
+    return snap.query(sql, period_params + params).to_pandas()
+
+
+def _shift_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after `day`'s month (negative goes back)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """The same filters over the period just before, as long; None when the period is open-ended.
+
+    Whole calendar months step back by as many months (Q3 -> Q2, March -> February);
+    any other range by as many days (ISO week 10 -> week 9).
+    """
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        return None
+    if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        previous_start = _shift_months(start, -months)
+    else:
+        previous_start = start - (end - start + dt.timedelta(days=1))
+    return dataclasses.replace(filters, start=previous_start, end=start - dt.timedelta(days=1))
+
+
+def attainment_summary(
+    snap: Snapshot, filters: Filters = Filters(), previous: Filters | None = None
+) -> dict[str, Any]:
+    """Headline attainment of a period beside the previous period's, for the Overview tile.
+
+    `previous` defaults to `previous_period(filters)` (none when the period is open-ended).
+    Keys: start, end, met, breached, pending, cancelled, untargeted, suspended,
+    obligations, attainment (a fraction, None when nothing was decided), the same prefixed
+    `previous_` (None without a previous period), and delta_pp = 100 x (attainment -
+    previous_attainment) in percentage points, None when either is undefined.
+    """
+    previous = previous if previous is not None else previous_period(filters)
+    periods = [("current", filters)] + ([("previous", previous)] if previous is not None else [])
+    parts, params = [], []
+    for name, period in periods:
+        where, where_params = _where(snap, period)
+        parts.append(f"select '{name}' as which, {_STATUS_COUNTS}, count(*) as obligations {_FROM} where {where}")
+        params += where_params
+    rows = snap.query(" union all ".join(parts), params).to_pandas().set_index("which")
+    counts = [*STATUSES, "obligations"]
+    summary: dict[str, Any] = {"start": filters.start, "end": filters.end}
+    summary |= {c: int(rows.loc["current", c]) for c in counts}
+    summary["attainment"] = _none_if_nan(_ratio(summary["met"], summary["breached"]))
+    summary["previous_start"] = previous.start if previous else None
+    summary["previous_end"] = previous.end if previous else None
+    for c in counts:
+        summary[f"previous_{c}"] = int(rows.loc["previous", c]) if previous else None
+    summary["previous_attainment"] = (
+        _none_if_nan(_ratio(summary["previous_met"], summary["previous_breached"])) if previous else None
+    )
+    now, before = summary["attainment"], summary["previous_attainment"]
+    summary["delta_pp"] = 100 * (now - before) if now is not None and before is not None else None
+    return summary
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def breached_obligations(
+    snap: Snapshot, filters: Filters = Filters(), period_by: str = "start_at"
+) -> pd.DataFrame:
+    """The breached obligations behind a breached count, for the drill-down list.
+
+    The period applies to `start_at` by default, so the rows are exactly those the
+    attainment table counts as breached; `period_by="breached_at"` lists the breaches
+    that happened in the period instead (as the weekly update's breached case ids).
+    Columns: case_id, account_id, account_name, package, kind, seq, severity, start_at,
+    deadline_at, breached_at, end_at (empty while running), elapsed_seconds, target_seconds.
+    """
+    if period_by not in PERIOD_INSTANTS:
+        raise ValueError(f"period_by must be one of {PERIOD_INSTANTS}, got {period_by!r}")
+    where, params = _where(snap, filters, instant=f"o.{period_by}")
+    sql = f"""
+        select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
+               o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds
+        {_FROM}
+        where o.status = 'breached' and {where}
+        order by o.start_at, o.case_id, o.seq
     """
     return snap.query(sql, params).to_pandas()

@@ -69,6 +69,9 @@ PERIOD_GRAINS = ("day", "week", "month", "quarter")
 def period_label(instant: str, grain: str, timezone_param: str = "?") -> str:
     """SQL giving the period an instant falls in, as a sortable label, in the reporting timezone.
 
+    The label holds one `?` per use of the timezone (quarters use it twice): bind the
+    reporting timezone `label.count("?")` times, before the other parameters.
+
     day '2026-03-09', ISO week '2026-W11', month '2026-03', quarter '2026-Q1'.
     """
     local = f"timezone({timezone_param}, {instant})"
