@@ -1,39 +1,72 @@
-"""The dashboard's frame: page config, the store connection, and the start screen.
+"""The dashboard's frame: page config, the global filters (kept in the URL), the navigation.
 
-Pages arrange and plot what `metrics/` computes; nothing here computes a number.
+Pages under pages/ arrange and plot what `metrics/` computes; nothing here computes a
+number. Run with `streamlit run dashboard.py`.
 """
 
 from __future__ import annotations
 
-import duckdb
+import datetime as dt
+
 import streamlit as st
 
-from metrics.freshness import latest_instant
-from metrics.store import connect, dashboard_db, ensure_store, table_counts
+from ui import state
+from ui.help import CLOCK_HELP, SEVERITY_HELP
 
-st.set_page_config(page_title="Support-package analytics", page_icon=":material/support_agent:", layout="wide")
-
-
-@st.cache_resource(show_spinner="Loading the bundled sample data into DuckDB…")
-def get_connection() -> duckdb.DuckDBPyConnection:
-    """One read-only connection per process; every query goes through its own cursor."""
-    return connect(ensure_store(dashboard_db()), read_only=True)
-
-
-con = get_connection()
-st.title("Support-package analytics")
-st.caption("Are the promises of each support package kept? SLA attainment, utilization and the live queue.")
-
-counts = table_counts(con)
-latest = latest_instant(con)
-cols = st.columns(4)
-cols[0].metric("Accounts", f"{counts['accounts']:,}")
-cols[1].metric("Cases", f"{counts['cases']:,}")
-cols[2].metric("Responses", f"{counts['responses']:,}")
-cols[3].metric("Quarantined rows", f"{counts['quarantine']:,}")
-st.write(f"Data up to **{latest:%Y-%m-%d %H:%M} UTC**, stored in `{dashboard_db().name}`.")
-st.dataframe(
-    {"table": list(counts), "rows": list(counts.values())},
-    hide_index=True,
-    key="start_counts",
+st.set_page_config(
+    page_title="Support-package analytics",
+    page_icon=":material/support_agent:",
+    layout="wide",
+    initial_sidebar_state="expanded",
 )
+
+bounds = state.bounds()
+tz = bounds["timezone"]
+latest_day = state.local_date(bounds["latest"], tz)
+first_day = state.local_date(bounds["first"], tz)
+
+with st.sidebar:
+    st.markdown("### Filters")
+    st.date_input(
+        "As of",
+        value=latest_day,
+        min_value=first_day,
+        max_value=latest_day,
+        key="as_of",
+        bind="query-params",
+        help=f"Every clock is cut here (end of that day, {tz}); today shows the data's latest instant. {CLOCK_HELP}",
+    )
+    st.date_input(
+        "Period",
+        value=(latest_day - dt.timedelta(days=state.DEFAULT_PERIOD_DAYS - 1), latest_day),
+        min_value=first_day,
+        max_value=latest_day,
+        key="period",
+        bind="query-params",
+        help=f"Obligations count in the period their clock started in; days are cut in {tz}.",
+    )
+    st.multiselect("Package", bounds["packages"], key="package", bind="query-params", placeholder="All packages")
+    st.multiselect(  # plain "1", "2", "3" options keep the address readable: ?severity=1
+        "Severity", ["1", "2", "3"], key="severity", bind="query-params", placeholder="All severities",
+        help=SEVERITY_HELP,
+    )
+    st.multiselect("Region", bounds["regions"], key="region", bind="query-params", placeholder="All regions")
+    st.multiselect("Advisor", bounds["advisors"], key="advisor", bind="query-params", placeholder="All advisors")
+    st.multiselect(
+        "Account", list(bounds["accounts"]), key="account", bind="query-params", placeholder="All accounts",
+        format_func=lambda a: bounds["accounts"].get(a, a),
+    )
+    st.caption(f"Data up to {dt.datetime.fromisoformat(bounds['latest']):%Y-%m-%d %H:%M} UTC. "
+               "The address bar holds these filters: copy it to share this view.")
+
+pages = [
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/sla_attainment.py", title="SLA attainment", icon=":material/timer:"),
+    st.Page("pages/utilization.py", title="Utilization", icon=":material/donut_large:"),
+    st.Page("pages/active_tickets.py", title="Active tickets", icon=":material/pending_actions:"),
+    st.Page("pages/weekly_update.py", title="Weekly update", icon=":material/mail:"),
+    st.Page("pages/escalations.py", title="Escalations", icon=":material/trending_up:"),
+    st.Page("pages/governance.py", title="Governance", icon=":material/groups:"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:"),
+]
+st.navigation(pages, position="top").run()

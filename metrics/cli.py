@@ -160,3 +160,67 @@ def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | 
         click.echo(format_explanations(case_id, explain_case(con, case_id, moment), moment))  # type: ignore[arg-type]
     finally:
         con.close()
+
+
+@main.command()
+@click.argument("dataset_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--week", required=True, help="ISO week in the reporting timezone, e.g. 2026-W11.")
+@click.option("--account", "account_id", default=None, help="The account (its account_id).")
+@click.option("--advisor", default=None, help="Every account of this advisor instead, one file each in --out DIR.")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "html"]), default="json", show_default=True)
+@click.option(
+    "--out", default="-", show_default=True, help="File to write (- = standard output); with --advisor, a folder."
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
+)
+def weekly(
+    dataset_dir: Path, week: str, account_id: str | None, advisor: str | None, fmt: str, out: str, db_path: Path | None
+) -> None:
+    """The weekly update of one account for one ISO week, as of the week's end.
+
+    JSON holds the counts of the SLA rules' weekly summary; md and html are the text an
+    advisor sends (the HTML is self-contained). --advisor NAME --out DIR writes one file per
+    account of that advisor.
+    """
+    from metrics import weekly as wk
+
+    try:
+        wk.parse_week(week)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    if (account_id is None) == (advisor is None):
+        raise click.UsageError("give either --account ID or --advisor NAME")
+    if advisor is not None and out == "-":
+        raise click.UsageError("--advisor writes one file per account: give --out DIR")
+    store = _store_for(dataset_dir, db_path)
+    con = connect(store, read_only=True)
+    try:
+        ids = [account_id] if account_id is not None else wk.advisor_accounts(con, advisor or "")
+        if not ids:
+            click.echo(f"error: no account has advisor {advisor!r}", err=True)
+            sys.exit(2)
+        try:
+            updates = wk.weekly_updates(con, ids, week, details=fmt != "json")
+        except wk.UnknownAccountError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    finally:
+        con.close()
+    if advisor is None and out == "-":
+        click.echo(wk.render(updates[0], fmt), nl=False)
+        return
+    if advisor is None:
+        Path(out).write_text(wk.render(updates[0], fmt), encoding="utf-8")
+        click.echo(f"Wrote {out}", err=True)
+        return
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for update in updates:
+        path = folder / wk.file_name(update, fmt)
+        path.write_text(wk.render(update, fmt), encoding="utf-8")
+        click.echo(f"Wrote {path}", err=True)

@@ -98,7 +98,7 @@ def explain_case(
             if s == seq
         ]
         _add_intervals(item, config, moment)
-        item.verdict = _verdict(item, moment)
+        item.verdict = verdict_sentence(item, moment)
         out.append(item)
     return out
 
@@ -118,7 +118,7 @@ def _add_intervals(item: Explanation, config: Config, as_of: dt.datetime) -> Non
     item.more_intervals = max(0, len(clipped) - MAX_INTERVALS)
 
 
-def _verdict(item: Explanation, as_of: dt.datetime) -> str:
+def verdict_sentence(item: Explanation, as_of: dt.datetime) -> str:
     """One sentence: the status and the fact that decided it."""
     row = item.row
     status, deadline, end = row["status"], row["deadline_at"], row["end_at"]

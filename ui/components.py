@@ -1,0 +1,92 @@
+"""Pieces the pages repeat: formatted numbers, CSV export, empty states, the case explainer."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from metrics.explain import explain_case, fmt_duration, fmt_time
+from ui import state
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """0.9412 -> '94.1 %'; missing -> '–' (nothing was met or breached)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.{digits}f} %"
+
+
+def delta_pp(now: float | None, before: float | None) -> str | None:
+    """Change in percentage points, for st.metric's delta."""
+    if now is None or before is None or any(isinstance(v, float) and math.isnan(v) for v in (now, before)):
+        return None
+    return f"{(now - before) * 100:+.1f} pp"
+
+
+def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
+    st.download_button(
+        label, frame.to_csv(index=False).encode(), file_name=file_name, mime="text/csv", key=key,
+        icon=":material/download:",
+    )
+
+
+def empty_state(message: str) -> None:
+    st.info(message, icon=":material/filter_alt_off:")
+
+
+def show_table(frame: pd.DataFrame, key: str, file_name: str, selectable: bool = False, **config: object) -> list[int]:
+    """A table with its CSV export; returns the selected row positions when `selectable`."""
+    if frame.empty:
+        empty_state("No rows for these filters.")
+        return []
+    event = st.dataframe(
+        frame, hide_index=True, key=key, width="stretch",
+        on_select="rerun" if selectable else "ignore",
+        selection_mode="single-row",
+        column_config=config or None,  # type: ignore[arg-type]
+    )
+    download_csv(frame, file_name, key=f"{key}_csv")
+    if not selectable:
+        return []
+    return list(event.selection.rows)  # type: ignore[union-attr]
+
+
+def explain_panel(case_id: str) -> None:
+    """The SLA engine's explanation of one case: every clock, its pieces and why."""
+    snap = state.snapshot()
+    items = explain_case(snap.con, case_id, snap.as_of, snap.config)
+    st.markdown(f"#### Case `{case_id}`: how each clock ran")
+    if not items:
+        st.write("No obligations as of this moment.")
+        return
+    for item in items:
+        row = item.row
+        name = "Initial response" if row["kind"] == "initial" else f"Follow-up #{row['seq']}"
+        marker = {"met": "✔", "breached": "✖", "pending": "⏳", "cancelled": "–"}.get(row["status"], "○")
+        with st.expander(f"{marker} {name}: {row['status']}", expanded=row["status"] == "breached"):
+            st.write(item.verdict)
+            cols = st.columns(4)
+            cols[0].metric("Started", fmt_time(row["start_at"]))
+            cols[1].metric("Deadline", fmt_time(row["deadline_at"]))
+            cols[2].metric("Elapsed", fmt_duration(row["elapsed_seconds"]))
+            cols[3].metric("Target", fmt_duration(row["target_seconds"]) if row["target_seconds"] else "none")
+            pieces = pd.DataFrame(
+                [
+                    {
+                        "severity": p.severity, "calendar": p.calendar, "from": fmt_time(p.start),
+                        "to": fmt_time(p.end) if p.end else "end", "deadline": fmt_time(p.deadline),
+                        "breaches at": fmt_time(p.breached_at),
+                    }
+                    for p in item.pieces
+                ]
+            )
+            st.dataframe(pieces, hide_index=True, width="stretch")
+            if item.pauses:
+                st.caption("Paused (waiting on the customer): " + "; ".join(
+                    f"{fmt_time(a)} → {fmt_time(b)}" for a, b in item.pauses))
+            if item.intervals:
+                st.caption("Working time counted (UTC): " + "; ".join(
+                    f"{fmt_time(a)} → {fmt_time(b)}" for a, b in item.intervals)
+                    + (f"; and {item.more_intervals} more" if item.more_intervals else ""))

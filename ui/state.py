@@ -1,0 +1,203 @@
+"""What every page shares: the store connection, the snapshot, the global filters, cached metrics.
+
+The global filters are widgets drawn once by dashboard.py, bound to the URL
+(`bind="query-params"`), so a view can be shared by copying the address. Pages read
+them through `current_filters()` and call metrics through `metric()`, which caches
+results per snapshot and filters (`st.cache_data`, bounded).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import json
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import streamlit as st
+
+from metrics.filters import Filters
+from metrics.freshness import latest_instant
+from metrics.snapshot import Snapshot, take_snapshot
+from metrics.store import connect, dashboard_db, ensure_store
+
+# Metrics a page may ask for by name (a whitelist: names come from code, never from the URL).
+METRICS: dict[str, str] = {
+    name: f"metrics.{module}"
+    for module, names in {
+        "attainment": ("attainment_table", "attainment_summary", "response_times", "breached_obligations"),
+        "escalations": (
+            "escalation_events", "escalation_trend", "escalation_rate", "escalation_summary",
+            "time_to_first_escalation", "repeat_escalations",
+        ),
+        "utilization": ("utilization_by_term", "utilization_ranking", "contacts_over_allotment"),
+        "active": ("active_tickets", "active_summary"),
+        "governance": (
+            "reclassifications", "reclassified_cases", "development_tickets", "paused_share",
+            "suspended_accounts", "non_authorized_requests", "account_health",
+        ),
+    }.items()
+    for name in names
+}
+
+
+def _metric_function(name: str) -> Callable[..., Any]:
+    function: Callable[..., Any] = getattr(importlib.import_module(METRICS[name]), name)
+    return function
+
+
+DEFAULT_PERIOD_DAYS = 90
+
+
+def require_frame() -> None:
+    """Make sure this page runs inside dashboard.py's frame (sidebar filters, navigation).
+
+    Streamlit treats a `pages/` folder as a legacy multipage app until `st.navigation` has
+    run once in the server process, so when the very first request after a start is a
+    deep link (`/active_tickets?severity=1`), the page would run alone, without the
+    filters. Leaving that mode and rerunning sends the request through dashboard.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+@st.cache_resource(show_spinner="Loading the bundled sample data into DuckDB…")
+def get_connection(db_path: str) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per process and store; queries use their own cursors."""
+    return connect(ensure_store(db_path), read_only=True)
+
+
+def store_path() -> str:
+    """The store this session looks at: the one the Data page loaded last, else the default."""
+    return str(st.session_state.get("store_path") or dashboard_db())
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    return get_connection(store_path())
+
+
+@st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=4)
+def get_snapshot(db_path: str, as_of_iso: str) -> Snapshot:
+    """The engine's run for one moment, shared by every session looking at that moment."""
+    return take_snapshot(get_connection(db_path), as_of_iso)
+
+
+@st.cache_data(ttl=600, max_entries=8, show_spinner=False)
+def data_bounds(db_path: str) -> dict[str, Any]:
+    """Latest instant, options of the filters: what the sidebar needs before anything else."""
+    con = get_connection(db_path)
+    cur = con.cursor()
+    try:
+        accounts = cur.execute("select account_id, name, region, advisor from accounts order by name").fetchall()
+        first = cur.execute("select min(opened_at) from cases").fetchall()[0][0]
+    finally:
+        cur.close()
+    from metrics.store import stored_config
+
+    config = stored_config(con)
+    return {
+        "latest": latest_instant(con).isoformat(),
+        "first": (first or latest_instant(con)).isoformat(),
+        "accounts": {a: n for a, n, _, _ in accounts},
+        "advisors": sorted({adv for _, _, _, adv in accounts if adv}),
+        "regions": sorted(config.calendars),
+        "packages": sorted(config.packages, key=lambda p: config.packages[p].rank),
+        "timezone": config.reporting_timezone,
+    }
+
+
+def bounds() -> dict[str, Any]:
+    return data_bounds(store_path())
+
+
+def local_date(instant_iso: str, timezone: str) -> dt.date:
+    return dt.datetime.fromisoformat(instant_iso).astimezone(ZoneInfo(timezone)).date()
+
+
+def as_of_instant() -> dt.datetime:
+    """The as-of moment: the data's latest instant, or the end of the chosen local day."""
+    b = bounds()
+    latest = dt.datetime.fromisoformat(b["latest"])
+    chosen = st.session_state.get("as_of")
+    if not chosen or chosen >= local_date(b["latest"], b["timezone"]):
+        return latest
+    end = dt.datetime.combine(chosen + dt.timedelta(days=1), dt.time(), ZoneInfo(b["timezone"]))
+    return end.astimezone(dt.UTC)
+
+
+def snapshot() -> Snapshot:
+    return get_snapshot(store_path(), as_of_instant().isoformat())
+
+
+def current_filters(with_period: bool = True) -> Filters:
+    """The sidebar's filters as a Filters value (the period only when `with_period`)."""
+    state = st.session_state
+    period: tuple[dt.date, ...] = tuple(state.get("period") or ())
+    start, end = (period[0], period[1]) if len(period) == 2 else (None, None)
+    return Filters(
+        start=start if with_period else None,
+        end=end if with_period else None,
+        packages=tuple(state.get("package") or ()),
+        severities=tuple(int(s) for s in state.get("severity") or ()),
+        regions=tuple(state.get("region") or ()),
+        advisors=tuple(state.get("advisor") or ()),
+        accounts=tuple(state.get("account") or ()),
+    )
+
+
+def previous_filters(filters: Filters) -> Filters | None:
+    """The period of the same length just before the current one (for deltas)."""
+    if filters.start is None or filters.end is None:
+        return None
+    length = filters.end - filters.start + dt.timedelta(days=1)
+    return dataclasses.replace(filters, start=filters.start - length, end=filters.start - dt.timedelta(days=1))
+
+
+def _filters_key(filters: Filters | None) -> str:
+    return json.dumps(dataclasses.asdict(filters), default=str) if filters else ""
+
+
+def _filters_from_key(key: str) -> Filters | None:
+    if not key:
+        return None
+    raw: dict[str, Any] = json.loads(key)
+    for field in ("start", "end"):
+        raw[field] = dt.date.fromisoformat(raw[field]) if raw[field] else None
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return Filters(**values)
+
+
+@st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
+def _run(name: str, db_path: str, as_of_iso: str, filters_key: str, kwargs_json: str) -> Any:
+    snap = get_snapshot(db_path, as_of_iso)
+    kwargs = json.loads(kwargs_json)
+    for key, value in list(kwargs.items()):
+        if key.endswith("filters") or key == "previous":
+            kwargs[key] = _filters_from_key(value)
+        elif isinstance(value, list):
+            kwargs[key] = tuple(value)
+    return _metric_function(name)(snap, filters=_filters_from_key(filters_key) or Filters(), **kwargs)
+
+
+def metric(name: str, filters: Filters | None = None, **kwargs: Any) -> Any:
+    """Run a metric of `METRICS` on the current snapshot, cached per snapshot, filters and arguments.
+
+    Cached frames are shared between sessions: never modify what this returns.
+    """
+    encoded = {
+        k: _filters_key(v) if isinstance(v, Filters) or (v is None and k == "previous") else v
+        for k, v in kwargs.items()
+    }
+    return _run(
+        name,
+        store_path(),
+        as_of_instant().isoformat(),
+        _filters_key(filters if filters is not None else current_filters()),
+        json.dumps(encoded, default=str, sort_keys=True),
+    )
