@@ -88,8 +88,12 @@ if folder is not None:
     expected = {t.name for t in TABLES if t.required}
     target = STORES / f"{folder.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.duckdb"
     bar = st.progress(0.0, text="Starting…")
+
+    def show_progress(what: str, done: int, total: int) -> None:
+        bar.progress(done / total, text=what)
+
     try:
-        report = ingest(folder, target, progress=lambda what, done, total: bar.progress(done / total, text=what))
+        report = ingest(folder, target, progress=show_progress)
     except LoadError as exc:
         bar.empty()
         target.unlink(missing_ok=True)

@@ -50,11 +50,11 @@ left.plotly_chart(fig_trend, key="gov_trend")
 right.plotly_chart(fig_esc, key="gov_escalations")
 
 st.header("Subscriber obligations")
-cols = st.columns(3)
+compliance = st.columns(3)
 non_auth_cases = int(non_auth["non_authorized_cases"].sum()) if "non_authorized_cases" in non_auth else 0
-cols[0].metric("Cases from non-authorized contacts", f"{non_auth_cases:,}", border=True)
-cols[1].metric("Accounts over contact allotment", f"{len(over):,}", border=True)
-cols[2].metric("Suspended accounts", f"{suspended['account_id'].nunique() if not suspended.empty else 0:,}",
+compliance[0].metric("Cases from non-authorized contacts", f"{non_auth_cases:,}", border=True)
+compliance[1].metric("Accounts over contact allotment", f"{len(over):,}", border=True)
+compliance[2].metric("Suspended accounts", f"{suspended['account_id'].nunique() if not suspended.empty else 0:,}",
                border=True)
 with st.expander("Details", expanded=not meeting):
     ui.show_table(non_auth, key="gov_non_auth", file_name="non_authorized_requests.csv")
@@ -62,11 +62,11 @@ with st.expander("Details", expanded=not meeting):
     ui.show_table(suspended, key="gov_suspended", file_name="suspended_accounts.csv")
 
 st.header("Severity re-classifications")
-cols = st.columns(3)
-cols[0].metric("Raised (more severe)", f"{reclass['changes_up']:,}", border=True)
-cols[1].metric("Lowered", f"{reclass['changes_down']:,}", border=True)
+changes = st.columns(3)
+changes[0].metric("Raised (more severe)", f"{reclass['changes_up']:,}", border=True)
+changes[1].metric("Lowered", f"{reclass['changes_down']:,}", border=True)
 share = reclass.get("severity_differs_share")
-cols[2].metric("Final severity differs from submitted", ui.pct(share), border=True,
+changes[2].metric("Final severity differs from submitted", ui.pct(share), border=True,
                help="Share of the period's cases whose current severity is not the one submitted.")
 
 st.header("Prioritized development tickets")

@@ -23,10 +23,10 @@ st.caption(f"As of {snap.as_of:%Y-%m-%d %H:%M} UTC · period {filters.start} to 
 now = state.metric("attainment_table", filters, by=[])
 before = state.metric("attainment_table", previous, by=[]) if previous else None
 active = state.metric("active_summary", state.current_filters(with_period=False))
-week_end = snap.as_of.date()
-this_week = dataclasses.replace(filters, start=week_end - dt.timedelta(days=week_end.weekday()), end=week_end)
-last_week = dataclasses.replace(this_week, start=this_week.start - dt.timedelta(days=7),
-                                end=this_week.start - dt.timedelta(days=1))
+today = snap.as_of.date()
+monday = today - dt.timedelta(days=today.weekday())
+this_week = dataclasses.replace(filters, start=monday, end=today)
+last_week = dataclasses.replace(filters, start=monday - dt.timedelta(days=7), end=monday - dt.timedelta(days=1))
 events_now = state.metric("escalation_events", filters)
 events_before = state.metric("escalation_events", previous) if previous else None
 breaches_week = state.metric("escalation_events", this_week)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -41,16 +42,17 @@ def show_table(frame: pd.DataFrame, key: str, file_name: str, selectable: bool =
     if frame.empty:
         empty_state("No rows for these filters.")
         return []
+    columns: Any = dict(config) if config else None  # column configs keyed by column name
+    if not selectable:
+        st.dataframe(frame, hide_index=True, key=key, width="stretch", column_config=columns)
+        download_csv(frame, file_name, key=f"{key}_csv")
+        return []
     event = st.dataframe(
-        frame, hide_index=True, key=key, width="stretch",
-        on_select="rerun" if selectable else "ignore",
-        selection_mode="single-row",
-        column_config=config or None,  # type: ignore[arg-type]
+        frame, hide_index=True, key=key, width="stretch", on_select="rerun", selection_mode="single-row",
+        column_config=columns,
     )
     download_csv(frame, file_name, key=f"{key}_csv")
-    if not selectable:
-        return []
-    return list(event.selection.rows)  # type: ignore[union-attr]
+    return list(event.selection.rows)
 
 
 def explain_panel(case_id: str) -> None:
