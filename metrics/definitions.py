@@ -8,6 +8,7 @@ contract each computing function must meet. The functions live beside their subj
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,34 @@ DEFINITIONS: dict[str, MetricDefinition] = {
         ),
     )
 }
+
+
+SUBJECT_MODULES = ("attainment", "escalations", "utilization", "active", "governance", "weekly")
+
+
+@cache
+def all_definitions() -> dict[str, MetricDefinition]:
+    """The registry: the shared definitions above plus each subject module's own `DEFINITIONS`.
+
+    A name defined twice is a mistake (two definitions of one number), so it raises.
+    """
+    import importlib
+
+    merged = dict(DEFINITIONS)
+    for module in SUBJECT_MODULES:
+        for definition in importlib.import_module(f"metrics.{module}").DEFINITIONS:
+            if definition.name in merged:
+                raise ValueError(f"metric {definition.name!r} is defined twice (metrics.{module})")
+            merged[definition.name] = definition
+    return merged
+
+
+def definitions_markdown() -> str:
+    """The registry as a Markdown table (docs/metrics.md is generated from it)."""
+    rows = ["| metric | counts | numerator | denominator | period by |", "|---|---|---|---|---|"]
+    for d in sorted(all_definitions().values(), key=lambda d: d.name):
+        cells = [f"**{d.label}** (`{d.name}`)", d.counts, d.numerator, d.denominator or "–", d.period_by or "–"]
+        if d.notes:
+            cells[1] += f" ({d.notes})"
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
