@@ -224,3 +224,24 @@ def weekly(
         path = folder / wk.file_name(update, fmt)
         path.write_text(wk.render(update, fmt), encoding="utf-8")
         click.echo(f"Wrote {path}", err=True)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Turn a help desk's export into a dataset folder of the data contract (then `ingest` it)."""
+
+
+def _register_importers() -> None:
+    import importlib
+
+    from metrics.imports import IMPORTERS
+
+    for name in IMPORTERS:
+        try:
+            module = importlib.import_module(f"metrics.imports.{name}")
+        except ModuleNotFoundError:
+            continue
+        import_group.add_command(module.command, name)
+
+
+_register_importers()
