@@ -22,7 +22,7 @@ cols[0].metric("Active", f"{summary['active']:,}", border=True, help=definition_
 cols[1].metric("● On track", f"{summary['on_track']:,}", border=True)
 cols[2].metric("▲ At risk", f"{summary['at_risk']:,}", border=True, help=definition_help("at_risk"))
 cols[3].metric("✖ Breached", f"{summary['breached']:,}", border=True)
-cols[4].metric("⏸ Waiting on customer", f"{summary['waiting_on_customer']:,}", border=True)
+cols[4].metric("‖ Waiting on customer", f"{summary['waiting_on_customer']:,}", border=True)
 
 tickets = state.metric("active_tickets", filters)
 if tickets.empty:

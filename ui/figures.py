@@ -18,7 +18,7 @@ SYMBOLS = ["circle", "diamond", "square", "triangle-up", "x", "star"]
 STATE_STYLE = {  # clock state -> (colour, symbol shown in text)
     "breached": (MISSED, "✖ breached"),
     "at_risk": ("#E69F00", "▲ at risk"),
-    "paused": (NEUTRAL, "⏸ paused"),
+    "paused": (NEUTRAL, "‖ paused"),
     "on_track": (MET, "● on track"),
     "untargeted": ("#CCCCCC", "○ no target"),
     "suspended": ("#CCCCCC", "○ suspended"),

@@ -84,9 +84,10 @@ PAGES = ["Overview", "SLA attainment", "Utilization", "Active tickets", "Weekly 
 
 
 def wait_until_idle(page) -> None:
-    """Streamlit shows a running indicator while a script runs; wait for the page to settle."""
+    """Wait until the script run is over (Streamlit marks the app root with its script state)."""
+    page.wait_for_timeout(300)  # let a rerun triggered by the last action start
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=120_000)
     page.wait_for_load_state("networkidle")
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=120_000)
 
 
 def test_filters_live_in_the_url(page, app_url: str):
