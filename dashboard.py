@@ -38,7 +38,7 @@ with st.sidebar:
     )
     st.date_input(
         "Period",
-        value=(latest_day - dt.timedelta(days=state.DEFAULT_PERIOD_DAYS - 1), latest_day),
+        value=(max(first_day, latest_day - dt.timedelta(days=state.DEFAULT_PERIOD_DAYS - 1)), latest_day),
         min_value=first_day,
         max_value=latest_day,
         key="period",

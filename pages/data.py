@@ -9,16 +9,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metrics.contract import TABLES
 from metrics.errors import LoadError
 from metrics.ingest import ingest
-from metrics.store import PROJECT_ROOT, table_counts
+from metrics.store import PROJECT_ROOT, dashboard_db, table_counts
 from ui import components as ui
 from ui import state
 
 state.require_frame()
 
-STORES = PROJECT_ROOT / "data" / "stores"
+STORES = dashboard_db().parent / "stores"  # loads made here sit beside the default store
 
 st.title("Data")
 if "data_loaded_report" in st.session_state:
@@ -67,27 +66,13 @@ st.write(
     "optionally `case_changes`, `contacts`, `standing`, `engagements`) as CSV, Parquet or JSONL, plus an "
     "optional `config.toml`. It is loaded into a new store; if the load fails, the app stays on its current data."
 )
-source = st.segmented_control("Source", ["Folder on this machine", "Upload files"], default="Folder on this machine",
-                              key="data_source")
-folder: Path | None = None
-if source == "Upload files":
-    uploads = st.file_uploader(
-        "Table files and config.toml", type=["csv", "parquet", "jsonl", "toml"], accept_multiple_files=True,
-        key="data_upload",
-    )
-    if uploads and st.button("Load uploaded files", key="data_load_upload", type="primary"):
-        folder = Path(tempfile.mkdtemp(prefix="upload-"))
-        for upload in uploads:
-            (folder / Path(upload.name).name).write_bytes(upload.getvalue())
-else:
-    text = st.text_input("Folder", placeholder=str(PROJECT_ROOT / "data" / "sample"), key="data_folder")
-    if st.button("Load folder", key="data_load_folder", type="primary", disabled=not text):
-        folder = Path(text).expanduser()
+def load(folder: Path) -> None:
+    """Load `folder` into a new store; switch the session to it only when the load succeeds.
 
-if folder is not None:
-    expected = {t.name for t in TABLES if t.required}
+    Runs as a button callback, so its outcome survives the rerun that follows a click.
+    """
     target = STORES / f"{folder.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.duckdb"
-    bar = st.progress(0.0, text="Starting…")
+    bar = st.progress(0.0, text=f"Loading {folder}…")
 
     def show_progress(what: str, done: int, total: int) -> None:
         bar.progress(done / total, text=what)
@@ -95,12 +80,39 @@ if folder is not None:
     try:
         report = ingest(folder, target, progress=show_progress)
     except LoadError as exc:
-        bar.empty()
         target.unlink(missing_ok=True)
-        st.error(f"The load failed and nothing changed: {exc}", icon=":material/error:")
+        st.session_state["data_load_error"] = str(exc)
     else:
         st.session_state["store_path"] = str(target)
         st.session_state["data_loaded_report"] = report.summary()
         for key in ("as_of", "period", "account"):  # the new data has its own dates and accounts
             st.session_state.pop(key, None)
-        st.rerun()
+    finally:
+        bar.empty()
+
+
+def load_uploads() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="upload-"))
+    for upload in st.session_state.get("data_upload") or []:
+        (folder / Path(upload.name).name).write_bytes(upload.getvalue())
+    load(folder)
+
+
+def load_folder() -> None:
+    load(Path(st.session_state.get("data_folder", "")).expanduser())
+
+
+if "data_load_error" in st.session_state:
+    st.error(f"The load failed and nothing changed: {st.session_state.pop('data_load_error')}", icon=":material/error:")
+source = st.segmented_control("Source", ["Folder on this machine", "Upload files"], default="Folder on this machine",
+                              key="data_source")
+if source == "Upload files":
+    uploads = st.file_uploader(
+        "Table files and config.toml", type=["csv", "parquet", "jsonl", "toml"], accept_multiple_files=True,
+        key="data_upload",
+    )
+    st.button("Load uploaded files", key="data_load_upload", type="primary", disabled=not uploads,
+              on_click=load_uploads)
+else:
+    text = st.text_input("Folder", placeholder=str(PROJECT_ROOT / "data" / "sample"), key="data_folder")
+    st.button("Load folder", key="data_load_folder", type="primary", disabled=not text, on_click=load_folder)

@@ -14,6 +14,21 @@ filters = state.current_filters()
 st.title("SLA attainment", help=CLOCK_HELP)
 
 table = state.metric("attainment_table", filters)
+previous = state.previous_filters(filters)
+by_kind = state.metric("attainment_table", filters, by=["kind"]).set_index("kind")
+before = state.metric("attainment_table", previous, by=["kind"]).set_index("kind") if previous else None
+overall = state.metric("attainment_summary", filters, previous=previous)
+tiles = st.columns(4)
+tiles[0].metric("Attainment", ui.pct(overall.get("attainment")),
+                ui.delta_pp(overall.get("attainment"), overall.get("previous_attainment")), border=True,
+                help=definition_help("attainment") + " Delta against the previous period.")
+for col, kind, label in ((tiles[1], "initial", "Initial response"), (tiles[2], "follow_up", "Follow-up")):
+    now = by_kind["attainment"].get(kind) if kind in by_kind.index else None
+    was = before["attainment"].get(kind) if before is not None and kind in before.index else None
+    col.metric(label, ui.pct(now), ui.delta_pp(now, was), border=True)
+tiles[3].metric("Breached", f"{int(overall.get('breached') or 0):,}",
+                f"of {int((overall.get('met') or 0) + (overall.get('breached') or 0)):,} decided", delta_color="off",
+                border=True)
 if table.empty:
     ui.empty_state("No obligations started in this period for these filters.")
     st.stop()

@@ -78,3 +78,26 @@ def test_data_page_lists_tables_and_freshness(app_env):
     at = open_page("data")
     assert metric_value(at, "Cases") == "20,000"
     assert metric_value(at, "Quarantined rows") == "0"
+
+
+def test_a_failed_load_keeps_the_current_data(app_env, tmp_path):
+    """Loading a folder without the required tables shows why and leaves the app on its store."""
+    (tmp_path / "cases.csv").write_text("case_id,account_id,opened_at,severity\n")
+    at = open_page("data")
+    at.text_input(key="data_folder").set_value(str(tmp_path)).run()
+    at.button(key="data_load_folder").click().run()
+    assert not at.exception
+    assert any("The load failed and nothing changed" in e.value for e in at.error)
+    assert "store_path" not in at.session_state
+    assert metric_value(at, "Cases") == "20,000"
+
+
+def test_a_successful_load_switches_the_app_to_the_new_data(app_env, make_dataset):
+    """Loading a valid folder from the Data page makes every page show that data (2 cases here)."""
+    folder = make_dataset()
+    at = open_page("data")
+    at.text_input(key="data_folder").set_value(str(folder)).run()
+    at.button(key="data_load_folder").click().run()
+    assert not at.exception
+    assert at.session_state["store_path"].startswith(str(app_env.parent / "stores"))
+    assert metric_value(at, "Cases") == "2"
