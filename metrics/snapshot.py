@@ -8,7 +8,7 @@ snapshot can never disagree. `as_of` is always passed in, never read from a cloc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -31,6 +31,8 @@ class Snapshot:
     obligations: pa.Table
     case_facts: pa.Table
     accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
+    # Tables derived once per snapshot by the metrics that share them (e.g. escalation events).
+    derived: dict[str, pa.Table] = field(default_factory=dict, compare=False, repr=False)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor with `obligations`, `case_facts` and the calendar tables.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from ui import components as ui
@@ -10,7 +12,8 @@ from ui.help import definition_help
 
 state.require_frame()
 
-filters = state.current_filters(with_period=False)
+# Utilization is per account and term: severity does not apply (dropping it also keeps the cache warm).
+filters = dataclasses.replace(state.current_filters(with_period=False), severities=())
 st.title("Utilization", help=definition_help("utilization"))
 
 ranking = state.metric("utilization_ranking", filters)
@@ -42,7 +45,7 @@ ui.show_table(ranking, key="util_ranking", file_name="utilization_ranking.csv",
                                                             format="percent"))
 
 st.subheader("Every term")
-terms = state.metric("utilization_by_term", state.current_filters())
+terms = state.metric("utilization_by_term", dataclasses.replace(state.current_filters(), severities=()))
 ui.show_table(terms, key="util_terms", file_name="utilization_by_term.csv")
 
 if not over.empty:

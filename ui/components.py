@@ -27,8 +27,9 @@ def delta_pp(now: float | None, before: float | None) -> str | None:
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
+    """A CSV export written only when clicked (a callable keeps large tables off every rerun)."""
     st.download_button(
-        label, frame.to_csv(index=False).encode(), file_name=file_name, mime="text/csv", key=key,
+        label, lambda: frame.to_csv(index=False).encode(), file_name=file_name, mime="text/csv", key=key,
         icon=":material/download:",
     )
 
