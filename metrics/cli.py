@@ -237,11 +237,7 @@ def _register_importers() -> None:
     from metrics.imports import IMPORTERS
 
     for name in IMPORTERS:
-        try:
-            module = importlib.import_module(f"metrics.imports.{name}")
-        except ModuleNotFoundError:
-            continue
-        import_group.add_command(module.command, name)
+        import_group.add_command(importlib.import_module(f"metrics.imports.{name}").command, name)
 
 
 _register_importers()
