@@ -100,6 +100,16 @@ def _as_of(text: str) -> object:
         raise click.BadParameter(f"expected an ISO 8601 instant such as 2026-03-09T14:05:00Z, got {text!r}") from None
 
 
+# The read commands take a dataset folder and, optionally, the store to read instead.
+store_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
+)
+
+
 @main.group()
 def export() -> None:
     """Machine-readable outputs."""
@@ -111,13 +121,7 @@ def export() -> None:
     "--as-of", "as_of", required=True, help="Cut the data at this instant (ISO 8601, e.g. 2026-11-30T00:00:00Z)."
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file: .csv or .parquet.")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
-)
+@store_option
 def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path | None) -> None:
     """Write one row per response obligation of DATASET_DIR as of --as-of (the contract's columns)."""
     from metrics.sla import export_obligations as run_export
@@ -141,13 +145,7 @@ def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path |
 @click.option(
     "--as-of", "as_of", default=None, help="Cut the data at this instant (default: the data's latest instant)."
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
-)
+@store_option
 def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | None) -> None:
     """Explain every SLA clock of one case: intervals counted, pauses, severity pieces, verdict."""
     from metrics.explain import explain_case, format_explanations
@@ -171,13 +169,7 @@ def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | 
 @click.option(
     "--out", default="-", show_default=True, help="File to write (- = standard output); with --advisor, a folder."
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
-)
+@store_option
 def weekly(
     dataset_dir: Path, week: str, account_id: str | None, advisor: str | None, fmt: str, out: str, db_path: Path | None
 ) -> None:

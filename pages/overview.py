@@ -69,8 +69,4 @@ with right:
     st.plotly_chart(figures.build_attainment_matrix_figure(matrix), key="overview_matrix")
 
 st.subheader("Breached obligations")
-st.caption("Select a row to see how its clock ran.")
-breached = state.metric("breached_obligations", filters)
-rows = ui.show_table(breached, key="overview_breached", file_name="breached_obligations.csv", selectable=True)
-if rows:
-    ui.explain_panel(str(breached.iloc[rows[0]]["case_id"]))
+ui.breached_drilldown(filters, key="overview_breached")

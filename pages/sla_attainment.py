@@ -65,8 +65,4 @@ st.plotly_chart(
 )
 
 st.subheader("Breached obligations")
-st.caption("Select a row to see the clock explanation.")
-breached = state.metric("breached_obligations", filters)
-rows = ui.show_table(breached, key="sla_breached", file_name="breached_obligations.csv", selectable=True)
-if rows:
-    ui.explain_panel(str(breached.iloc[rows[0]]["case_id"]))
+ui.breached_drilldown(filters, key="sla_breached")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.explain import explain_case, fmt_duration, fmt_time
+from metrics.filters import Filters
 from ui import state
 
 
@@ -93,3 +94,12 @@ def explain_panel(case_id: str) -> None:
                 st.caption("Working time counted (UTC): " + "; ".join(
                     f"{fmt_time(a)} → {fmt_time(b)}" for a, b in item.intervals)
                     + (f"; and {item.more_intervals} more" if item.more_intervals else ""))
+
+
+def breached_drilldown(filters: Filters, key: str) -> None:
+    """The breached obligations of the view; selecting one shows how its clock ran."""
+    st.caption("Select a row to see how its clock ran.")
+    breached = state.metric("breached_obligations", filters)
+    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True)
+    if rows:
+        explain_panel(str(breached.iloc[rows[0]]["case_id"]))
