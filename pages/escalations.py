@@ -14,8 +14,14 @@ filters = state.current_filters()
 st.title("Escalations")
 
 summary = state.metric("escalation_summary", filters)
+previous = state.previous_filters(filters)
+before = state.metric("escalation_summary", previous) if previous else None
 cols = st.columns(4)
-cols[0].metric("Escalations", f"{summary['total']:,}", border=True, help=definition_help("policy_escalations"))
+cols[0].metric(
+    "Escalations", f"{summary['total']:,}",
+    f"{summary['total'] - before['total']:+,} vs previous period" if before else None, delta_color="inverse",
+    border=True, help=definition_help("policy_escalations"),
+)
 rate = summary.get("escalations_per_100_cases")
 cols[1].metric("Per 100 cases", "–" if rate is None else f"{rate:.1f}", border=True,
                help=definition_help("escalation_rate"))

@@ -101,3 +101,28 @@ def test_a_successful_load_switches_the_app_to_the_new_data(app_env, make_datase
     assert not at.exception
     assert at.session_state["store_path"].startswith(str(app_env.parent / "stores"))
     assert metric_value(at, "Cases") == "2"
+
+
+@pytest.mark.parametrize(
+    ("page", "label"),
+    [("utilization", "Accounts in view"), ("escalations", "Escalations"), ("governance", "Escalations")],
+)
+def test_package_filter_changes_a_number_on(app_env, page, label):
+    """On the utilization, escalation and governance pages one package shows a different headline number."""
+    at = open_page(page)
+    before = metric_value(at, label)
+    at.session_state["package"] = ["Premier"]  # the sidebar widget's key; AppTest drops the sidebar after switch_page
+    at.run()
+    assert not at.exception
+    assert metric_value(at, label) != before
+
+
+def test_weekly_update_follows_the_chosen_account(app_env):
+    """Choosing another account regenerates the update text with that account's name."""
+    at = open_page("weekly_update")
+    first = at.text_area[0].value
+    accounts = at.selectbox(key="weekly_account").options
+    at.selectbox(key="weekly_account").select_index(1).run()
+    assert not at.exception
+    assert at.text_area[0].value != first
+    assert accounts[1] in at.text_area[0].value
