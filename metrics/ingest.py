@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from metrics.config import Config, load_config
-from metrics.contract import EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
+from metrics.contract import BY_NAME, EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
 from metrics.errors import LoadError
 from metrics.store import connect, ensure_schema
 
@@ -429,13 +429,12 @@ def _check_naive(
 # ---------------------------------------------------------------- checks
 
 
-def _key(table: Table, alias: str = "") -> str:
+def _key(table: Table) -> str:
     """One text key per row; responses use response_id when it is given."""
-    p = f"{alias}." if alias else ""
-    parts = ", ".join(f"cast({p}{_q(c)} as varchar)" for c in table.key)
+    parts = ", ".join(f"cast({_q(c)} as varchar)" for c in table.key)
     key = f"concat_ws({_SEP}, {parts})"
     if table.name == "responses":
-        return f"coalesce('id:' || {p}response_id, {key})"
+        return f"coalesce('id:' || response_id, {key})"
     return key
 
 
@@ -472,10 +471,9 @@ def _where(path: Path, line: int) -> str:
     return f"line {line}" if path.suffix in (".csv", ".jsonl") else f"row {line}"
 
 
-def _typed_fields(table: str, alias: str = "") -> str:
-    cols = next(t for t in TABLES if t.name == table).column_names
-    p = f"{alias}." if alias else ""
-    return ", ".join(f"{_q(c)} := {p}{_q(c)}" for c in cols)
+def _typed_fields(table: str) -> str:
+    cols = BY_NAME[table].column_names
+    return ", ".join(f"{_q(c)} := {_q(c)}" for c in cols)
 
 
 def _reject(con: duckdb.DuckDBPyConnection, table: str, rule: str, reason: str, condition: str) -> None:
