@@ -32,8 +32,11 @@ for back in range(0, 26):
     year, number, _ = (as_of_day - dt.timedelta(weeks=back)).isocalendar()
     weeks.append(f"{year}-W{number:02d}")
 
-accounts = bounds["accounts"]
 advisor_filter = state.current_filters().advisors
+accounts = {  # the sidebar's advisor filter narrows the choice to that advisor's book
+    a: name for a, name in bounds["accounts"].items()
+    if not advisor_filter or bounds["account_advisors"].get(a) in advisor_filter
+}
 left, right = st.columns(2)
 account = left.selectbox(
     "Account", list(accounts), format_func=lambda a: accounts.get(a, a), key="weekly_account", bind="query-params",

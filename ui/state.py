@@ -105,6 +105,7 @@ def data_bounds(db_path: str) -> dict[str, Any]:
         "latest": latest_instant(con).isoformat(),
         "first": (first or latest_instant(con)).isoformat(),
         "accounts": {a: n for a, n, _, _ in accounts},
+        "account_advisors": {a: adv for a, _, _, adv in accounts},
         "advisors": sorted({adv for _, _, _, adv in accounts if adv}),
         "regions": sorted(config.calendars),
         "packages": sorted(config.packages, key=lambda p: config.packages[p].rank),
