@@ -303,12 +303,23 @@ def breached_obligations(
     """
     if period_by not in PERIOD_INSTANTS:
         raise ValueError(f"period_by must be one of {PERIOD_INSTANTS}, got {period_by!r}")
-    where, params = _where(snap, filters, instant=f"o.{period_by}")
-    sql = f"""
-        select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
-               o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds
-        {_FROM}
-        where o.status = 'breached' and {where}
-        order by o.start_at, o.case_id, o.seq
-    """
-    return snap.query(sql, params).to_pandas()
+    breaches = snap.derived.get("breached_obligations")
+    if breaches is None:  # a few percent of the obligations: gathered once per snapshot
+        breaches = snap.query(f"""
+            select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
+                   o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds,
+                   f.region, f.advisor
+            {_FROM}
+            where o.status = 'breached'
+        """)
+        snap.derived["breached_obligations"] = breaches
+    where, params = filters.where("o", f"o.{period_by}", snap.reporting_timezone, severity="o.severity")
+    cur = snap.con.cursor()
+    try:
+        cur.register("breaches", breaches)
+        return cur.sql(
+            f"select * exclude (region, advisor) from breaches o where {where} order by o.start_at, o.case_id, o.seq",
+            params=params,
+        ).to_df()
+    finally:
+        cur.close()
