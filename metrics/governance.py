@@ -31,14 +31,14 @@ PAUSED_SQL = (SQL_DIR / "governance_paused_share.sql").read_text()
 SUSPENDED_SQL = (SQL_DIR / "governance_suspended_accounts.sql").read_text()
 
 # Group keys paused_share accepts, and the SQL each reads (o = obligations, f = case_facts).
-PAUSE_GROUPS = {
+PAUSE_GROUPS = {  # over the follow-up lives table (alias f)
     "owner": "coalesce(f.owner, '(none)')",
     "account_id": "f.account_id",
     "account_name": "f.account_name",
     "advisor": "coalesce(f.advisor, '(none)')",
     "package": "coalesce(f.package, '(none)')",
     "region": "f.region",
-    "severity": "o.severity",
+    "severity": "f.severity",
 }
 
 HEALTH_COLUMNS = (
@@ -197,14 +197,30 @@ def paused_share(
     unknown = [g for g in by if g not in PAUSE_GROUPS]
     if unknown:
         raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(PAUSE_GROUPS)}")
-    where, params = filters.where("f", "o.start_at", snap.reporting_timezone, severity="o.severity")
-    condition, named = named_condition(where, params, "f")
-    sql = (
-        PAUSED_SQL.replace("{group_select}", ", ".join(f"{PAUSE_GROUPS[g]} as {g}" for g in by))
-        .replace("{group_keys}", ", ".join(by))
-        .replace("{filter}", condition)
-    )
-    frame = snap.query(sql, {"as_of": snap.as_of, **named}).to_pandas()
+    lives = snap.derived.get("follow_up_lives")
+    if lives is None:  # every follow-up's paused and total seconds, once per snapshot
+        lives = snap.query(PAUSED_SQL, {"as_of": snap.as_of})
+        snap.derived["follow_up_lives"] = lives
+    where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
+    keys = ", ".join(by)
+    sql = f"""
+        select {", ".join(f"{PAUSE_GROUPS[g]} as {g}" for g in by)},
+               count(*) as follow_ups,
+               count(*) filter (where paused_s > 0) as paused_follow_ups,
+               cast(sum(life_s - paused_s) as bigint) as running_seconds,
+               cast(sum(paused_s) as bigint) as paused_seconds,
+               sum(paused_s) / nullif(sum(life_s), 0) as paused_share
+        from follow_up_lives f
+        where {where}
+        group by {keys}
+        order by {keys}
+    """
+    cur = snap.con.cursor()
+    try:
+        cur.register("follow_up_lives", lives)
+        frame = cur.sql(sql, params=params).to_df()
+    finally:
+        cur.close()
     frame["paused_share"] = frame["paused_share"].astype("float64")
     return frame
 

@@ -1,16 +1,15 @@
--- Share of follow-up time spent waiting on the customer, per group: for each follow-up
--- obligation selected by {filter} (the global filters, the period on its start_at), the
--- wall-clock seconds of its life [start_at, end_at or as-of] inside a pending_customer
--- stretch of its case (paused) and outside one (running).
--- {group_select}: the group key expressions with their names; {group_keys}: the names.
+-- Every follow-up obligation with the wall-clock seconds of its life [start_at, end_at or
+-- as-of] inside a pending_customer stretch of its case (paused_s) and in all (life_s),
+-- with the attributes paused_share groups and filters by. Built once per snapshot.
 -- Status timeline as in docs/sla-clock.md: each row holds from its instant on, the last row
 -- at an instant wins and closed_at comes after every row; a pause running at as-of ends there.
 with follow_ups as (
-    select {group_select}, o.case_id, o.seq,
+    select o.case_id, o.seq, o.start_at, o.severity, f.package, f.region, f.advisor, f.account_id,
+           f.account_name, f.owner,
            epoch(o.start_at)::bigint as start_s,
            coalesce(epoch(o.end_at)::bigint, epoch($as_of)::bigint) as end_s
     from obligations o join case_facts f using (case_id)
-    where o.kind = 'follow_up' and {filter}
+    where o.kind = 'follow_up'
 ),
 follow_up_cases as (
     select distinct case_id from follow_ups
@@ -44,12 +43,4 @@ lives as (
     select u.*, u.end_s - u.start_s as life_s, coalesce(p.paused_s, 0) as paused_s
     from follow_ups u left join paused p using (case_id, seq)
 )
-select {group_keys},
-       count(*) as follow_ups,
-       count(*) filter (where paused_s > 0) as paused_follow_ups,
-       cast(sum(life_s - paused_s) as bigint) as running_seconds,
-       cast(sum(paused_s) as bigint) as paused_seconds,
-       sum(paused_s) / nullif(sum(life_s), 0) as paused_share
-from lives
-group by {group_keys}
-order by {group_keys}
+select * from lives
