@@ -102,22 +102,18 @@ def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame
     Sorted by clock state (CLOCK_STATES order), then consumed share and age, largest first.
     """
     moment = dataclasses.replace(filters, start=None, end=None)  # the queue is a moment
-    queue = snap.derived.get("active_tickets")
-    if queue is None:  # the whole queue once per snapshot; filters then narrow that small table
-        sql = ACTIVE_SQL.replace("{case_filter}", "true")
-        values = {"as_of": snap.as_of, "at_risk_fraction": float(snap.config.at_risk_fraction)}
-        frame = snap.query(sql, values).to_pandas()
-        queue = pa.Table.from_pandas(frame.assign(urgency_rank=range(len(frame))), preserve_index=False)
-        snap.derived["active_tickets"] = queue
+    snap.derive("active_queue", lambda: _whole_queue(snap))  # filters then narrow that small table
     where, params = moment.where("f")
-    cur = snap.con.cursor()
-    try:
-        cur.register("active_queue", queue)
-        return cur.sql(
-            f"select * exclude (urgency_rank) from active_queue f where {where} order by urgency_rank", params=params
-        ).to_df()
-    finally:
-        cur.close()
+    sql = f"select * exclude (urgency_rank) from active_queue f where {where} order by urgency_rank"
+    return snap.query(sql, params).to_pandas()
+
+
+def _whole_queue(snap: Snapshot) -> pa.Table:
+    """Every active ticket, most urgent first (urgency_rank keeps that order through filters)."""
+    sql = ACTIVE_SQL.replace("{case_filter}", "true")
+    values = {"as_of": snap.as_of, "at_risk_fraction": float(snap.config.at_risk_fraction)}
+    frame = snap.query(sql, values).to_pandas()
+    return pa.Table.from_pandas(frame.assign(urgency_rank=range(len(frame))), preserve_index=False)
 
 
 def summarize_active(frame: pd.DataFrame) -> dict[str, int]:

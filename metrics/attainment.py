@@ -16,7 +16,6 @@ import math
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from metrics.definitions import MetricDefinition
 from metrics.filters import Filters, day_period_label, period_label
@@ -38,7 +37,14 @@ GROUP_COLUMNS = {
 PERIOD_INSTANTS = ("start_at", "breached_at")
 _STATUS_COUNTS = ", ".join(f"count(*) filter (where o.status = '{s}') as {s}" for s in STATUSES)
 _FROM = "from obligations o join case_facts f using (case_id)"
-_FACT_GROUPS = ("account_name", "advisor", "region")  # the groups only case_facts holds
+_FACT_GROUPS = ("account_name", "advisor", "region")
+_BREACHES_SQL = f"""
+    select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
+           o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds,
+           f.region, f.advisor
+    {_FROM}
+    where o.status = 'breached'
+"""  # the groups only case_facts holds
 
 
 # Obligations counted per local day and every attribute a table may group or filter by: a
@@ -66,22 +72,10 @@ _CUBE_GROUPS = {
 _CUBE_COUNTS = ", ".join(f"coalesce(sum(f.n) filter (where f.status = '{s}'), 0) as {s}" for s in STATUSES)
 
 
-def _cube(snap: Snapshot) -> pa.Table:
-    """The snapshot's attainment cube (obligations per local start day and attributes)."""
-    cube = snap.derived.get("attainment_cube")
-    if cube is None:
-        cube = snap.query(_CUBE_SQL, [snap.reporting_timezone])
-        snap.derived["attainment_cube"] = cube
-    return cube
-
-
 def _cube_query(snap: Snapshot, sql: str, params: list[object]) -> pd.DataFrame:
-    cur = snap.cursor()
-    try:
-        cur.register("attainment_cube", _cube(snap))
-        return cur.sql(sql, params=params).to_df()
-    finally:
-        cur.close()
+    """Run `sql` against the snapshot's attainment cube (obligations per local start day and attributes)."""
+    snap.derive("attainment_cube", lambda: snap.query(_CUBE_SQL, [snap.reporting_timezone]))
+    return snap.query(sql, params).to_pandas()
 
 
 def _cube_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
@@ -303,23 +297,7 @@ def breached_obligations(
     """
     if period_by not in PERIOD_INSTANTS:
         raise ValueError(f"period_by must be one of {PERIOD_INSTANTS}, got {period_by!r}")
-    breaches = snap.derived.get("breached_obligations")
-    if breaches is None:  # a few percent of the obligations: gathered once per snapshot
-        breaches = snap.query(f"""
-            select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
-                   o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds,
-                   f.region, f.advisor
-            {_FROM}
-            where o.status = 'breached'
-        """)
-        snap.derived["breached_obligations"] = breaches
+    snap.derive("breaches", lambda: snap.query(_BREACHES_SQL))  # a few percent of the obligations
     where, params = filters.where("o", f"o.{period_by}", snap.reporting_timezone, severity="o.severity")
-    cur = snap.con.cursor()
-    try:
-        cur.register("breaches", breaches)
-        return cur.sql(
-            f"select * exclude (region, advisor) from breaches o where {where} order by o.start_at, o.case_id, o.seq",
-            params=params,
-        ).to_df()
-    finally:
-        cur.close()
+    sql = f"select * exclude (region, advisor) from breaches o where {where} order by o.start_at, o.case_id, o.seq"
+    return snap.query(sql, params).to_pandas()

@@ -81,14 +81,9 @@ DEFINITIONS = (
 @contextmanager
 def _events_cursor(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
     """A snapshot cursor holding the `escalation_events` table, built once per snapshot."""
+    snap.derive("escalation_events", lambda: snap.query(EVENTS_SQL, {"as_of": snap.as_of}))
     cur = snap.cursor()
     try:
-        events = snap.derived.get("escalation_events")
-        if events is None:
-            cur.execute(EVENTS_SQL, {"as_of": snap.as_of})
-            snap.derived["escalation_events"] = cur.sql("select * from escalation_events").to_arrow_table()
-        else:
-            cur.register("escalation_events", events)
         yield cur
     finally:
         cur.close()

@@ -197,10 +197,8 @@ def paused_share(
     unknown = [g for g in by if g not in PAUSE_GROUPS]
     if unknown:
         raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(PAUSE_GROUPS)}")
-    lives = snap.derived.get("follow_up_lives")
-    if lives is None:  # every follow-up's paused and total seconds, once per snapshot
-        lives = snap.query(PAUSED_SQL, {"as_of": snap.as_of})
-        snap.derived["follow_up_lives"] = lives
+    # every follow-up's paused and total seconds, once per snapshot
+    snap.derive("follow_up_lives", lambda: snap.query(PAUSED_SQL, {"as_of": snap.as_of}))
     where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
     keys = ", ".join(by)
     sql = f"""
@@ -215,12 +213,7 @@ def paused_share(
         group by {keys}
         order by {keys}
     """
-    cur = snap.con.cursor()
-    try:
-        cur.register("follow_up_lives", lives)
-        frame = cur.sql(sql, params=params).to_df()
-    finally:
-        cur.close()
+    frame = snap.query(sql, params).to_pandas()
     frame["paused_share"] = frame["paused_share"].astype("float64")
     return frame
 

@@ -8,6 +8,7 @@ snapshot can never disagree. `as_of` is always passed in, never read from a cloc
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,7 @@ class Snapshot:
     obligations: pa.Table
     case_facts: pa.Table
     accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
-    # Tables derived once per snapshot by the metrics that share them (e.g. escalation events).
+    # Tables derived once per snapshot by the metrics that share them (see `derive`).
     derived: dict[str, pa.Table] = field(default_factory=dict, compare=False, repr=False)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -43,7 +44,21 @@ class Snapshot:
         cur = clock_cursor(self.con, self.as_of, self.config)
         cur.register("obligations", self.obligations)
         cur.register("case_facts", self.case_facts)
+        for name, table in self.derived.items():
+            cur.register(name, table)
         return cur
+
+    def derive(self, name: str, build: Callable[[], pa.Table]) -> pa.Table:
+        """A table computed once per snapshot and registered as `name` in every later cursor.
+
+        Metrics that filter the same small extract again and again (the open queue, the
+        breaches, an aggregate per day) build it here instead of rescanning millions of rows.
+        """
+        table = self.derived.get(name)
+        if table is None:
+            table = build()
+            self.derived[name] = table
+        return table
 
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
         """Run one query against the snapshot's tables and return its rows as Arrow."""

@@ -1,5 +1,5 @@
--- Every escalation as of $as_of, one row per event (sla-rules.md section 5), as a temp
--- table on the caller's cursor so that trends, rates and repeat counts read the same rows.
+-- Every escalation as of $as_of, one row per event (sla-rules.md section 5), derived once
+-- per snapshot so that trends, rates and repeat counts read the same rows.
 --   policy:   each breached obligation, at its breached_at; severity = the obligation's
 --             reported severity, so per-severity counts reconcile with the attainment tables.
 --   recorded: each case_changes row with field = escalation, at its instant; severity = the
@@ -7,7 +7,6 @@
 --             change from its instant on; the last row at one instant wins), so a later
 --             re-classification does not move a past escalation in a trend.
 -- Only cases in case_facts (opened by as-of, and of the snapshot's accounts) take part.
-create or replace temp table escalation_events as
 with severity_steps as (
     select case_id, "at", arg_max(cast(value as tinyint), source_line) as severity
     from case_changes
