@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import os
+import re
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
+import duckdb
 
 from metrics.errors import LoadError
 from metrics.store import DEFAULT_DB, connect
 
 
 class _Group(click.Group):
-    """Turns a LoadError into one line on stderr and exit status 2, never a traceback."""
+    """Turns a LoadError, a store or a file problem into one line on stderr and exit status 2."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except LoadError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            _fail(str(exc))
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _fail(f"the store could not be read ({first})")
+        except OSError as exc:
+            _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
 
 
 @click.group(cls=_Group)
@@ -39,11 +54,18 @@ def main() -> None:
     help="DuckDB store to load into (created if missing).",
 )
 @click.option("--strict", is_flag=True, help="Fail the load (store unchanged) if any row would be quarantined.")
+@click.option(
+    "--append", is_flag=True,
+    help="Add DATASET_DIR to what is stored (keyed upsert), for delta exports, instead of mirroring it.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the report, no progress.")
-def ingest(dataset_dir: Path, db_path: Path, strict: bool, quiet: bool) -> None:
+def ingest(dataset_dir: Path, db_path: Path, strict: bool, append: bool, quiet: bool) -> None:
     """Load DATASET_DIR (one file per table, .csv/.parquet/.jsonl, optional config.toml) into the store.
 
-    The load is one transaction: on a fatal problem, or with --strict on any bad row,
+    Afterwards the store mirrors DATASET_DIR exactly: rows absent from it are gone and
+    corrected rows replace the old ones (--append adds a delta export instead). The new
+    version is built beside the store and published in one step, so a running dashboard
+    keeps serving and switches to it; on a fatal problem, or with --strict on any bad row,
     nothing stored changes. Loading the same files again changes nothing.
     """
     from metrics.ingest import ingest as run_ingest
@@ -54,7 +76,7 @@ def ingest(dataset_dir: Path, db_path: Path, strict: bool, quiet: bool) -> None:
         if not quiet:
             click.echo(f"[{done}/{total}] {step}", err=True)
 
-    report = run_ingest(dataset_dir, db_path, strict=strict, progress=progress)
+    report = run_ingest(dataset_dir, db_path, strict=strict, progress=progress, append=append)
     click.echo(report.summary())
     click.echo(f"Store: {db_path} ({time.perf_counter() - started:.1f} s)")
 
@@ -75,23 +97,39 @@ def generate_sample(out: Path, seed: int, cases: int, fmt: str) -> None:
     click.echo(f"Wrote {out} in {time.perf_counter() - started:.1f} s")
 
 
-def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
-    """The store to read: --db if given, else load DATASET_DIR into a store beside the default one.
+CACHE_ENV = "SUPPORT_ANALYTICS_CACHE"  # where read commands keep a store per dataset folder (default data/cache)
 
-    Commands take a dataset folder (as the contract's CLI does); the folder is loaded
-    unless the store's latest load was of these very files, so the numbers always match them.
+
+def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
+    """The store a read command reads: --db as it is, else the cache store of DATASET_DIR.
+
+    The cache store is keyed by the folder's resolved path (two folders that share a name
+    never share a store) and mirrors the folder's current files (a no-op when unchanged).
+    --db is only read, never written.
     """
     from metrics.ingest import ingest as run_ingest
     from metrics.ingest import is_loaded
+    from metrics.store import check_store_path
 
-    path = db_path or DEFAULT_DB.with_name(f"{Path(dataset_dir).resolve().name}.duckdb")
-    if not is_loaded(dataset_dir, path):
-        click.echo(f"Loading {dataset_dir} into {path} ...", err=True)
-        run_ingest(dataset_dir, path)
+    if db_path is not None:
+        check_store_path(db_path)
+        if not db_path.exists():
+            raise LoadError(f"{db_path.name}: no such store (build it with `python -m metrics ingest DATASET --db`)")
+        if not is_loaded(dataset_dir, db_path):
+            click.echo(f"note: {db_path.name} does not hold the current files of {dataset_dir}; reading it as it is",
+                       err=True)
+        return db_path
+    folder = Path(dataset_dir).resolve()
+    key = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    cache = Path(os.environ.get(CACHE_ENV) or DEFAULT_DB.parent / "cache")
+    path = cache / f"{re.sub(r'[^A-Za-z0-9_-]', '_', folder.name)[:40]}-{key}.duckdb"
+    report = run_ingest(folder, path)
+    if not report.unchanged:
+        click.echo(f"Loaded {dataset_dir} into {path.name} ({report.total_quarantined:,} rows quarantined)", err=True)
     return path
 
 
-def _as_of(text: str) -> object:
+def _as_of(text: str) -> dt.datetime:
     from metrics.sla import as_utc
 
     try:
@@ -106,7 +144,7 @@ store_option = click.option(
     "db_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Read this store instead of loading DATASET_DIR into data/<folder>.duckdb.",
+    help="Read this store (read-only, never written) instead of DATASET_DIR's own store under data/cache/.",
 )
 
 
@@ -133,7 +171,7 @@ def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path |
     started = time.perf_counter()
     con = connect(store, read_only=True)
     try:
-        n = run_export(con, moment, out)  # type: ignore[arg-type]
+        n = run_export(con, moment, out)
     finally:
         con.close()
     click.echo(f"Wrote {n:,} obligations to {out} in {time.perf_counter() - started:.1f} s", err=True)
@@ -155,7 +193,7 @@ def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | 
     con = connect(store, read_only=True)
     try:
         moment = _as_of(as_of) if as_of else latest_instant(con)
-        click.echo(format_explanations(case_id, explain_case(con, case_id, moment), moment))  # type: ignore[arg-type]
+        click.echo(format_explanations(case_id, explain_case(con, case_id, moment), moment))
     finally:
         con.close()
 
@@ -194,13 +232,11 @@ def weekly(
     try:
         ids = [account_id] if account_id is not None else wk.advisor_accounts(con, advisor or "")
         if not ids:
-            click.echo(f"error: no account has advisor {advisor!r}", err=True)
-            sys.exit(2)
+            _fail(f"no account has advisor {advisor!r}")
         try:
             updates = wk.weekly_updates(con, ids, week, details=fmt != "json")
         except wk.UnknownAccountError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            _fail(str(exc))
     finally:
         con.close()
     if advisor is None and out == "-":

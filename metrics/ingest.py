@@ -10,8 +10,9 @@ Rows whose key is already stored replace it, so loading the same files twice is 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import json
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import duckdb
 from metrics.config import Config, load_config
 from metrics.contract import BY_NAME, EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
 from metrics.errors import LoadError
-from metrics.store import connect, ensure_schema
+from metrics.store import check_store_path, connect, ensure_schema, load_lock, next_path, publish, remove_store
 
 Progress = Callable[[str, int, int], None]
 
@@ -30,6 +31,7 @@ Progress = Callable[[str, int, int], None]
 _OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*([Zz]|[+-]\d{2}(:?\d{2})?)$"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 _SEP = "chr(31)"  # unit separator between key parts
+STORE_FORMAT = 2  # part of every fingerprint: a store written by an older loader is rebuilt
 
 
 @dataclass
@@ -41,6 +43,8 @@ class LoadReport:
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_stored: dict[str, int] = field(default_factory=dict)
     quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, rule) -> rows
+    mode: str = "mirror"  # or "append"
+    unchanged: bool = False  # the store already held exactly these files: nothing was done
 
     @property
     def total_quarantined(self) -> int:
@@ -48,7 +52,10 @@ class LoadReport:
 
     def summary(self) -> str:
         """The report the CLI prints: per table read/stored, then quarantined rows by reason."""
-        lines = [f"Loaded {self.dataset}"]
+        if self.unchanged:
+            return f"Unchanged: the store already holds exactly the files of {self.dataset}; nothing to load."
+        how = "appended to the stored rows (keyed upsert)" if self.mode == "append" else "the store now mirrors it"
+        lines = [f"Loaded {self.dataset} ({how})"]
         for table, file in self.files.items():
             lines.append(
                 f"  {file:<24} {self.rows_read[table]:>10,} read {self.rows_stored[table]:>10,} stored"
@@ -67,57 +74,128 @@ def ingest(
     db_path: Path | str,
     strict: bool = False,
     progress: Progress | None = None,
+    append: bool = False,
+    lock_timeout: float | None = None,
 ) -> LoadReport:
     """Load every contract table of `dataset_dir` into the store at `db_path`.
 
-    Raises LoadError (store unchanged) on a fatal problem, or on any quarantined row
-    when `strict` is set.
+    By default the store mirrors the folder afterwards (rows absent from it are gone,
+    corrected rows replace the old ones); `append` adds the folder to what is stored
+    (keyed upsert), for delta exports. The new version is built beside the store and
+    published atomically, so a failure anywhere leaves the published store as it was.
+    Raises LoadError on a fatal problem, or on any quarantined row when `strict` is set.
     """
     folder = Path(dataset_dir).resolve()
     if not folder.is_dir():
-        raise LoadError(f"{dataset_dir}: not a folder (a dataset is a folder of table files)")
+        raise LoadError(f"{Path(dataset_dir).name}: not a folder (a dataset is a folder of table files)")
+    path = check_store_path(db_path)
     config = load_config(folder)
     files = _find_files(folder)
-    report = LoadReport(dataset=str(folder), files={t: p.name for t, p in files.items()})
-    con = connect(db_path)
+    mode = "append" if append else "mirror"
+    report = LoadReport(dataset=folder.name, files={t: p.name for t, p in files.items()}, mode=mode)
+    with load_lock(path, lock_timeout):
+        digest = fingerprint(folder)
+        if _already_loaded(path, digest, mode):
+            report.unchanged = True
+            return report
+        building = next_path(path)
+        remove_store(building)  # a version an earlier, killed load left half-built
+        try:
+            _build(building, path, folder, files, config, report, strict, progress, digest)
+            publish(building, path)
+        except BaseException:
+            remove_store(building)
+            raise
+    return report
+
+
+def _build(
+    building: Path,
+    published: Path,
+    folder: Path,
+    files: dict[str, Path],
+    config: Config,
+    report: LoadReport,
+    strict: bool,
+    progress: Progress | None,
+    digest: str,
+) -> None:
+    """Write the next version of the store into `building`: the published rows (append) + the folder."""
+    con = connect(building)
     try:
         ensure_schema(con)
-        # Parsing and checks run on temp tables outside the transaction (they change
-        # nothing stored); the merge below is one transaction: all of it or none.
+        _carry_over(con, published, data=report.mode == "append")
+        # Parsing and checks run on temp tables; the merge is one transaction.
         steps = _Steps(len(files) * 2 + 1, progress or (lambda *_: None))
         _stage_all(con, files, config, report, strict, steps)
         con.execute("set preserve_insertion_order = false")  # stored rows need no order
         con.begin()
         try:
-            _merge_all(con, folder, files, config, report, steps)
+            _merge_all(con, folder, files, config, report, steps, digest)
             con.commit()
         except BaseException:
             con.rollback()
             raise
+        con.execute("checkpoint")
     finally:
         con.close()
-    return report
 
 
-def fingerprint(folder: Path) -> str:
-    """Names, sizes and modification times of a dataset's files: equal means nothing changed."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and (p.suffix in FORMATS or p.name == "config.toml"))
-    return json.dumps([(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files])
-
-
-def is_loaded(dataset_dir: Path | str, db_path: Path | str) -> bool:
-    """True when the store's latest load is of these very files (so a reload would change nothing)."""
-    folder, path = Path(dataset_dir).resolve(), Path(db_path)
-    if not path.exists():
-        return False
-    con = duckdb.connect(str(path), read_only=True)
+def _carry_over(con: duckdb.DuckDBPyConnection, published: Path, data: bool) -> None:
+    """Copy the load history (and, when appending, every stored row) from the published store."""
+    if not published.exists():
+        return
+    con.execute(f"attach {_lit(str(published))} as published (read_only)")
     try:
-        rows = con.execute("select dataset, fingerprint from loads order by loaded_at desc limit 1").fetchall()
+        tables = ["loads"] + ([t.name for t in TABLES] + ["quarantine", "settings"] if data else [])
+        present = {
+            r[0] for r in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'published'"
+            ).fetchall()
+        }
+        for table in tables:
+            if table in present:
+                con.execute(f"insert into main.{table} by name select * from published.main.{table}")
+    finally:
+        con.execute("detach published")
+
+
+def _already_loaded(db_path: Path, digest: str, mode: str) -> bool:
+    """True when loading would change nothing: the latest load was of these very files.
+
+    A mirror is a no-op only after a mirror of the same files; an append of files
+    already upserted by the latest load changes nothing either.
+    """
+    if not db_path.exists():
+        return False
+    try:
+        con = connect(db_path, read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        rows = con.execute("select fingerprint, mode from loads order by loaded_at desc limit 1").fetchall()
     except duckdb.Error:
         return False
     finally:
         con.close()
-    return bool(rows) and rows[0] == (str(folder), fingerprint(folder))
+    if not rows or rows[0][0] != digest:
+        return False
+    return mode == "append" or rows[0][1] == "mirror"
+
+
+def fingerprint(folder: Path) -> str:
+    """A hash of the contents of a dataset's files (and the store's format): equal means nothing changed."""
+    digest = hashlib.sha256(f"store-format-{STORE_FORMAT}".encode())
+    files = sorted(p for p in folder.iterdir() if p.is_file() and (p.suffix in FORMATS or p.name == "config.toml"))
+    for p in files:
+        with p.open("rb") as f:
+            digest.update(p.name.encode() + b"\0" + hashlib.file_digest(f, "sha256").digest())
+    return digest.hexdigest()
+
+
+def is_loaded(dataset_dir: Path | str, db_path: Path | str) -> bool:
+    """True when the store mirrors exactly the files of `dataset_dir` (so a reload would change nothing)."""
+    return _already_loaded(Path(db_path), fingerprint(Path(dataset_dir).resolve()), "mirror")
 
 
 def _find_files(folder: Path) -> dict[str, Path]:
@@ -182,21 +260,23 @@ def _merge_all(
     config: Config,
     report: LoadReport,
     steps: _Steps,
+    digest: str,
 ) -> None:
     for table in TABLES:
         if table.name in files:
             steps(f"storing {table.name}")
             report.rows_stored[table.name] = _merge(con, table, folder, files[table.name].name)
     con.execute(
-        "insert into loads values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             dt.datetime.now(dt.UTC),
-            str(folder),
+            folder.name,
             ", ".join(p.name for p in files.values()),
             sum(report.rows_read.values()),
             sum(report.rows_stored.values()),
             report.total_quarantined,
-            fingerprint(folder),
+            digest,
+            report.mode,
         ],
     )
     con.execute("insert or replace into settings values ('config', ?)", [config.to_json()])
@@ -213,6 +293,8 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple
     temp table first, whose row ids follow the file's order.
     """
     raw = f"raw_{table.name}"
+    if path.suffix in (".csv", ".jsonl"):
+        _check_text_file(path, table)
     try:
         if path.suffix == ".parquet":
             source = (
@@ -235,8 +317,44 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple
         )
         return raw, "(__raw.rowid + 1)"
     except duckdb.Error as exc:
-        detail = str(exc).strip().splitlines()[0]
+        detail = _shorten(str(exc).strip().splitlines()[0].replace(str(path), path.name), 200)
         raise LoadError(f"{path.name}: could not be read as {path.suffix[1:].upper()} ({detail})") from None
+
+
+_SNIFF_BYTES = 1 << 16
+
+
+def _check_text_file(path: Path, table: Table) -> None:
+    """CSV and JSONL are UTF-8 text: say so plainly instead of a misleading 'missing column'.
+
+    Also refuses a CSV header that names a column twice (DuckDB would rename the
+    second copy and one of the two values would be silently ignored).
+    """
+    with path.open("rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    kind = path.suffix[1:].upper()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError(f"{path.name}: is UTF-16 text; expected UTF-8 {kind} (save it as UTF-8)")
+    if b"\x00" in head:
+        raise LoadError(f"{path.name}: is not a text file (it contains NUL bytes); expected UTF-8 {kind}")
+    if not head.strip():
+        raise LoadError(f"{path.name}: is empty; expected a header line naming the columns")
+    if path.suffix != ".csv":
+        return
+    first = head.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+    try:
+        header = next(csv.reader([first]))
+    except (csv.Error, StopIteration):
+        return  # DuckDB's reader reports what is wrong with the line
+    seen: set[str] = set()
+    for name in (h.strip() for h in header):
+        if name in seen and name:
+            raise LoadError(f"{path.name}, line 1: the header names column '{_shorten(name, 40)}' twice")
+        seen.add(name)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _csv_line_expr(con: duckdb.DuckDBPyConnection, table: Table) -> str:
@@ -323,6 +441,27 @@ def _parse_expr(col: Column, q: str, src_type: str, source_tz: str | None) -> st
     raise ValueError(kind)
 
 
+# Instants and dates the app can show and compute on: anything else is a typo or a placeholder.
+SUPPORTED_RANGE = "1970-01-01..2100-12-31"
+_RANGE_BOUNDS = {
+    "timestamp": ("timestamptz '1970-01-01 00:00:00+00'", "timestamptz '2101-01-01 00:00:00+00'"),
+    "date": ("date '1970-01-01'", "date '2101-01-01'"),
+}
+# The offset at the end of a text instant, after its time of day: sign, hours, optional minutes.
+_OFFSET_PARTS_RE = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*[+-](\d{2}):?(\d{2})?$"
+
+
+def _offset_too_large(text: str) -> str:
+    """SQL: the text ends in an offset beyond +-14:00 or with minutes past 59.
+
+    DuckDB would accept such an offset and shift the instant by it (`+99:99` moves it four days).
+    """
+    pattern = _lit(_OFFSET_PARTS_RE)
+    hours = f"try_cast(regexp_extract({text}, {pattern}, 3) as integer)"
+    minutes = f"coalesce(try_cast(nullif(regexp_extract({text}, {pattern}, 4), '') as integer), 0)"
+    return f"(regexp_matches({text}, {pattern}) and ({hours} * 60 + {minutes} > 14 * 60 or {minutes} > 59))"
+
+
 def _stage(con: duckdb.DuckDBPyConnection, table: Table, path: Path, config: Config) -> int:
     """Read and parse one file into stg_<table>: contract columns, extra, __line, rule, reason, record."""
     raw, line_expr = _read_raw(con, table, path)
@@ -330,9 +469,11 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table, path: Path, config: Con
     src_types = {row[0]: row[1] for row in described if row[0] != "__line"}
     missing = [c.name for c in table.columns if c.required and c.name not in src_types]
     if missing:
+        found = [_shorten(name, 30) for name in src_types]
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12:,} more" if len(found) > 12 else "")
         raise LoadError(
             f"{path.name}: missing required column '{missing[0]}' "
-            f"(expected columns: {', '.join(table.column_names)}; found: {', '.join(src_types)})"
+            f"(expected columns: {', '.join(table.column_names)}; found: {shown})"
         )
     present = [c for c in table.columns if c.name in src_types]
     _check_naive(con, raw, line_expr, path, present, src_types, config.source_timezone)
@@ -363,11 +504,28 @@ def _stage_sql(
     typed += [f"cast(null as {STORED_TYPE[c.kind]}) as {_q(c.name)}" for c in table.columns if c not in present]
     problems = []
     for c in present:
+        raw_text = f"cast(__raw_{c.name} as varchar)"
+        if c.kind == "timestamp" and src_types[c.name] in _TEXT_TYPES:
+            offset_reason = _lit(f"column {c.name}: the offset of '") + f" || {raw_text} || " + _lit(
+                "' is beyond +-14:00 (expected an offset such as Z, +02:00 or -07:00)"
+            )
+            problems.append(
+                f"when {_offset_too_large(f'__raw_{c.name}')} then {{'rule': 'bad_offset', 'reason': {offset_reason}}}"
+            )
         expected = _lit(f"column {c.name}: expected {EXPECTED[c.kind]}, got '")
         problems.append(
             f"when {_q(c.name)} is null and __raw_{c.name} is not null then"
-            f" {{'rule': 'bad_value', 'reason': {expected} || cast(__raw_{c.name} as varchar) || ''''}}"
+            f" {{'rule': 'bad_value', 'reason': {expected} || {raw_text} || ''''}}"
         )
+        if c.kind in _RANGE_BOUNDS:
+            low, high = _RANGE_BOUNDS[c.kind]
+            range_reason = _lit(f"column {c.name}: '") + f" || {raw_text} || " + _lit(
+                f"' is outside the supported range {SUPPORTED_RANGE}"
+            )
+            problems.append(
+                f"when {_q(c.name)} < {low} or {_q(c.name)} >= {high} then"
+                f" {{'rule': 'out_of_range', 'reason': {range_reason}}}"
+            )
         if c.required:
             problems.append(
                 f"when {_q(c.name)} is null then"
@@ -647,11 +805,11 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table, folder: Path, file: str
     con.execute(
         f"insert into {name} ({cols}{line_col}, extra) select {values}{line}, extra from stg_{name} where rule is null"
     )
-    con.execute("delete from quarantine where dataset = ? and file = ?", [str(folder), file])
+    con.execute("delete from quarantine where dataset = ? and file = ?", [folder.name, file])
     con.execute(
         f"insert into quarantine select ?, ?, '{name}', __line, rule, reason, record"
         f" from stg_{name} where rule is not null",
-        [str(folder), file],
+        [folder.name, file],
     )
     stored = con.execute(f"select count(*) from stg_{name} where rule is null").fetchall()[0][0]
     con.execute(f"drop table stg_{name}")

@@ -1,18 +1,26 @@
 """The DuckDB store: one table per contract table, plus quarantine, load log and settings.
 
 Instants are TIMESTAMPTZ in UTC, so any DuckDB client can query the file directly.
-A store is written by one process at a time (the loader) and read by many.
+A published store is never written in place: a load builds the next version beside it
+(`support.duckdb.next`) and publishes it with one atomic rename, so readers (a running
+dashboard, a CLI export) never see a half-written store and never hold a lock a load
+needs. One load at a time per store: the others wait on a lock file, bounded.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
 from metrics.config import Config, config_from_json, load_config
 from metrics.contract import STORED_TYPE, TABLES
+from metrics.errors import LoadError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = PROJECT_ROOT / "data" / "support.duckdb"
@@ -21,6 +29,10 @@ DB_ENV = "SUPPORT_ANALYTICS_DB"  # where the dashboard's store lives, if not dat
 # DuckDB's memory cap (it spills to disk beyond it); its own default is 80 % of the machine.
 MEMORY_ENV = "SUPPORT_ANALYTICS_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2GB"
+LOCK_TIMEOUT_ENV = "SUPPORT_ANALYTICS_LOCK_TIMEOUT"  # seconds a load waits for another load of the same store
+DEFAULT_LOCK_TIMEOUT = 300.0
+STORE_SUFFIX = ".duckdb"
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
 def dashboard_db() -> Path:
@@ -44,7 +56,8 @@ create table if not exists loads (
     rows_read bigint,
     rows_stored bigint,
     rows_quarantined bigint,
-    fingerprint varchar   -- file names, sizes and modification times: unchanged files need no reload
+    fingerprint varchar,  -- content hash of the files: equal means a reload would change nothing
+    mode varchar          -- 'mirror' (the store is exactly the folder) or 'append' (keyed upsert)
 );
 create table if not exists settings (key varchar primary key, value varchar);
 """
@@ -76,6 +89,7 @@ def data_table_ddl() -> str:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(data_table_ddl() + _SERVICE_DDL)
     con.execute("alter table loads add column if not exists fingerprint varchar")  # stores made before it
+    con.execute("alter table loads add column if not exists mode varchar")
 
 
 def stored_config(con: duckdb.DuckDBPyConnection) -> Config:
@@ -92,6 +106,79 @@ def ensure_store(db_path: Path | str = DEFAULT_DB, dataset_dir: Path | str = SAM
     if not path.exists():
         ingest(dataset_dir, path)
     return path
+
+
+def check_store_path(db_path: Path | str) -> Path:
+    """A store is a `.duckdb` file: refuse anything else before it is read or replaced."""
+    path = Path(db_path)
+    if path.suffix != STORE_SUFFIX:
+        raise LoadError(f"{path.name}: a store is a DuckDB file whose name ends in {STORE_SUFFIX}")
+    if path.exists() and not is_duckdb_file(path):
+        raise LoadError(f"{path.name}: exists but is not a DuckDB store; choose another file name")
+    return path
+
+
+def is_duckdb_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(12)[8:12] == _DUCKDB_MAGIC
+    except OSError:
+        return False
+
+
+def next_path(db_path: Path) -> Path:
+    """Where the next version of a store is built before it is published."""
+    return db_path.with_name(db_path.name + ".next")
+
+
+def remove_store(path: Path) -> None:
+    """Delete a store file and its write-ahead log (a half-built or pruned version)."""
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def publish(built: Path, db_path: Path) -> None:
+    """Make `built` (closed, checkpointed) the store at `db_path` in one atomic rename.
+
+    Readers that have the old version open keep reading it until they reopen the path.
+    A stale write-ahead log of the old version must not be replayed onto the new one.
+    """
+    db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
+    os.replace(built, db_path)
+
+
+def store_version(db_path: Path | str) -> str:
+    """Identifies the published version of a store: changes exactly when a load publishes."""
+    try:
+        st = os.stat(db_path)
+    except FileNotFoundError:
+        return ""
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+
+
+@contextlib.contextmanager
+def load_lock(db_path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the store's load lock: a second load of the same store waits, at most `timeout` s."""
+    wait = float(os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT) if timeout is None else timeout
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = db_path.with_name(db_path.name + ".lock")
+    with lock_file.open("a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LoadError(
+                        f"{db_path.name}: another load of this store is still running after {wait:.0f} s; "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

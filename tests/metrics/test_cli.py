@@ -63,3 +63,97 @@ def test_bad_as_of_is_a_usage_error(tmp_path: Path):
     result = run("explain", str(tmp_path), "--db", str(db), "--case", "E6", "--as-of", "last tuesday")
     assert result.returncode == 2
     assert "expected an ISO 8601 instant" in result.stderr
+
+
+def _dataset(folder: Path, cases: list[str]) -> Path:
+    """A small dataset with the given case ids (all of account A1, opened on one Monday)."""
+    folder.mkdir(parents=True)
+    (folder / "accounts.csv").write_text("account_id,name,region\nA1,Acme,americas\n")
+    (folder / "subscriptions.csv").write_text("account_id,package,start_date,end_date\nA1,Gold,2026-01-01,2026-12-31\n")
+    (folder / "cases.csv").write_text(
+        "case_id,account_id,opened_at,severity\n" + "".join(f"{c},A1,2026-03-09T15:00:00Z,2\n" for c in cases)
+    )
+    (folder / "responses.csv").write_text("case_id,at,author_type\n")
+    return folder
+
+
+def _export(folder: Path, out: Path, *extra: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "metrics", "export", "obligations", str(folder), "--as-of", "2026-03-10T00:00:00Z",
+         "--out", str(out), *extra],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, check=False, env=env,
+    )
+
+
+def test_a_folder_is_computed_from_exactly_its_files(tmp_path: Path):
+    """Two datasets sharing a folder name export their own cases; a case deleted at the source leaves the export."""
+    import os
+
+    env = {**os.environ, "SUPPORT_ANALYTICS_CACHE": str(tmp_path / "cache")}
+    a = _dataset(tmp_path / "a" / "acme", ["C1", "C2", "C3"])
+    b = _dataset(tmp_path / "b" / "acme", ["X1"])
+    for folder, expected in ((a, {"C1", "C2", "C3"}), (b, {"X1"})):
+        out = tmp_path / f"{folder.parent.name}.csv"
+        result = _export(folder, out, env=env)
+        assert result.returncode == 0, result.stderr
+        assert set(pd.read_csv(out).case_id) == expected  # one initial obligation per case
+    (a / "cases.csv").write_text("case_id,account_id,opened_at,severity\nC1,A1,2026-03-09T15:00:00Z,2\n")
+    assert _export(a, tmp_path / "a2.csv", env=env).returncode == 0
+    assert set(pd.read_csv(tmp_path / "a2.csv").case_id) == {"C1"}
+
+
+def test_db_is_read_only(tmp_path: Path):
+    """With --db a read command never writes the store, even when DATASET holds other files."""
+    import os
+
+    from metrics.ingest import ingest
+    from metrics.store import store_version
+
+    env = {**os.environ, "SUPPORT_ANALYTICS_CACHE": str(tmp_path / "cache")}
+    a = _dataset(tmp_path / "a", ["C1", "C2"])
+    b = _dataset(tmp_path / "b", ["X1"])
+    db = tmp_path / "a.duckdb"
+    ingest(a, db)
+    version = store_version(db)
+    result = _export(b, tmp_path / "o.csv", "--db", str(db), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "does not hold the current files" in result.stderr
+    assert store_version(db) == version
+    assert set(pd.read_csv(tmp_path / "o.csv").case_id) == {"C1", "C2"}  # the store, as it is
+    missing = _export(b, tmp_path / "o.csv", "--db", str(tmp_path / "none.duckdb"), env=env)
+    assert missing.returncode == 2
+    assert "none.duckdb: no such store" in missing.stderr
+
+
+def test_store_errors_are_one_sentence(tmp_path: Path):
+    """A DuckDB file that is not one of our stores gives one line, not a traceback."""
+    import duckdb
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    result = run("export", "obligations", str(tmp_path), "--db", str(empty), "--as-of", "2026-12-01T00:00:00Z",
+                 "--out", str(tmp_path / "o.csv"))
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the store could not be read (Catalog Error")
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_succeeds_while_the_store_is_being_read(tmp_path: Path):
+    """A reader holding the store open (a running dashboard) no longer blocks a load: no lock error."""
+    import duckdb
+
+    from metrics.ingest import ingest
+
+    db = tmp_path / "served.duckdb"
+    ingest(_dataset(tmp_path / "v1", ["C1"]), db)
+    reader = duckdb.connect(str(db), read_only=True)
+    try:
+        result = run("ingest", str(_dataset(tmp_path / "v2", ["C1", "C2"])), "--db", str(db), "--quiet")
+        assert result.returncode == 0, result.stderr
+        assert "the store now mirrors it" in result.stdout
+    finally:
+        reader.close()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select count(*) from cases").fetchall() == [(2,)]
+    con.close()

@@ -140,16 +140,96 @@ def test_loading_the_same_files_twice_changes_nothing(make_dataset, db_path):
     assert snapshot(db_path) == before
 
 
-def test_a_newer_export_replaces_rows_by_key(make_dataset, db_path):
-    """Re-loading a case with a close time updates that case instead of adding a second one."""
+def test_append_replaces_rows_by_key(make_dataset, db_path):
+    """--append: re-loading a case with a close time updates that case; the other stored case stays."""
     ingest(make_dataset(), db_path)
     newer = make_dataset(
         **{
             "cases.csv": "case_id,account_id,opened_at,severity,closed_at\nC1,A1,2026-03-06T23:00:00Z,2,2026-03-12T00:00:00Z"
         }
     )
-    ingest(newer, db_path)
+    report = ingest(newer, db_path, append=True)
+    assert report.mode == "append"
     assert rows(db_path, "select case_id, closed_at is not null from cases order by 1") == [("C1", True), ("C2", True)]
+
+
+def test_a_load_mirrors_the_folder(make_dataset, db_path):
+    """Without --append the store holds exactly the folder: a deleted case is gone, a corrected response replaced."""
+    ingest(make_dataset(), db_path)
+    corrected = make_dataset(
+        **{
+            # C2 was deleted at the source; C1's response time was corrected (its key changes with it)
+            "cases.csv": "case_id,account_id,opened_at,severity\nC1,A1,2026-03-06T23:00:00Z,2",
+            "responses.csv": "case_id,at,author_type\nC1,2026-03-09T18:45:00Z,agent",
+        }
+    )
+    ingest(corrected, db_path)
+    assert rows(db_path, "select case_id from cases") == [("C1",)]
+    assert rows(db_path, "select case_id, strftime(\"at\", '%H:%M') from responses") == [("C1", "18:45")]
+
+
+def test_two_folders_with_one_name_never_mix(tmp_path, make_dataset, db_path):
+    """A second folder named like the first replaces it whole: nothing of the first is left."""
+    first = make_dataset()
+    second_parent = tmp_path / "other"
+    second_parent.mkdir()
+    second = make_dataset(**{"cases.csv": "case_id,account_id,opened_at,severity\nC7,A1,2026-03-06T23:00:00Z,2",
+                             "responses.csv": "case_id,at,author_type"})
+    second = second.rename(second_parent / first.name)
+    ingest(first, db_path)
+    ingest(second, db_path)
+    assert rows(db_path, "select case_id from cases") == [("C7",)]
+    assert rows(db_path, "select count(*) from responses") == [(0,)]
+
+
+def test_the_same_files_again_are_reported_unchanged(make_dataset, db_path):
+    """A reload of identical files is a no-op: reported as such, the published file untouched."""
+    from metrics.store import store_version
+
+    folder = make_dataset()
+    ingest(folder, db_path)
+    version = store_version(db_path)
+    report = ingest(folder, db_path)
+    assert report.unchanged
+    assert "Unchanged" in report.summary()
+    assert store_version(db_path) == version
+
+
+def test_a_load_publishes_beside_open_readers(make_dataset, db_path):
+    """A reader holding the store open keeps its version; the load publishes a new one without a lock error."""
+    ingest(make_dataset(), db_path)
+    reader = duckdb.connect(str(db_path), read_only=True)
+    try:
+        ingest(make_dataset(**{"cases.csv": "case_id,account_id,opened_at,severity\nC1,A1,2026-03-06T23:00:00Z,2"}),
+               db_path)
+        assert reader.execute("select count(*) from cases").fetchall() == [(2,)]  # the version it opened
+    finally:
+        reader.close()
+    assert rows(db_path, "select count(*) from cases") == [(1,)]
+    assert not db_path.with_name(db_path.name + ".next").exists()
+
+
+def test_a_second_load_waits_then_fails_with_one_sentence(make_dataset, db_path):
+    """Two loads of one store: the second waits for the lock, bounded, then says so in one sentence."""
+    from metrics.store import load_lock
+
+    folder = make_dataset()
+    ingest(folder, db_path)
+    before = snapshot(db_path)
+    with load_lock(db_path), pytest.raises(LoadError, match="another load of this store is still running"):
+        ingest(make_dataset(**{"responses.csv": "case_id,at,author_type"}), db_path, lock_timeout=0.5)
+    assert snapshot(db_path) == before
+
+
+def test_a_store_must_be_a_duckdb_file(make_dataset, tmp_path):
+    """`--db notadb.csv` is refused instead of reporting success; so is an existing file that is not a store."""
+    with pytest.raises(LoadError, match=r"notadb\.csv: a store is a DuckDB file whose name ends in \.duckdb"):
+        ingest(make_dataset(), tmp_path / "notadb.csv")
+    fake = tmp_path / "fake.duckdb"
+    fake.write_text("case_id\n")
+    with pytest.raises(LoadError, match="is not a DuckDB store"):
+        ingest(make_dataset(), fake)
+    assert fake.read_text() == "case_id\n"
 
 
 # ---------------------------------------------------------------- fatal problems
@@ -297,12 +377,72 @@ def test_strict_fails_on_any_quarantined_row(make_dataset, db_path):
 
 
 def test_responses_for_cases_stored_earlier_are_accepted(make_dataset, db_path):
-    """A later load of responses alone may refer to cases stored by an earlier load."""
+    """An appended delta of responses may refer to cases stored by an earlier load."""
     ingest(make_dataset(), db_path)
     more = make_dataset(**{"responses.csv": "case_id,at,author_type,response_id\nC1,2026-03-10T18:30:00Z,customer,r9"})
-    report = ingest(more, db_path)
+    report = ingest(more, db_path, append=True)
     assert report.total_quarantined == 0
     assert rows(db_path, "select count(*) from responses") == [(3,)]
+
+
+def test_instants_outside_the_supported_range_or_offsets_are_quarantined(make_dataset, db_path):
+    """Years 0001 and 9999 and offsets beyond +-14:00 get reasons of their own instead of a shifted instant."""
+    folder = make_dataset(**{
+        "cases.csv": """
+            case_id,account_id,opened_at,severity
+            C1,A1,2026-03-06T23:00:00+99:99,2
+            C2,A2,0001-01-01T00:00:00Z,3
+            C3,A2,9999-12-31T00:00:00Z,3
+            C4,A2,2026-03-06T23:00:00-14:00,3
+            C5,A2,2026-03-06T23:00:00+14:01,3
+            C6,A2,2026-03-06T23:00:00+05:30,3
+        """,
+        "responses.csv": "case_id,at,author_type",
+        "subscriptions.csv": """
+            account_id,package,start_date,end_date
+            A1,Gold,2026-01-01,9999-12-31
+            A2,Silver,2026-01-01,2026-12-31
+        """,
+    })
+    ingest(folder, db_path)
+    found = {(file, line): (rule, reason) for file, line, rule, reason in quarantine(db_path)}
+    assert found[("cases.csv", 2)] == (
+        "bad_offset", "column opened_at: the offset of '2026-03-06T23:00:00+99:99' is beyond +-14:00 "
+        "(expected an offset such as Z, +02:00 or -07:00)")
+    assert found[("cases.csv", 3)] == (
+        "out_of_range", "column opened_at: '0001-01-01T00:00:00Z' is outside the supported range 1970-01-01..2100-12-31")
+    assert found[("cases.csv", 4)][0] == "out_of_range"
+    assert found[("cases.csv", 6)][0] == "bad_offset"
+    assert found[("subscriptions.csv", 2)][0] == "out_of_range"
+    # -14:00 is the furthest real offset: 23:00 on the 6th at -14:00 is 13:00Z on the 7th; +05:30 is 17:30Z
+    assert rows(db_path, "select case_id, strftime(opened_at, '%d %H:%M') from cases order by 1") == [
+        ("C4", "07 13:00"), ("C6", "06 17:30")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("case_id,account_id\nC1,A1\n".encode("utf-16"), "cases.csv: is UTF-16 text; expected UTF-8 CSV"),
+        (b"case_id,account_id\x00\nC1,A1\n", "cases.csv: is not a text file (it contains NUL bytes)"),
+        (b"", "cases.csv: is empty; expected a header line"),
+        (b"case_id,case_id,account_id,opened_at,severity\nC1,C9,A1,2026-03-06T23:00:00Z,2\n",
+         "cases.csv, line 1: the header names column 'case_id' twice"),
+        ((",".join(f"c{i:05d}" + "x" * 40 for i in range(10_000)) + "\n1\n").encode(),
+         "found: c00000" + "x" * 23 + "…, c00001"),
+    ],
+    ids=["utf16", "nul", "empty", "duplicate-header", "10000-columns"],
+)
+def test_unreadable_text_gets_a_plain_reason(make_dataset, db_path, content, message):
+    """Encoding, binary, empty and duplicate-header problems are named as such, not as a missing column."""
+    ingest(make_dataset(), db_path)
+    before = snapshot(db_path)
+    folder = make_dataset()
+    (folder / "cases.csv").write_bytes(content)
+    with pytest.raises(LoadError) as caught:
+        ingest(folder, db_path)
+    assert message in str(caught.value)
+    assert len(str(caught.value)) < 700
+    assert snapshot(db_path) == before
 
 
 # ---------------------------------------------------------------- one transaction
@@ -332,9 +472,7 @@ def test_a_killed_load_leaves_the_previous_data(tmp_path, make_dataset, db_path)
 
 
 def test_is_loaded_knows_when_files_changed(make_dataset, db_path):
-    """Commands skip reloading only while the files are exactly those of the latest load."""
-    import os
-
+    """Commands skip reloading only while the files' contents are exactly those of the latest load."""
     from metrics.ingest import is_loaded
 
     folder = make_dataset()
@@ -342,6 +480,5 @@ def test_is_loaded_knows_when_files_changed(make_dataset, db_path):
     ingest(folder, db_path)
     assert is_loaded(folder, db_path)
     cases = folder / "cases.csv"
-    stat = cases.stat()
-    os.utime(cases, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    cases.write_text(cases.read_text().replace("C2,A2", "C3,A2"))
     assert not is_loaded(folder, db_path)
