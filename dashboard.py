@@ -20,6 +20,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
+state.begin_run()
 bounds = state.bounds()
 tz = bounds["timezone"]
 latest_day = state.local_date(bounds["latest"], tz)
@@ -58,6 +59,16 @@ with st.sidebar:
     )
     st.caption(f"Data up to {dt.datetime.fromisoformat(bounds['latest']):%Y-%m-%d %H:%M} UTC. "
                "The address bar holds these filters: copy it to share this view.")
+
+
+@st.fragment(run_every=state.REFRESH_CHECK_SECONDS)
+def watch_store() -> None:
+    """Switch to a newly published version of the data within a minute, without a click."""
+    if state.store_changed():
+        st.rerun(scope="app")
+
+
+watch_store()
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

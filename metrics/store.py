@@ -10,7 +10,9 @@ needs. One load at a time per store: the others wait on a lock file, bounded.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
+import itertools
 import os
 import time
 from collections.abc import Iterator
@@ -147,6 +149,29 @@ def publish(built: Path, db_path: Path) -> None:
     os.replace(built, db_path)
 
 
+def connect_published(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the version published at `db_path` right now.
+
+    DuckDB keeps one database instance per file path in a process, so a long-running
+    reader (the dashboard) that still holds the previous version would be handed that
+    version again. Opening the current file through a hard link of its own gives it an
+    instance of its own; the link is removed at once (the open file stays readable).
+    """
+    path = Path(db_path)
+    link = path.with_name(f".{path.name}.{os.getpid()}-{next(_LINKS)}.reading")
+    try:
+        os.link(path, link)
+    except OSError:  # no hard links here (another filesystem, no write access): the path itself
+        return connect(path, read_only=True)
+    try:
+        return connect(link, read_only=True)
+    finally:
+        link.unlink(missing_ok=True)
+
+
+_LINKS = itertools.count()
+
+
 def store_version(db_path: Path | str) -> str:
     """Identifies the published version of a store: changes exactly when a load publishes."""
     try:
@@ -189,3 +214,13 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         return {n: int(cur.execute(f"select count(*) from {n}").fetchall()[0][0]) for n in names}
     finally:
         cur.close()
+
+
+def latest_load(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """When the store's data was last loaded (None for a store without loads)."""
+    cur = con.cursor()
+    try:
+        value = cur.execute("select max(loaded_at) from loads").fetchall()[0][0]
+    finally:
+        cur.close()
+    return value.astimezone(dt.UTC) if value is not None else None

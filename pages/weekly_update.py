@@ -45,7 +45,7 @@ week = right.selectbox("ISO week", weeks, index=1 if len(weeks) > 1 else 0, key=
                        help="Weeks run Monday to Monday in the reporting timezone; numbers are as of the week's end.")
 
 if account:
-    [(account_id, stem, text)] = generate(state.store_path(), (account,), week)
+    [(account_id, stem, text)] = generate(state.store_key(), (account,), week)
     edited = st.text_area("Update (Markdown, edit freely before sending)", text, height=420,
                           key=f"weekly_text_{account_id}_{week}")
     title = f"Weekly update {accounts.get(account_id, account_id)} {week}"
@@ -68,7 +68,7 @@ if advisor:
     if not ids:
         st.info("This advisor has no accounts.")
     else:
-        updates = generate(state.store_path(), ids, week)
+        updates = generate(state.store_key(), ids, week)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for account_id, stem, text in updates:

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from metrics import active, attainment, escalations, governance, utilization
 from metrics.filters import Filters
 from metrics.freshness import latest_instant
 from metrics.snapshot import Snapshot, take_snapshot
-from metrics.store import connect, dashboard_db, ensure_store
+from metrics.store import connect_published, dashboard_db, ensure_store, latest_load, store_version
 
 # Metrics a page may ask for by name (a whitelist: names come from code, never from the URL).
 METRICS: dict[str, Callable[..., Any]] = {
@@ -49,6 +50,7 @@ def _metric_function(name: str) -> Callable[..., Any]:
 
 
 DEFAULT_PERIOD_DAYS = 90
+REFRESH_CHECK_SECONDS = 30  # how often an open page looks for a newly published version of its store
 
 
 def require_frame() -> None:
@@ -67,30 +69,87 @@ def require_frame() -> None:
 
 
 @st.cache_resource(show_spinner="Loading the bundled sample data into DuckDB…")
-def get_connection(db_path: str) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per process and store; queries use their own cursors."""
-    return connect(ensure_store(db_path), read_only=True)
+def _built(db_path: str) -> str:
+    """Build the default store from the bundled sample on a first start (once per process)."""
+    return str(ensure_store(db_path))
+
+
+@st.cache_resource(max_entries=4)
+def _open(db_path: str, version: str) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per process and published version; queries use their own cursors.
+
+    A new version (a load published beside the served one) gets a connection of its own;
+    the old one stays valid for the sessions still finishing a run on it.
+    """
+    return connect_published(db_path)
+
+
+def get_connection(store: str) -> duckdb.DuckDBPyConnection:
+    """The connection for a store key (`path@version`, see `store_key`) or a plain path."""
+    path, _, version = store.partition("@")
+    return _open(path, version or store_version(path))
 
 
 def store_path() -> str:
     """The store this session looks at: the one the Data page loaded last, else the default."""
-    return str(st.session_state.get("store_path") or dashboard_db())
+    chosen = st.session_state.get("store_path")
+    if chosen and not Path(chosen).exists():  # removed since (the Data page keeps only the last few)
+        st.session_state.pop("store_path")
+        st.session_state["store_gone"] = True
+        chosen = None
+    return str(chosen or dashboard_db())
+
+
+def begin_run() -> None:
+    """Pin the store's version for this script run and say once when a newer one was published.
+
+    Every page of the run reads the same version, so a load published mid-run never
+    mixes two versions on one screen; the next run switches to the new one.
+    """
+    path = store_path()
+    if not Path(path).exists():
+        _built(path)
+    version = store_version(path)
+    seen = st.session_state.get("store_seen")
+    st.session_state["store_key"] = f"{path}@{version}"
+    st.session_state["store_seen"] = (path, version)
+    if st.session_state.pop("store_gone", False):
+        st.toast("The dataset this view showed was replaced; showing the default data.", icon=":material/info:")
+    elif seen and seen[0] == path and seen[1] != version:
+        loaded = latest_load(get_connection(store_key()))
+        when = f" at {loaded:%Y-%m-%d %H:%M} UTC" if loaded else ""
+        st.toast(f"Data refreshed{when}.", icon=":material/refresh:")
+
+
+def store_changed() -> bool:
+    """True when a newer version of the session's store was published since this run began."""
+    pinned: tuple[str, str] | None = st.session_state.get("store_seen")
+    return pinned is not None and store_version(pinned[0]) != pinned[1]
+
+
+def store_key() -> str:
+    """`path@version` of the store this run reads (what every cache below is keyed on)."""
+    key = st.session_state.get("store_key")
+    if not key:
+        begin_run()
+        key = st.session_state["store_key"]
+    return str(key)
 
 
 def connection() -> duckdb.DuckDBPyConnection:
-    return get_connection(store_path())
+    return get_connection(store_key())
 
 
 @st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=4)
-def get_snapshot(db_path: str, as_of_iso: str) -> Snapshot:
+def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     """The engine's run for one moment, shared by every session looking at that moment."""
-    return take_snapshot(get_connection(db_path), as_of_iso)
+    return take_snapshot(get_connection(store), as_of_iso)
 
 
 @st.cache_data(ttl=600, max_entries=8, show_spinner=False)
-def data_bounds(db_path: str) -> dict[str, Any]:
+def data_bounds(store: str) -> dict[str, Any]:
     """Latest instant, options of the filters: what the sidebar needs before anything else."""
-    con = get_connection(db_path)
+    con = get_connection(store)
     cur = con.cursor()
     try:
         accounts = cur.execute("select account_id, name, region, advisor from accounts order by name").fetchall()
@@ -113,7 +172,7 @@ def data_bounds(db_path: str) -> dict[str, Any]:
 
 
 def bounds() -> dict[str, Any]:
-    return data_bounds(store_path())
+    return data_bounds(store_key())
 
 
 def local_date(instant_iso: str, timezone: str) -> dt.date:
@@ -132,7 +191,7 @@ def as_of_instant() -> dt.datetime:
 
 
 def snapshot() -> Snapshot:
-    return get_snapshot(store_path(), as_of_instant().isoformat())
+    return get_snapshot(store_key(), as_of_instant().isoformat())
 
 
 def current_filters(with_period: bool = True) -> Filters:
@@ -174,8 +233,8 @@ def _filters_from_key(key: str) -> Filters | None:
 
 
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
-def _run(name: str, db_path: str, as_of_iso: str, filters_key: str, kwargs_json: str) -> Any:
-    snap = get_snapshot(db_path, as_of_iso)
+def _run(name: str, store: str, as_of_iso: str, filters_key: str, kwargs_json: str) -> Any:
+    snap = get_snapshot(store, as_of_iso)
     kwargs = json.loads(kwargs_json)
     for key, value in list(kwargs.items()):
         if key.endswith("filters") or key == "previous":
@@ -196,7 +255,7 @@ def metric(name: str, filters: Filters | None = None, **kwargs: Any) -> Any:
     }
     return _run(
         name,
-        store_path(),
+        store_key(),
         as_of_instant().isoformat(),
         _filters_key(filters if filters is not None else current_filters()),
         json.dumps(encoded, default=str, sort_keys=True),
