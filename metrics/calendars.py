@@ -62,16 +62,8 @@ def working_intervals(spec: CalendarSpec, first: dt.date, last: dt.date) -> tupl
 
 
 def horizon_days(config: Config) -> int:
-    """Days past the last instant that any deadline can need, from the slowest calendar."""
-    longest_target = max(
-        (h for p in config.packages.values() for h in (*p.initial_hours.values(), *p.follow_up_hours.values())),
-        default=0,
-    ) * 3600
-    slowest_week = min(
-        (sum(e - s for ranges in c.hours for s, e in ranges) * 60 for c in config.calendars.values()),
-        default=7 * 86400,
-    )
-    weeks = math.ceil(longest_target / max(slowest_week, 1)) + 1
+    """Days past the last instant that any deadline can need, from the slowest calendar a target runs on."""
+    weeks = math.ceil(config.longest_target_weeks) + 1
     return 7 * weeks * 2 + 31  # twice the weeks for holiday clusters, a month to spare
 
 

@@ -3,21 +3,32 @@
 The package catalogue is data, not code: `defaults.toml` beside this module holds the
 vendor's published packages and a dataset's `config.toml` is merged over it, so a
 user changes a target or adds a tier without touching Python.
+
+Every key is checked at load, so a config that loads can never break a page later: a
+bad value or an unknown key (a typo would silently mean "unset") stops the load with one
+sentence naming the key path and what was expected, e.g.
+``config.toml: [packages.Gold] initial_response_hours.1: expected a positive, finite
+number of hours of at most 8784 (one year), got inf``.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 import json
+import math
 import re
 import tomllib
+import zoneinfo
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+import duckdb
 import holidays as holidays_lib
 
 from metrics.errors import LoadError
@@ -32,6 +43,27 @@ _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 # a dataset listing Monday hours only means "Mondays only", not "Monday changed".
 _REPLACE_WHOLE = {"hours"}
 
+# The keys each known table may hold. Unknown top-level sections stay allowed (importers
+# record their choices in [importer]; later sections such as [[overrides]] will come).
+SOURCE_KEYS = ("timezone",)
+REPORTING_KEYS = ("at_risk_fraction", "timezone")
+CALENDAR_KEYS = ("holidays", "hours", "timezone")
+HOLIDAY_KEYS = ("add", "country", "remove", "subdiv")
+PACKAGE_KEYS = (
+    "authorized_contacts", "clock", "dedicated_phone_line", "features", "follow_up_hours",
+    "initial_response_hours", "phone_support", "rank", "service_days", "training_sessions",
+)  # fmt: skip
+_SECTIONS = ("calendars", "packages", "reporting", "source")
+
+MAX_TARGET_HOURS = 8784  # 366 days: a longer target is a typo, and the engine's horizon grows with it
+MAX_COUNT = 1_000_000_000  # entitlements and ranks: far beyond any package, still exact as int64 and float
+# The engine materialises every calendar up to the longest target past as-of
+# (calendars.horizon_days): ten years of a calendar's weeks at most, or a page would crawl.
+MAX_TARGET_WEEKS = 520
+MAX_DEPTH = 32  # tables and lists inside each other; deeper trees overflow copy and json
+# Years a calendar's holidays are built for at load: an unknown subdivision must fail here, not on a page.
+_HOLIDAY_SAMPLE_YEARS = (1970, 2026, 2100)
+
 
 @dataclass(frozen=True)
 class CalendarSpec:
@@ -45,6 +77,11 @@ class CalendarSpec:
     holiday_subdivision: str | None = None
     holidays_add: tuple[dt.date, ...] = ()
     holidays_remove: tuple[dt.date, ...] = ()
+
+    @property
+    def weekly_minutes(self) -> int:
+        """Working minutes of a week on the wall clock (holidays and DST aside)."""
+        return sum(end - start for ranges in self.hours for start, end in ranges)
 
     def holiday_dates(self, first_year: int, last_year: int) -> set[dt.date]:
         """Holidays observed between the two years inclusive (country rules + add - remove)."""
@@ -92,9 +129,18 @@ class Config:
     packages: dict[str, PackageSpec]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
+    @property
+    def longest_target_weeks(self) -> float:
+        """Weeks of its slowest calendar the longest target needs: how far the engine builds calendars."""
+        return max((weeks for weeks, _, _ in _target_runs(self.calendars, self.packages)), default=0.0)
+
     def to_json(self) -> str:
-        """The merged TOML tree as JSON, for storing beside the data it was loaded with."""
-        return json.dumps(self.raw, default=str, sort_keys=True)
+        """The merged TOML tree as JSON, for storing beside the data it was loaded with.
+
+        Keys keep the file's order: a package without `rank` ranks by its position, so
+        sorting them would rank it differently once re-read from the store.
+        """
+        return json.dumps(self.raw, default=str)
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -120,92 +166,272 @@ def load_config(dataset_dir: Path | None = None) -> Config:
     if dataset_dir is not None:
         path = Path(dataset_dir) / "config.toml"
         if path.exists():
-            try:
-                with path.open("rb") as f:
-                    user = tomllib.load(f)
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise LoadError(f"{path.name}: not valid TOML ({exc})") from None
-            tree = merge(tree, user)
+            tree = merge(tree, _read_toml(path))
     return parse_config(tree, origin="config.toml")
 
 
 def config_from_json(text: str) -> Config:
-    """Rebuild a Config from the JSON stored with a load."""
-    return parse_config(json.loads(text), origin="stored config")
+    """Rebuild a Config from the JSON stored with a load, checked as strictly as at load."""
+    try:
+        tree = json.loads(text)
+    except RecursionError:
+        raise LoadError("stored config: not valid JSON (nested too deeply)") from None
+    except (TypeError, ValueError) as exc:
+        raise LoadError(f"stored config: not valid JSON ({exc})") from None
+    return parse_config(tree, origin="stored config")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file; any failure (syntax, encoding, depth, I/O) becomes one sentence."""
+    try:
+        with path.open("rb") as f:
+            tree = tomllib.load(f)
+    except RecursionError:
+        raise LoadError(f"{path.name}: not valid TOML (nested too deeply)") from None
+    except UnicodeDecodeError:
+        raise LoadError(f"{path.name}: not valid TOML (not UTF-8 text)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LoadError(f"{path.name}: not valid TOML ({exc})") from None
+    except ValueError:  # e.g. an integer of thousands of digits
+        raise LoadError(f"{path.name}: not valid TOML (a value is too large)") from None
+    except OSError as exc:
+        raise LoadError(f"{path.name}: could not be read ({exc.strerror or exc})") from None
+    _check_depth(tree, path.name)
+    return tree
+
+
+def _check_depth(tree: object, origin: str) -> None:
+    """Refuse trees nested deeper than MAX_DEPTH (dotted keys nest without limit in TOML)."""
+    stack: list[tuple[object, int]] = [(tree, 0)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 >= MAX_DEPTH:
+                    raise LoadError(f"{origin}: not valid TOML (nested too deeply: more than {MAX_DEPTH} levels)")
+                stack.append((child, depth + 1))
 
 
 def parse_config(tree: dict[str, Any], origin: str = "config.toml") -> Config:
     """Validate a merged TOML tree and turn it into typed specs."""
-    source = tree.get("source", {})
-    reporting = tree.get("reporting", {})
+    if not isinstance(tree, dict):
+        raise LoadError(f"{origin}: expected a TOML document of sections such as [reporting], got {_show(tree)}")
+    _check_depth(tree, origin)
+    for key, value in tree.items():
+        if key not in _SECTIONS and not _is_section(value):
+            raise LoadError(
+                f"{origin}: top-level key {key!r}: expected a [section]; settings go under "
+                "[source], [reporting], [calendars.NAME] or [packages.NAME]"
+            )
+    source = _table(tree.get("source", {}), f"{origin}: [source]", SOURCE_KEYS)
+    reporting = _table(tree.get("reporting", {}), f"{origin}: [reporting]", REPORTING_KEYS)
     source_tz = source.get("timezone")
     if source_tz is not None:
         _check_timezone(source_tz, f"{origin}: [source] timezone")
     reporting_tz = reporting.get("timezone", "UTC")
     _check_timezone(reporting_tz, f"{origin}: [reporting] timezone")
-    at_risk = reporting.get("at_risk_fraction", 0.75)
-    if not isinstance(at_risk, int | float) or not 0 < at_risk <= 1:
-        raise LoadError(f"{origin}: [reporting] at_risk_fraction: expected a number in (0, 1], got {at_risk!r}")
+    at_risk = _number(
+        reporting.get("at_risk_fraction", 0.75),
+        f"{origin}: [reporting] at_risk_fraction",
+        "a number in (0, 1]",
+        minimum=0,
+        maximum=1,
+        above_minimum=True,
+    )
 
+    calendar_specs = _table(tree.get("calendars", {}), f"{origin}: [calendars]", example=" such as [calendars.emea]")
     calendars: dict[str, CalendarSpec] = {}
-    for name, spec in tree.get("calendars", {}).items():
-        if name == ALWAYS:
-            raise LoadError(f"{origin}: [calendars.{ALWAYS}] is built in and cannot be redefined")
+    for name, spec in calendar_specs.items():
+        if name in (ALWAYS, BUSINESS):
+            raise LoadError(
+                f"{origin}: [calendars.{_key(name)}]: {name!r} is a built-in clock; expected another calendar name"
+            )
         calendars[name] = _parse_calendar(name, spec, origin)
 
+    package_specs = _table(tree.get("packages", {}), f"{origin}: [packages]", example=" such as [packages.Gold]")
     packages: dict[str, PackageSpec] = {}
-    for name, spec in tree.get("packages", {}).items():
+    for name, spec in package_specs.items():
         packages[name] = _parse_package(name, spec, calendars, origin, default_rank=len(packages) + 1)
+    _check_reachable(calendars, packages, origin)
     return Config(source_tz, reporting_tz, float(at_risk), calendars, packages, raw=tree)
 
 
-def _check_timezone(name: object, where: str) -> None:
+# ---------------------------------------------------------------- value checks
+def _show(value: object) -> str:
+    """A value as the user wrote it, shortened: one sentence stays one line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _key(name: str) -> str:
+    """A table name as TOML writes it in a header: bare, or quoted (so a message stays one line)."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
+
+def _is_section(value: object) -> bool:
+    """A table or an array of tables ([[name]]): what an unknown top-level key may be."""
+    return isinstance(value, dict) or (isinstance(value, list) and all(isinstance(v, dict) for v in value))
+
+
+def _unknown_key(key: object, allowed: Collection[str], where: str) -> LoadError:
+    """A typo would silently mean 'unset': name the key, suggest the close one, list the rest."""
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return LoadError(f"{where}: unknown key {key!r}{hint}; expected one of {', '.join(sorted(allowed))}")
+
+
+def _table(value: object, where: str, allowed: Collection[str] | None = None, example: str = "") -> dict[str, Any]:
+    """A TOML table whose keys are all in `allowed` (when given)."""
+    if not isinstance(value, dict):
+        raise LoadError(f"{where}: expected a table{example}, got {_show(value)}")
+    if allowed is not None:
+        for key in value:
+            if key not in allowed:
+                raise _unknown_key(key, allowed, where)
+    return value
+
+
+def _number(
+    value: object,
+    where: str,
+    expected: str,
+    minimum: float,
+    maximum: float,
+    integer: bool = False,
+    above_minimum: bool = False,
+) -> float:
+    """A finite TOML number in [minimum, maximum] (or (minimum, maximum]); booleans are not numbers.
+
+    Huge integers are compared as integers, never converted to float (that overflows).
+    """
+    kinds = (int,) if integer else (int, float)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or (isinstance(value, float) and not math.isfinite(value))
+        or value < minimum
+        or (above_minimum and value == minimum)
+        or value > maximum
+    ):
+        raise LoadError(f"{where}: expected {expected}, got {_show(value)}")
+    return value
+
+
+def _boolean(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise LoadError(f"{where}: expected true or false, got {_show(value)}")
+    return value
+
+
+def _string(value: object, where: str, expected: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise LoadError(f"{where}: expected {expected}, got {_show(value)}")
+    return value
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    """IANA names both zoneinfo and DuckDB know: the engine converts in both, so either may refuse one.
+
+    `localtime` is the server's own zone, not a place, and DuckDB refuses it.
+    """
+    names = set(zoneinfo.available_timezones()) - {"localtime"}
     try:
-        if not isinstance(name, str):
-            raise ZoneInfoNotFoundError
+        con = duckdb.connect()
+        try:
+            names &= {row[0] for row in con.execute("select name from pg_timezone_names()").fetchall()}
+        finally:
+            con.close()
+    except duckdb.Error:  # DuckDB without ICU: zoneinfo's list is all there is
+        pass
+    return frozenset(names)
+
+
+def _check_timezone(name: object, where: str) -> None:
+    expected = "expected an IANA timezone such as 'America/Denver'"
+    if name is None:
+        raise LoadError(f"{where}: missing; {expected}")
+    if not isinstance(name, str) or name not in _timezones():
+        raise LoadError(f"{where}: {expected}, got {_show(name)}")
+    try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise LoadError(f"{where}: expected an IANA timezone such as 'America/Denver', got {name!r}") from None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise LoadError(f"{where}: {expected}, got {_show(name)}") from None
 
 
-def _parse_calendar(name: str, spec: dict[str, Any], origin: str) -> CalendarSpec:
-    where = f"{origin}: [calendars.{name}]"
+# ---------------------------------------------------------------- calendars
+def _parse_calendar(name: str, spec: object, origin: str) -> CalendarSpec:
+    where = f"{origin}: [calendars.{_key(name)}]"
+    spec = _table(spec, where, CALENDAR_KEYS)
     tz = spec.get("timezone")
     _check_timezone(tz, f"{where} timezone")
-    hours_spec = spec.get("hours")
-    if not isinstance(hours_spec, dict):
-        raise LoadError(f"{where} hours: expected a table such as {{ mon = \"07:00-18:00\" }}")
+    hours_spec = _table(spec.get("hours"), f"{where} hours", example=' such as { mon = "07:00-18:00" }')
     for day in hours_spec:
         if day not in WEEKDAYS:
             raise LoadError(f"{where} hours: unknown day {day!r}, expected one of {', '.join(WEEKDAYS)}")
     hours = tuple(_parse_ranges(hours_spec.get(day, ""), f"{where} hours.{day}") for day in WEEKDAYS)
-    hol = spec.get("holidays", {}) or {}
-    unknown = sorted(set(hol) - {"country", "subdiv", "add", "remove"})
-    if unknown:
-        raise LoadError(f"{where} holidays: unknown key {unknown[0]!r}, expected country, subdiv, add or remove")
-    country = hol.get("country") or None
-    if country is not None and country not in holidays_lib.list_supported_countries():
-        raise LoadError(f"{where} holidays.country: {country!r} is not a country the holidays package knows")
+    if not any(hours):
+        raise LoadError(f'{where} hours: has no working time; expected at least one range such as mon = "07:00-18:00"')
+    hol = _table(spec.get("holidays", {}), f"{where} holidays", HOLIDAY_KEYS, example=' such as { country = "US" }')
+    country = _string(hol.get("country", ""), f"{where} holidays.country", "a country code such as 'US'") or None
+    subdiv = _string(hol.get("subdiv", ""), f"{where} holidays.subdiv", "a subdivision code such as 'CA'") or None
+    _check_holidays(country, subdiv, f"{where} holidays")
     return CalendarSpec(
         name=name,
         timezone=str(tz),
         hours=hours,
         holiday_country=country,
-        holiday_subdivision=hol.get("subdiv") or None,
-        holidays_add=tuple(_parse_date(d, f"{where} holidays.add") for d in hol.get("add", [])),
-        holidays_remove=tuple(_parse_date(d, f"{where} holidays.remove") for d in hol.get("remove", [])),
+        holiday_subdivision=subdiv,
+        holidays_add=_dates(hol.get("add", []), f"{where} holidays.add"),
+        holidays_remove=_dates(hol.get("remove", []), f"{where} holidays.remove"),
     )
+
+
+@cache
+def _check_holidays(country: str | None, subdiv: str | None, where: str) -> None:
+    """Build the holidays of a few sample years now: the package raises on an unknown code."""
+    if country is None:
+        if subdiv is not None:
+            raise LoadError(f"{where}.subdiv: {subdiv!r} needs a country; expected holidays.country as well")
+        return
+    supported = holidays_lib.list_supported_countries()
+    if country not in supported:
+        raise LoadError(
+            f"{where}.country: {country!r} is not a country the holidays package knows; "
+            "expected an ISO 3166 code such as 'US', 'GB' or 'JP'"
+        )
+    try:
+        holidays_lib.country_holidays(country, subdiv=subdiv, years=_HOLIDAY_SAMPLE_YEARS)
+    except Exception:  # the package's own error (NotImplementedError today) must not reach a page
+        if subdiv is None:
+            raise LoadError(
+                f"{where}.country: the holidays package could not build {country!r}; expected another country code"
+            ) from None
+        codes = list(supported[country])
+        expected = (
+            f"one of {', '.join(codes[:10])}{', ...' if len(codes) > 10 else ''}"
+            if codes
+            else f"none ({country} has no subdivisions in the holidays package)"
+        )
+        raise LoadError(f"{where}.subdiv: {subdiv!r} is not a subdivision of {country}; expected {expected}") from None
 
 
 def _parse_ranges(text: object, where: str) -> tuple[tuple[int, int], ...]:
     """'08:00-12:00,13:00-17:00' -> ((480, 720), (780, 1020)); '' means a day off."""
     if not isinstance(text, str):
-        raise LoadError(f"{where}: expected a string such as \"07:00-18:00\", got {text!r}")
+        raise LoadError(f'{where}: expected a string such as "07:00-18:00", got {_show(text)}')
     ranges: list[tuple[int, int]] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         m = _RANGE.match(part)
         if not m:
-            raise LoadError(f"{where}: expected HH:MM-HH:MM ranges, got {part!r}")
+            raise LoadError(f"{where}: expected HH:MM-HH:MM ranges, got {_show(part)}")
         h1, m1, h2, m2 = map(int, m.groups())
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or start >= end:
@@ -216,61 +442,125 @@ def _parse_ranges(text: object, where: str) -> tuple[tuple[int, int], ...]:
     return tuple(ranges)
 
 
+def _dates(values: object, where: str) -> tuple[dt.date, ...]:
+    """A list of dates: TOML dates, or 'YYYY-MM-DD' strings (as a stored config holds them)."""
+    if not isinstance(values, list):
+        raise LoadError(f"{where}: expected a list of dates such as [2026-12-24], got {_show(values)}")
+    return tuple(_parse_date(value, where) for value in values)
+
+
 def _parse_date(value: object, where: str) -> dt.date:
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise LoadError(f"{where}: expected a date YYYY-MM-DD, got {value!r}") from None
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise LoadError(f"{where}: expected a date YYYY-MM-DD, got {_show(value)}")
 
 
-def _severity_table(spec: object, where: str, kind: type) -> dict[int, Any]:
+# ---------------------------------------------------------------- packages
+def _severity_table(spec: object, where: str, example: str) -> dict[int, Any]:
+    """{ 1 = ..., 2 = ..., 3 = ... } keyed by severity; TOML and JSON give the keys as text."""
     if spec is None:
         return {}
-    if not isinstance(spec, dict):
-        raise LoadError(f"{where}: expected a table such as {{ 1 = 4, 2 = 8, 3 = 12 }}")
+    table = _table(spec, where, example=f" such as {example}")
     out: dict[int, Any] = {}
-    for key, value in spec.items():
-        try:
-            sev = int(key)
-        except ValueError:
-            sev = 0
-        if sev not in SEVERITIES:
-            raise LoadError(f"{where}: severity keys are 1, 2 or 3, got {key!r}")
-        if kind is float and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
-            raise LoadError(f"{where}.{key}: expected a positive number of hours, got {value!r}")
+    for key, value in table.items():
+        sev = next((s for s in SEVERITIES if key == str(s) or (type(key) is int and key == s)), None)
+        if sev is None:
+            raise LoadError(f"{where}: expected severity keys 1, 2 or 3, got {_show(key)}")
         out[sev] = value
     return out
 
 
+def _target_hours(spec: object, where: str) -> dict[int, float]:
+    """Response targets: each at least one second (a 0 s target rounds away) and at most a year."""
+    out: dict[int, float] = {}
+    for sev, value in _severity_table(spec, where, "{ 1 = 4, 2 = 8, 3 = 12 }").items():
+        hours = _number(
+            value,
+            f"{where}.{sev}",
+            f"a positive, finite number of hours of at most {MAX_TARGET_HOURS} (one year)",
+            minimum=0,
+            maximum=MAX_TARGET_HOURS,
+            above_minimum=True,
+        )
+        if hours * 3600 < 1:
+            raise LoadError(f"{where}.{sev}: expected at least one second (1/3600 hour), got {_show(value)}")
+        out[sev] = float(hours)
+    return out
+
+
 def _parse_package(
-    name: str, spec: dict[str, Any], calendars: dict[str, CalendarSpec], origin: str, default_rank: int
+    name: str, spec: object, calendars: dict[str, CalendarSpec], origin: str, default_rank: int
 ) -> PackageSpec:
-    where = f"{origin}: [packages.{name}]"
-    initial = _severity_table(spec.get("initial_response_hours"), f"{where} initial_response_hours", float)
-    follow = _severity_table(spec.get("follow_up_hours"), f"{where} follow_up_hours", float)
+    where = f"{origin}: [packages.{_key(name)}]"
+    spec = _table(spec, where, PACKAGE_KEYS)
+    initial = _target_hours(spec.get("initial_response_hours"), f"{where} initial_response_hours")
+    follow = _target_hours(spec.get("follow_up_hours"), f"{where} follow_up_hours")
     clock = {1: ALWAYS, 2: BUSINESS, 3: BUSINESS}
-    clock.update(_severity_table(spec.get("clock"), f"{where} clock", str))
+    clock.update(_severity_table(spec.get("clock"), f"{where} clock", '{ 1 = "24x7", 2 = "business" }'))
     for sev, value in clock.items():
-        if value not in (ALWAYS, BUSINESS) and value not in calendars:
-            raise LoadError(f"{where} clock.{sev}: expected '24x7', 'business' or a calendar name, got {value!r}")
+        if not isinstance(value, str) or (value not in (ALWAYS, BUSINESS) and value not in calendars):
+            raise LoadError(f"{where} clock.{sev}: expected '24x7', 'business' or a calendar name, got {_show(value)}")
 
-    def number(key: str, default: float = 0) -> float:
-        value = spec.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise LoadError(f"{where} {key}: expected a number >= 0, got {value!r}")
-        return value
+    def count(key: str, integer: bool, default: int = 0) -> float:
+        kind = "a non-negative integer" if integer else "a finite number >= 0"
+        return _number(
+            spec.get(key, default), f"{where} {key}", f"{kind} of at most {MAX_COUNT}", 0, MAX_COUNT, integer=integer
+        )
 
+    features = spec.get("features", [])
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        example = '["named_advisor"]'
+        raise LoadError(f"{where} features: expected a list of strings such as {example}, got {_show(features)}")
+    _boolean(spec.get("dedicated_phone_line", False), f"{where} dedicated_phone_line")
     return PackageSpec(
         name=name,
-        rank=int(spec.get("rank", default_rank)),
-        initial_hours={k: float(v) for k, v in initial.items()},
-        follow_up_hours={k: float(v) for k, v in follow.items()},
+        rank=int(count("rank", integer=True, default=default_rank)),
+        initial_hours=initial,
+        follow_up_hours=follow,
         clock=clock,
-        authorized_contacts=int(number("authorized_contacts")),
-        phone_support=bool(spec.get("phone_support", False)),
-        service_days=number("service_days"),
-        training_sessions=number("training_sessions"),
-        features=tuple(spec.get("features", ())),
+        authorized_contacts=int(count("authorized_contacts", integer=True)),
+        phone_support=_boolean(spec.get("phone_support", False), f"{where} phone_support"),
+        service_days=float(count("service_days", integer=False)),
+        training_sessions=float(count("training_sessions", integer=False)),
+        features=tuple(features),
     )
+
+
+def _target_runs(
+    calendars: dict[str, CalendarSpec], packages: dict[str, PackageSpec]
+) -> Iterator[tuple[float, str, str]]:
+    """(weeks, target key, calendar) for each target and each calendar its clock may run on.
+
+    `business` may be any calendar (it is the account's region); a `24x7` target needs no
+    calendar intervals at all, so it is left out.
+    """
+    for p in packages.values():
+        for kind, table in (("initial_response_hours", p.initial_hours), ("follow_up_hours", p.follow_up_hours)):
+            for sev, hours in table.items():
+                clock = p.clock[sev]
+                names = () if clock == ALWAYS else tuple(calendars) if clock == BUSINESS else (clock,)
+                for name in names:
+                    weeks = hours * 60 / max(calendars[name].weekly_minutes, 1)
+                    yield weeks, f"[packages.{_key(p.name)}] {kind}.{sev}", name
+
+
+def _check_reachable(calendars: dict[str, CalendarSpec], packages: dict[str, PackageSpec], origin: str) -> None:
+    """Each target must run within MAX_TARGET_WEEKS on every calendar its clock may use.
+
+    The engine materialises calendars that far past as-of: a 1-minute week under a
+    72-hour target would need 80 years of intervals, a year-long one 10,000.
+    """
+    weeks, target, name = max(_target_runs(calendars, packages), default=(0.0, "", ""))
+    if weeks > MAX_TARGET_WEEKS:
+        minutes = calendars[name].weekly_minutes
+        raise LoadError(
+            f"{origin}: [calendars.{_key(name)}] hours: a week of {minutes} working minutes would take more than "
+            f"{MAX_TARGET_WEEKS // 52} years to run the target {target} on it; expected at least "
+            f"{math.ceil(weeks * minutes / MAX_TARGET_WEEKS)} minutes a week, or targets of at most "
+            f"{minutes * MAX_TARGET_WEEKS // 60} hours"
+        )
