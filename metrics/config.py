@@ -160,6 +160,10 @@ def _defaults() -> dict[str, Any]:
         return tomllib.load(f)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+MAX_DOTS_PER_LINE = 256  # generous for values (dates, lists of floats); a key nesting past MAX_DEPTH has more
+
+
 def load_config(dataset_dir: Path | None = None) -> Config:
     """Read `dataset_dir/config.toml` (if any) over the built-in defaults and validate it."""
     tree = _defaults()
@@ -184,8 +188,13 @@ def config_from_json(text: str) -> Config:
 def _read_toml(path: Path) -> dict[str, Any]:
     """The parsed file; any failure (syntax, encoding, depth, I/O) becomes one sentence."""
     try:
-        with path.open("rb") as f:
-            tree = tomllib.load(f)
+        data = path.read_bytes()
+        if len(data) > MAX_CONFIG_BYTES:
+            raise LoadError(f"{path.name}: is larger than {MAX_CONFIG_BYTES // 1024} KB; a config is a few lines")
+        if max((line.count(b".") for line in data.split(b"\n")), default=0) > MAX_DOTS_PER_LINE:
+            # dotted keys thousands deep take TOML parsers minutes: refuse before parsing
+            raise LoadError(f"{path.name}: not valid TOML (nested too deeply: more than {MAX_DEPTH} levels)")
+        tree = tomllib.loads(data.decode("utf-8"))
     except RecursionError:
         raise LoadError(f"{path.name}: not valid TOML (nested too deeply)") from None
     except UnicodeDecodeError:

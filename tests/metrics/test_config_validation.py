@@ -150,6 +150,7 @@ BAD_CONFIGS = [
     ("nested-inline-tables", "a = " + "{ b = " * 5000 + "1" + " }" * 5000, ["not valid TOML", "nested too deeply"]),
     # valid TOML (dotted keys nest without recursion) but too deep to copy or store
     ("nested-dotted-keys", "a" + ".a" * 2000 + " = 1", ["not valid TOML", "nested too deeply"]),
+    ("nested-dotted-keys-50000", "a" + ".a" * 50_000 + " = 1", ["not valid TOML", "nested too deeply"]),  # refused before parsing
     ("syntax", "[reporting\ntimezone = 1", ["not valid TOML"]),
     ("integer-5000-digits", "x = " + "9" * 5000, ["not valid TOML"]),
 ]
