@@ -80,11 +80,13 @@ def test_data_page_lists_tables_and_freshness(app_env):
     assert metric_value(at, "Quarantined rows") == "0"
 
 
-def test_a_failed_load_keeps_the_current_data(app_env, tmp_path):
+def test_a_failed_load_keeps_the_current_data(app_env, tmp_path, monkeypatch):
     """Loading a folder without the required tables shows why and leaves the app on its store."""
-    (tmp_path / "cases.csv").write_text("case_id,account_id,opened_at,severity\n")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "cases.csv").write_text("case_id,account_id,opened_at,severity\n")
+    monkeypatch.setenv("SUPPORT_ANALYTICS_DATA_ROOT", str(tmp_path))
     at = open_page("data")
-    at.text_input(key="data_folder").set_value(str(tmp_path)).run()
+    at.text_input(key="data_folder").set_value("broken").run()
     at.button(key="data_load_folder").click().run()
     assert not at.exception
     assert any("The load failed and nothing changed" in e.value for e in at.error)
@@ -92,11 +94,12 @@ def test_a_failed_load_keeps_the_current_data(app_env, tmp_path):
     assert metric_value(at, "Cases") == "20,000"
 
 
-def test_a_successful_load_switches_the_app_to_the_new_data(app_env, make_dataset):
+def test_a_successful_load_switches_the_app_to_the_new_data(app_env, make_dataset, monkeypatch):
     """Loading a valid folder from the Data page makes every page show that data (2 cases here)."""
     folder = make_dataset()
+    monkeypatch.setenv("SUPPORT_ANALYTICS_DATA_ROOT", str(folder.parent))
     at = open_page("data")
-    at.text_input(key="data_folder").set_value(str(folder)).run()
+    at.text_input(key="data_folder").set_value(folder.name).run()
     at.button(key="data_load_folder").click().run()
     assert not at.exception
     assert at.session_state["store_path"].startswith(str(app_env.parent / "stores"))

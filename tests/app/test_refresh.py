@@ -58,7 +58,7 @@ def test_ingest_while_the_dashboard_serves(tmp_path: Path):
                 page.goto(url + path)
                 wait_until_idle(page)
                 assert page.locator('[data-testid="stException"]').count() == 0, f"round {round_}: {path}"
-            out, err = load.communicate(timeout=300)
+            _, err = load.communicate(timeout=300)
             assert load.returncode == 0, err
             assert "Traceback" not in err and "IO Error" not in err
             page.goto(url + "/data")
