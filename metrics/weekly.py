@@ -12,15 +12,17 @@ status at the end is closed and the last change to closed (`case_facts.closed_at
 the week; `active_at_end` opened before the end and open at it; met and breached
 obligations by `start_at`; `breached_case_ids` and policy escalations by `breached_at`;
 recorded escalations by the change's instant.
+
+Names, ids and subjects come from the dataset's files: the Markdown and the HTML escape each
+of them (`metrics.safe_text`), so a subject cannot add a link, an image or markup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -32,6 +34,7 @@ from metrics.definitions import MetricDefinition
 from metrics.explain import Explanation, Piece, fmt_duration
 from metrics.explain import verdict_sentence as explain_verdict  # the one sentence `explain` prints
 from metrics.filters import Filters
+from metrics.safe_text import h, md
 from metrics.sla import EXPORT_COLUMNS, RESULT_SQL, SQL_DIR, clock_cursor, run_stages
 from metrics.snapshot import Snapshot, take_snapshot
 from metrics.store import stored_config
@@ -478,12 +481,23 @@ def to_json(update: WeeklyUpdate) -> dict[str, object]:
 # ----------------------------------------------------------------------------- text
 
 
+class _Data(str):
+    """A value read from the dataset (a name, an id, a subject): escaped as data wherever it is written.
+
+    The sections hold plain text; the update's own words are str and the data values _Data, so
+    Markdown escapes each the way it needs (`md` for data) and HTML escapes both.
+    """
+
+
+_Line = tuple[str, ...]  # one line in pieces: ("Package ", _Data("Gold"), ", term ...")
+
+
 @dataclass
 class _Section:
     """One part of the text, rendered alike as Markdown and as HTML."""
 
     title: str
-    text: list[str] = field(default_factory=list)
+    text: Sequence[str | _Line] = field(default_factory=list)
     headers: tuple[str, ...] = ()
     rows: Sequence[tuple[str, ...]] = field(default_factory=list)
     numeric: frozenset[int] = frozenset()  # right-aligned columns
@@ -534,22 +548,22 @@ def _obligation_name(kind: str, seq: int) -> str:
     return "initial response" if kind == "initial" else f"follow-up #{seq}"
 
 
-def _title(u: WeeklyUpdate) -> str:
-    return f"Weekly update: {u.account_name} ({u.account_id}), {u.week}"
+def _title(u: WeeklyUpdate) -> _Line:
+    return "Weekly update: ", _Data(u.account_name), " (", _Data(u.account_id), f"), {u.week}"
 
 
-def _meta(u: WeeklyUpdate) -> str:
+def _meta(u: WeeklyUpdate) -> _Line:
     monday = u.week_start.astimezone(ZoneInfo(u.timezone))
     sunday = monday + dt.timedelta(days=6)
-    parts = [
-        f"{monday:%a %Y-%m-%d} to {sunday:%a %Y-%m-%d} ({u.timezone})",
-        f"as of {_local(u.week_end, u.timezone)}",
-    ]
+    parts: list[str] = [
+        f"{monday:%a %Y-%m-%d} to {sunday:%a %Y-%m-%d} (", _Data(u.timezone), ")",
+        f" · as of {_local(u.week_end, u.timezone)}",
+    ]  # fmt: skip
     if u.package:
-        parts.append(f"package {u.package}")
+        parts += [" · package ", _Data(u.package)]
     if u.advisor:
-        parts.append(f"advisor {u.advisor}")
-    return " · ".join(parts)
+        parts += [" · advisor ", _Data(u.advisor)]
+    return tuple(parts)
 
 
 def _summary_lines(c: WeekCounts) -> list[tuple[str, int]]:
@@ -595,11 +609,11 @@ def _misses(u: WeeklyUpdate) -> _Section:
         return _Section("SLA misses", ["No response target was missed this week."])
     rows = [
         (
-            str(r["case_id"]),
+            _Data(r["case_id"]),
             _obligation_name(r["kind"], int(r["seq"])),
             str(r["severity"]),
             _local(r["breached_at"], u.timezone),
-            _text(r["why"]),
+            _text(r["why"]),  # the engine's sentence (severities and instants); its own text
         )
         for r in frame.to_dict("records")
     ]
@@ -617,7 +631,7 @@ def _escalations(u: WeeklyUpdate) -> _Section:
             f"{c.recorded_escalations} recorded."]  # fmt: skip
     frame = u.recorded_escalations
     rows = [
-        (str(r["case_id"]), _local(r["escalated_at"], u.timezone), _text(r["level"]), str(r["severity"]))
+        (_Data(r["case_id"]), _local(r["escalated_at"], u.timezone), _Data(_text(r["level"])), str(r["severity"]))
         for r in frame.to_dict("records")
     ]
     return _Section(f"Escalations ({c.escalations})", text, ("case", "recorded at", "level", "severity"), rows)
@@ -633,13 +647,13 @@ def _cases(u: WeeklyUpdate) -> _Section:
         what = " and ".join(w for w, flag in (("opened", r["opened_in_week"]), ("closed", r["closed_in_week"])) if flag)
         rows.append(
             (
-                str(r["case_id"]),
+                _Data(r["case_id"]),
                 what,
                 _local(r["opened_at"], u.timezone),
                 str(r["severity"]),
                 _text(r["status"]).replace("_", " "),
                 "missed" if r["case_id"] in missed else "-",
-                _text(r["subject"], ""),
+                _Data(_text(r["subject"], "")),
             )
         )
     more = len(frame) - len(rows)
@@ -662,14 +676,14 @@ def _active(u: WeeklyUpdate) -> _Section:
     for r in u.active.head(MAX_LISTED).to_dict("records"):
         rows.append(
             (
-                _text(r.get("case_id")),
+                _Data(_text(r.get("case_id"))),
                 _number(r.get("severity")),
                 _text(r.get("status")).replace("_", " "),
                 _text(r.get("waiting_on")),
                 _minutes(r.get("age_seconds")),
                 _text(r.get("clock_state")).replace("_", " "),
                 _minutes(r.get("remaining_seconds")),
-                _text(r.get("owner")),
+                _Data(_text(r.get("owner"))),
             )
         )
     more = len(u.active) - len(rows)
@@ -692,7 +706,7 @@ def _utilization_section(u: WeeklyUpdate) -> _Section:
     if current.empty:
         return _Section(title, ["No subscription term is in force at the week's end."])
     t = current.iloc[-1]
-    text = [f"Package {t['package']}, term {t['term_start']} to {t['term_end']}, as of the week's end."]
+    text = [("Package ", _Data(t["package"]), f", term {t['term_start']} to {t['term_end']}, as of the week's end.")]
     rows = [
         ("Service days", _number(t["service_days_used"]), _number(t["service_days_entitled"])),
         ("Private training sessions", _number(t["training_sessions_used"]), _number(t["training_sessions_entitled"])),
@@ -706,28 +720,42 @@ def _sections(u: WeeklyUpdate) -> list[_Section]:
     return [_summary(u), _misses(u), _escalations(u), _cases(u), _active(u), _utilization_section(u)]
 
 
-MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")  # what would turn a subject into markup or break a table
+MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~])")  # what would turn the update's own words into markup or break a table
 
 
 def _md(text: str) -> str:
-    r"""Data as literal Markdown: `a_b <c>` -> `a\_b \<c\>`, newlines as spaces."""
+    r"""The update's own words as literal Markdown: `a_b <c>` -> `a\_b \<c\>`, newlines as spaces."""
     return MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
 
 
+def _write(line: str | _Line, data: Callable[[str], str], own: Callable[[str], str]) -> str:
+    """A line's pieces escaped for one format: `data` for _Data values, `own` for the update's words."""
+    pieces = (line,) if isinstance(line, str) else line
+    return "".join(data(p) if isinstance(p, _Data) else own(p) for p in pieces)
+
+
 def to_markdown(update: WeeklyUpdate) -> str:
-    """The update as Markdown (GitHub tables), ready to paste into a mail or a ticket."""
-    lines = [f"# {_md(_title(update))}", "", _md(_meta(update)), ""]
+    """The update as Markdown (GitHub tables), ready to paste into a mail or a ticket.
+
+    Data values are escaped with `metrics.safe_text.md`: a subject `[x](https://...)` or a
+    package `<img ...>` stays text in any Markdown renderer.
+    """
+
+    def w(line: str | _Line) -> str:
+        return _write(line, md, _md)
+
+    lines = [f"# {w(_title(update))}", "", w(_meta(update)), ""]
     for s in _sections(update):
-        lines += [f"## {s.title}", ""]
+        lines += [f"## {w(s.title)}", ""]
         for paragraph in s.text:
-            lines += [paragraph, ""]
+            lines += [w(paragraph), ""]
         if s.rows:
-            lines.append("| " + " | ".join(_md(h) for h in s.headers) + " |")
+            lines.append("| " + " | ".join(w(c) for c in s.headers) + " |")
             lines.append("|" + "|".join("---:" if i in s.numeric else "---" for i in range(len(s.headers))) + "|")
-            lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in s.rows]
+            lines += ["| " + " | ".join(w(c) for c in row) + " |" for row in s.rows]
             lines.append("")
         if s.note:
-            lines += [s.note, ""]
+            lines += [w(s.note), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -747,8 +775,11 @@ p.note { color: #57606a; font-size: 0.9rem; }
 
 
 def to_html(update: WeeklyUpdate) -> str:
-    """The update as one self-contained HTML page (inline CSS, no script, no external asset)."""
-    e = html.escape
+    """The update as one self-contained HTML page (inline CSS, no script, no external asset); all text escaped."""
+
+    def e(line: str | _Line) -> str:
+        return _write(line, h, h)
+
     body = [f"<h1>{e(_title(update))}</h1>", f'<p class="meta">{e(_meta(update))}</p>']
     for s in _sections(update):
         body.append(f"<h2>{e(s.title)}</h2>")
@@ -758,7 +789,7 @@ def to_html(update: WeeklyUpdate) -> str:
             def cls(i: int, s: _Section = s) -> str:
                 return ' class="num"' if i in s.numeric else ""
 
-            head = "".join(f"<th{cls(i)}>{e(h)}</th>" for i, h in enumerate(s.headers))
+            head = "".join(f"<th{cls(i)}>{e(name)}</th>" for i, name in enumerate(s.headers))
             rows = "".join(
                 "<tr>" + "".join(f"<td{cls(i)}>{e(c)}</td>" for i, c in enumerate(row)) + "</tr>" for row in s.rows
             )

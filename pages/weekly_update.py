@@ -9,6 +9,7 @@ import zipfile
 import streamlit as st
 
 from metrics import weekly
+from metrics.safe_text import file_part
 from ui import state
 from ui.report import markdown_page
 
@@ -76,6 +77,6 @@ if advisor:
                 archive.writestr(f"{stem}.html", markdown_page(text, f"Weekly update {account_id} {week}"))
         st.download_button(
             f"Download {len(updates)} updates (Markdown and HTML, zip)", buffer.getvalue(),
-            f"{week}-{advisor.replace(' ', '_')}.zip", "application/zip", key="weekly_zip",
+            f"{week}-{file_part(advisor)}.zip", "application/zip", key="weekly_zip",
             icon=":material/folder_zip:",
         )

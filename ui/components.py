@@ -1,4 +1,8 @@
-"""Pieces the pages repeat: formatted numbers, CSV export, empty states, the case explainer."""
+"""Pieces the pages repeat: formatted numbers, CSV export, empty states, the case explainer.
+
+Data values shown as Markdown go through `metrics.safe_text` (`md`, `md_code`); CSV exports are
+for spreadsheets, so formula-like cells are neutralised (`spreadsheet_csv`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import streamlit as st
 
 from metrics.explain import explain_case, fmt_duration, fmt_time
 from metrics.filters import Filters
+from metrics.safe_text import md, md_code, spreadsheet_csv
 from ui import state
 
 
@@ -28,9 +33,12 @@ def delta_pp(now: float | None, before: float | None) -> str | None:
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
-    """A CSV export written only when clicked (a callable keeps large tables off every rerun)."""
+    """A CSV export written only when clicked (a callable keeps large tables off every rerun).
+
+    The file is opened in spreadsheets, so a cell such as `=1+2` is written `'=1+2` (OWASP).
+    """
     st.download_button(
-        label, lambda: frame.to_csv(index=False).encode(), file_name=file_name, mime="text/csv", key=key,
+        label, lambda: spreadsheet_csv(frame), file_name=file_name, mime="text/csv", key=key,
         icon=":material/download:",
     )
 
@@ -61,7 +69,7 @@ def explain_panel(case_id: str) -> None:
     """The SLA engine's explanation of one case: every clock, its pieces and why."""
     snap = state.snapshot()
     items = explain_case(snap.con, case_id, snap.as_of, snap.config)
-    st.markdown(f"#### Case `{case_id}`: how each clock ran")
+    st.markdown(f"#### Case {md_code(case_id)}: how each clock ran")
     if not items:
         st.write("No obligations as of this moment.")
         return
@@ -69,8 +77,8 @@ def explain_panel(case_id: str) -> None:
         row = item.row
         name = "Initial response" if row["kind"] == "initial" else f"Follow-up #{row['seq']}"
         marker = {"met": "✔", "breached": "✖", "pending": "⏳", "cancelled": "–"}.get(row["status"], "○")
-        with st.expander(f"{marker} {name}: {row['status']}", expanded=row["status"] == "breached"):
-            st.write(item.verdict)
+        with st.expander(f"{marker} {name}: {md(row['status'])}", expanded=row["status"] == "breached"):
+            st.markdown(md(item.verdict))  # a sentence of plain text; it may name a package
             cols = st.columns(4)
             cols[0].metric("Started", fmt_time(row["start_at"]))
             cols[1].metric("Deadline", fmt_time(row["deadline_at"]))

@@ -3,12 +3,18 @@
 Colours are the Okabe-Ito palette (as in .streamlit/config.toml). Met and missed are
 never told apart by colour alone: breached bars carry a hatch pattern and every mark
 has a text label or a distinct symbol.
+
+plotly.js renders a few HTML tags in any text it draws (`<a href>`, `<b>`, `<br>`), so every
+data value placed in a label, a tick, a legend or hover text goes through `plot_text`: an
+account named `<a href="https://evil.example">x</a>` is drawn as those characters.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from metrics.safe_text import plot_text
 
 MET = "#0072B2"
 MISSED = "#D55E00"
@@ -61,7 +67,7 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
                 x=part["period"],
                 y=part["attainment"] * 100,
                 mode="lines+markers",
-                name=str(name).replace("_", "-"),
+                name=plot_text(str(name).replace("_", "-")),
                 line={"color": PALETTE[i % len(PALETTE)], "width": 3},
                 marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 9},
                 customdata=part[["met", "breached"]].to_numpy(),
@@ -88,7 +94,7 @@ def build_attainment_matrix_figure(frame: pd.DataFrame, title: str = "Attainment
     fig = go.Figure(
         go.Heatmap(
             z=rates.to_numpy() * 100,
-            x=list(rates.columns),
+            x=[plot_text(p) for p in rates.columns],
             y=[f"Severity {s}" for s in rates.index],
             text=labels.to_numpy(),
             texttemplate="%{text}",
@@ -109,7 +115,7 @@ def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and b
     decided = decided[(decided["met"] + decided["breached"]) > 0]
     if decided.empty:
         return empty_figure("Nothing met or breached for these filters")
-    labels = decided[group].astype(str)
+    labels = decided[group].map(plot_text)
     fig = go.Figure()
     fig.add_trace(go.Bar(y=labels, x=decided["met"], name="met", orientation="h", marker={"color": MET},
                          text=decided["met"], textposition="inside"))
@@ -128,7 +134,7 @@ def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time 
     agg = frame.groupby(["kind", "severity"], as_index=False).agg(
         median_of_target=("median_of_target", "median"), p90_of_target=("p90_of_target", "median")
     )
-    labels = [f"{k.replace('_', '-')} S{s}" for k, s in zip(agg["kind"], agg["severity"], strict=True)]
+    labels = [plot_text(f"{k.replace('_', '-')} S{s}") for k, s in zip(agg["kind"], agg["severity"], strict=True)]
     fig = go.Figure()
     fig.add_trace(go.Bar(x=labels, y=agg["median_of_target"] * 100, name="median", marker={"color": MET},
                          text=[f"{v:.0%}" for v in agg["median_of_target"]], textposition="outside"))
@@ -160,12 +166,13 @@ def build_utilization_figure(frame: pd.DataFrame, used: str, entitled: str, titl
         return empty_figure("No account in view has this entitlement")
     rows["share"] = rows[used] / rows[entitled]
     rows = rows.sort_values("share")
+    names = rows["account_name"].map(plot_text)
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=rows["account_name"], x=rows["share"] * 100, orientation="h", name="used",
+    fig.add_trace(go.Bar(y=names, x=rows["share"] * 100, orientation="h", name="used",
                          marker={"color": MET},
                          text=[f"{u:g}/{e:g}" for u, e in zip(rows[used], rows[entitled], strict=True)],
                          textposition="auto"))
-    fig.add_trace(go.Scatter(y=rows["account_name"], x=rows["elapsed_share"] * 100, mode="markers",
+    fig.add_trace(go.Scatter(y=names, x=rows["elapsed_share"] * 100, mode="markers",
                              name="term elapsed", marker={"symbol": "diamond", "size": 12, "color": "#E69F00"}))
     fig.update_xaxes(title="% of entitlement", ticksuffix=" %")
     return _layout(fig, title, height=max(300, 26 * len(rows) + 120))
@@ -182,7 +189,7 @@ def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clo
         if part.empty:
             continue
         fig.add_trace(go.Bar(
-            y=part["case_id"], x=part["consumed"].clip(upper=2) * 100, orientation="h", name=label,
+            y=part["case_id"].map(plot_text), x=part["consumed"].clip(upper=2) * 100, orientation="h", name=label,
             marker={"color": colour, "pattern": {"shape": "/" if state == "breached" else ""}},
             text=[label] * len(part), textposition="inside",
         ))
@@ -196,6 +203,6 @@ def build_count_bar_figure(frame: pd.DataFrame, x: str, y: str, title: str, colo
     """A labelled bar chart of one count column (re-classifications, tickets, requests ...)."""
     if frame.empty:
         return empty_figure("Nothing to show for these filters")
-    fig = go.Figure(go.Bar(x=frame[x].astype(str), y=frame[y], marker={"color": color}, text=frame[y],
+    fig = go.Figure(go.Bar(x=frame[x].map(plot_text), y=frame[y], marker={"color": color}, text=frame[y],
                            textposition="outside"))
     return _layout(fig, title)
