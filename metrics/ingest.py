@@ -10,6 +10,7 @@ Rows whose key is already stored replace it, so loading the same files twice is 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -293,8 +294,7 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple
     temp table first, whose row ids follow the file's order.
     """
     raw = f"raw_{table.name}"
-    if path.suffix in (".csv", ".jsonl"):
-        _check_text_file(path, table)
+    header = _check_text_file(path, table) if path.suffix in (".csv", ".jsonl") else []
     try:
         if path.suffix == ".parquet":
             source = (
@@ -304,9 +304,13 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple
             con.execute(f"describe select * from {source}").fetchall()  # unreadable files fail here
             return source, "__line"
         if path.suffix == ".csv":
+            # The header is taken as read, not sniffed: one broken line (an unterminated quote)
+            # must not change how every other line is split.
+            columns = "{" + ", ".join(f"{_lit(name)}: 'VARCHAR'" for name in header) + "}"
             con.execute(
-                f"create or replace temp table {raw} as select * from read_csv(?, all_varchar = true,"
-                f" header = true, delim = ',', store_rejects = true, rejects_table = 'rej_{table.name}',"
+                f"create or replace temp table {raw} as select * from read_csv(?, columns = {columns},"
+                f" auto_detect = false, header = true, delim = ',', quote = '\"', escape = '\"',"
+                f" store_rejects = true, rejects_table = 'rej_{table.name}',"
                 f" rejects_scan = 'rejscan_{table.name}')",
                 [str(path)],
             )
@@ -324,33 +328,41 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple
 _SNIFF_BYTES = 1 << 16
 
 
-def _check_text_file(path: Path, table: Table) -> None:
+def _check_text_file(path: Path, table: Table) -> list[str]:
     """CSV and JSONL are UTF-8 text: say so plainly instead of a misleading 'missing column'.
 
     Also refuses a CSV header that names a column twice (DuckDB would rename the
     second copy and one of the two values would be silently ignored).
     """
-    with path.open("rb") as f:
-        head = f.read(_SNIFF_BYTES)
     kind = path.suffix[1:].upper()
+    try:
+        with path.open("rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise LoadError(f"{path.name}: could not be read ({exc.strerror or type(exc).__name__})") from None
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise LoadError(f"{path.name}: is UTF-16 text; expected UTF-8 {kind} (save it as UTF-8)")
     if b"\x00" in head:
         raise LoadError(f"{path.name}: is not a text file (it contains NUL bytes); expected UTF-8 {kind}")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head.removeprefix(b"\xef\xbb\xbf"), final=False)
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{path.name}: is not UTF-8 text (byte {exc.start + 1}); expected UTF-8 {kind}") from None
     if not head.strip():
         raise LoadError(f"{path.name}: is empty; expected a header line naming the columns")
     if path.suffix != ".csv":
-        return
+        return []
     first = head.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
     try:
-        header = next(csv.reader([first]))
+        header = [h.strip() for h in next(csv.reader([first.rstrip("\r")]))]
     except (csv.Error, StopIteration):
-        return  # DuckDB's reader reports what is wrong with the line
+        raise LoadError(f"{path.name}, line 1: expected a header line of column names") from None
     seen: set[str] = set()
-    for name in (h.strip() for h in header):
+    for name in header:
         if name in seen and name:
             raise LoadError(f"{path.name}, line 1: the header names column '{_shorten(name, 40)}' twice")
         seen.add(name)
+    return [name or f"column{i}" for i, name in enumerate(header)]
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -385,12 +397,13 @@ def _lit(text: str) -> str:
 
 
 _TEXT_TYPES = ("VARCHAR", "JSON")
+_BLANKS = " \t\r\n\u00a0"  # trimmed from text values: spaces, tabs, stray line ends, no-break spaces
 
 
 def _text(q: str, src_type: str) -> str:
     """The value as trimmed text, NULL when empty (JSON values lose their quotes)."""
     value = f"({q} ->> '$')" if src_type == "JSON" else f"cast({q} as varchar)"
-    return f"nullif(trim({value}), '')"
+    return f"nullif(trim({value}, {_lit(_BLANKS)}), '')"
 
 
 def _whole_seconds(ts: str) -> str:
@@ -469,11 +482,10 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table, path: Path, config: Con
     src_types = {row[0]: row[1] for row in described if row[0] != "__line"}
     missing = [c.name for c in table.columns if c.required and c.name not in src_types]
     if missing:
-        found = [_shorten(name, 30) for name in src_types]
-        shown = ", ".join(found[:12]) + (f" and {len(found) - 12:,} more" if len(found) > 12 else "")
+        # The header's names are not echoed: the file may not be the dataset's own (a link).
         raise LoadError(
             f"{path.name}: missing required column '{missing[0]}' "
-            f"(expected columns: {', '.join(table.column_names)}; found: {shown})"
+            f"(expected columns: {', '.join(table.column_names)}; the header has {len(src_types):,} other columns)"
         )
     present = [c for c in table.columns if c.name in src_types]
     _check_naive(con, raw, line_expr, path, present, src_types, config.source_timezone)

@@ -124,7 +124,7 @@ def test_the_page_offers_the_datasets_of_the_root_and_shows_no_server_path(site)
     at = open_data_page()
     assert at.selectbox(key="data_dataset").options == ["valid"]
     assert at.text_input(key="data_folder").placeholder == "sample"
-    assert at.caption[0].value == "Store: support\\.duckdb"
+    assert at.caption[0].value == "Store: support.duckdb"
     assert list(at.dataframe[-1].value["dataset"]) == ["sample"]  # the loads table of the bundled sample
     assert_private(at, site["tmp"])
 

@@ -529,8 +529,8 @@ CASES: list[Case] = [
                                    newline=False).replace("Login fails", '"Login fails, again"')},
                 "malformed_row", "cases.csv", NEXT_LINE["cases.csv"], stored={"cases": 3},
                 checks=(("select subject from cases where case_id = 'C1'", "Login fails, again"),)),
-    # A broken JSON line is one bad row, as a CSV row with the wrong number of fields is.
-    quarantined(
+    # A JSONL line that is not JSON makes the file unreadable (the contract's fatal case), named by its line.
+    fatal(
         "jsonl_broken_line",
         {"responses.csv": None, "responses.jsonl": jsonl(
             {"case_id": "C1", "at": "2026-03-09T18:30:00Z", "author_type": "agent"},
@@ -538,7 +538,7 @@ CASES: list[Case] = [
             '{"case_id": "C3", "at": "2026-03-10T18:00:00Z", "author_type": "agent"',
             {"case_id": "C3", "at": "2026-03-10T19:00:00Z", "author_type": "customer"},
         )},
-        "malformed_row", "responses.jsonl", 3, stored={"responses": 3},
+        "responses.jsonl", "could not be read as JSONL", "Malformed JSON",
     ),
     quarantined(
         "jsonl_nested_object_as_a_typed_value",

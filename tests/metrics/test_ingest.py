@@ -425,12 +425,13 @@ def test_instants_outside_the_supported_range_or_offsets_are_quarantined(make_da
         ("case_id,account_id\nC1,A1\n".encode("utf-16"), "cases.csv: is UTF-16 text; expected UTF-8 CSV"),
         (b"case_id,account_id\x00\nC1,A1\n", "cases.csv: is not a text file (it contains NUL bytes)"),
         (b"", "cases.csv: is empty; expected a header line"),
+        (b"case_id,account_id\n\xff\xfe\xfa,A1\n", "cases.csv: is not UTF-8 text (byte 20)"),
         (b"case_id,case_id,account_id,opened_at,severity\nC1,C9,A1,2026-03-06T23:00:00Z,2\n",
          "cases.csv, line 1: the header names column 'case_id' twice"),
         ((",".join(f"c{i:05d}" + "x" * 40 for i in range(10_000)) + "\n1\n").encode(),
-         "found: c00000" + "x" * 23 + "…, c00001"),
+         "missing required column 'case_id' (expected columns: case_id, account_id, opened_at, severity,"),
     ],
-    ids=["utf16", "nul", "empty", "duplicate-header", "10000-columns"],
+    ids=["utf16", "nul", "empty", "latin1", "duplicate-header", "10000-columns"],
 )
 def test_unreadable_text_gets_a_plain_reason(make_dataset, db_path, content, message):
     """Encoding, binary, empty and duplicate-header problems are named as such, not as a missing column."""
