@@ -326,6 +326,7 @@ def _read_raw(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> tuple
 
 
 _SNIFF_BYTES = 1 << 16
+_MAX_HEADER_BYTES = 1 << 24
 
 
 def _check_text_file(path: Path, table: Table) -> list[str]:
@@ -352,7 +353,9 @@ def _check_text_file(path: Path, table: Table) -> list[str]:
         raise LoadError(f"{path.name}: is empty; expected a header line naming the columns")
     if path.suffix != ".csv":
         return []
-    first = head.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+    with path.open("rb") as f:
+        first_line = f.readline(_MAX_HEADER_BYTES)  # a wide header may be longer than the sniffed head
+    first = first_line.rstrip(b"\n").removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
     try:
         header = [h.strip() for h in next(csv.reader([first.rstrip("\r")]))]
     except (csv.Error, StopIteration):
