@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -107,6 +106,7 @@ def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
     never share a store) and mirrors the folder's current files (a no-op when unchanged).
     --db is only read, never written.
     """
+    from metrics.datasets import safe_store_stem
     from metrics.ingest import ingest as run_ingest
     from metrics.ingest import is_loaded
     from metrics.store import check_store_path
@@ -122,7 +122,7 @@ def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
     folder = Path(dataset_dir).resolve()
     key = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
     cache = Path(os.environ.get(CACHE_ENV) or DEFAULT_DB.parent / "cache")
-    path = cache / f"{re.sub(r'[^A-Za-z0-9_-]', '_', folder.name)[:40]}-{key}.duckdb"
+    path = cache / f"{safe_store_stem(folder.name)}-{key}.duckdb"
     report = run_ingest(folder, path)
     if not report.unchanged:
         click.echo(f"Loaded {dataset_dir} into {path.name} ({report.total_quarantined:,} rows quarantined)", err=True)

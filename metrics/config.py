@@ -418,7 +418,7 @@ def _check_holidays(country: str | None, subdiv: str | None, where: str) -> None
         )
     try:
         holidays_lib.country_holidays(country, subdiv=subdiv, years=_HOLIDAY_SAMPLE_YEARS)
-    except Exception:  # the package's own error (NotImplementedError today) must not reach a page
+    except Exception:  # whatever the holidays package raises for a code it cannot build must not reach a page
         if subdiv is None:
             raise LoadError(
                 f"{where}.country: the holidays package could not build {country!r}; expected another country code"

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from metrics.contract import FORMATS, TABLES
 from metrics.errors import LoadError
-from metrics.store import PROJECT_ROOT
+from metrics.store import PROJECT_ROOT, remove_store
 
 DATA_ROOT_ENV = "SUPPORT_ANALYTICS_DATA_ROOT"  # the only folder tree the Data page loads from
 KEEP_STORES_ENV = "SUPPORT_ANALYTICS_KEEP_STORES"  # how many stores made by the Data page are kept
@@ -37,7 +37,6 @@ _STORE_NAME = re.compile(r"^[A-Za-z0-9_-]+-(\d{8}T\d{12})Z\.duckdb$")  # e.g. sa
 # An absolute path inside a message: a "/" (or "~/") not glued to a word, then path characters,
 # e.g. "found in /srv/data/acme/cases.csv, line 3" -> the path is "/srv/data/acme/cases.csv".
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~/\\-])~?/[^\s'\"`,;:()\[\]{}<>|]+")
-_STORE_COMPANIONS = ("", ".wal", ".next", ".next.wal", ".lock")  # e.g. x.duckdb, x.duckdb.wal, x.duckdb.lock
 _MAX_DEPTH = 3  # how deep under the root list_datasets looks, e.g. imports/bpic2013/incidents
 _MAX_LISTED = 200  # a root holding a whole disk should not make the page crawl it
 
@@ -217,8 +216,12 @@ def store_name(dataset: str, at: dt.datetime) -> str:
 
     E.g. ``store_name("BPIC 2013", at)`` -> ``BPIC_2013-20261205T101500123456Z.duckdb``.
     """
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", dataset).strip("_-")[:40] or "dataset"
-    return f"{safe}-{at.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}Z.duckdb"
+    return f"{safe_store_stem(dataset)}-{at.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}Z.duckdb"
+
+
+def safe_store_stem(dataset: str) -> str:
+    """A dataset's name as the start of a store file name: [A-Za-z0-9_-], 40 characters at most."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", dataset).strip("_-")[:40] or "dataset"
 
 
 def _stamp(path: Path) -> str:
@@ -244,15 +247,6 @@ def prune_stores(folder: Path, keep: int, protect: set[Path]) -> list[Path]:
     for path in stamped[max(keep, 0):]:
         if path.resolve() in kept:
             continue
-        remove_store_files(path)
+        remove_store(path)
         deleted.append(path)
     return deleted
-
-
-def remove_store_files(path: Path) -> None:
-    """Delete a store with what a load leaves beside it: write-ahead log, half-built next version, lock file."""
-    for suffix in _STORE_COMPANIONS:
-        try:
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-        except OSError:  # a platform that forbids deleting an open file: the next prune tries again
-            continue

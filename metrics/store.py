@@ -133,10 +133,16 @@ def next_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".next")
 
 
+_COMPANIONS = ("", ".wal", ".next", ".next.wal", ".lock")  # what a store and its loads leave beside it
+
+
 def remove_store(path: Path) -> None:
-    """Delete a store file and its write-ahead log (a half-built or pruned version)."""
-    for p in (path, path.with_name(path.name + ".wal")):
-        p.unlink(missing_ok=True)
+    """Delete a store with its write-ahead log, a half-built next version and its lock file."""
+    for suffix in _COMPANIONS:
+        try:
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        except OSError:  # a platform that forbids deleting an open file: the next attempt tries again
+            continue
 
 
 def publish(built: Path, db_path: Path) -> None:

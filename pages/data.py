@@ -23,7 +23,6 @@ from metrics.datasets import (
     list_datasets,
     prune_stores,
     public_message,
-    remove_store_files,
     resolve_dataset,
     store_name,
     write_uploads,
@@ -31,7 +30,7 @@ from metrics.datasets import (
 from metrics.errors import LoadError
 from metrics.ingest import ingest
 from metrics.safe_text import md
-from metrics.store import dashboard_db, table_counts
+from metrics.store import dashboard_db, remove_store, table_counts
 from ui import components as ui
 from ui import state
 
@@ -129,7 +128,7 @@ def load(folder: Path, label: str) -> None:
     finally:
         bar.empty()
     if not loaded:  # what a failed load left beside its store (a lock file at least) is of no use
-        remove_store_files(target)
+        remove_store(target)
 
 
 def load_uploads() -> None:
