@@ -1,6 +1,6 @@
 """The dashboard's frame: page config, the global filters (kept in the URL), the navigation.
 
-Pages under pages/ arrange and plot what `metrics/` computes; nothing here computes a
+Pages under views/ (listed in ui/navigation.py) arrange and plot what `metrics/` computes; nothing here computes a
 number. Run with `streamlit run dashboard.py`.
 """
 
@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui import state
 from ui.help import CLOCK_HELP, SEVERITY_HELP
+from ui.navigation import navigation
 
 st.set_page_config(
     page_title="Support-package analytics",
@@ -70,14 +71,4 @@ def watch_store() -> None:
 
 watch_store()
 
-pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/sla_attainment.py", title="SLA attainment", icon=":material/timer:"),
-    st.Page("pages/utilization.py", title="Utilization", icon=":material/donut_large:"),
-    st.Page("pages/active_tickets.py", title="Active tickets", icon=":material/pending_actions:"),
-    st.Page("pages/weekly_update.py", title="Weekly update", icon=":material/mail:"),
-    st.Page("pages/escalations.py", title="Escalations", icon=":material/trending_up:"),
-    st.Page("pages/governance.py", title="Governance", icon=":material/groups:"),
-    st.Page("pages/data.py", title="Data", icon=":material/database:"),
-]
-st.navigation(pages, position="top").run()
+navigation().run()

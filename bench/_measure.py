@@ -27,7 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 DEFAULT_WORKDIR = BENCH_DIR / "out"
 PYTHON = sys.executable
-SEED = 42  # the dataset seed (metrics.sample's default)
+SEED = 42  # the dataset seed (metrics.tools.sample's default)
 MB = 1024 * 1024  # "MB" in the output is 2**20 bytes; 2 GB = 2048 MB
 
 # Runs `-m module args...` or `path args...` and, at exit, writes its own peak RSS as JSON
@@ -208,7 +208,7 @@ class Dataset:
 def ensure_dataset(workdir: Path, cases: int, fmt: str) -> Dataset:
     """The dataset `workdir/dataset-{fmt}-{cases}`: reused if its marker matches, else generated.
 
-    Generation runs `python -m metrics generate-sample` (metrics.sample.generate_sample) in a
+    Generation runs `python -m metrics generate-sample` (metrics.tools.sample.generate_sample) in a
     child, so the benchmark process stays small.
     """
     folder = workdir / f"dataset-{fmt}-{cases}"

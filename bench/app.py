@@ -35,22 +35,15 @@ from _measure import (  # noqa: E402
     verdict,
 )
 
-# page file (pages/<name>.py) -> its title, which tells that the page really rendered
-PAGES: dict[str, str] = {
-    "overview": "Overview",
-    "sla_attainment": "SLA attainment",
-    "utilization": "Utilization",
-    "active_tickets": "Active tickets",
-    "weekly_update": "Weekly update",
-    "escalations": "Escalations",
-    "governance": "Governance review",
-    "data": "Data",
-}
+from ui import navigation  # noqa: E402
+
+# page name -> its heading, which tells that the page really rendered
+PAGES: dict[str, str] = {p.name: p.heading for p in navigation.PAGES}
 TARGET_FIRST_S = 1.0
 TARGET_FILTER_MS = 300.0
 FILTER_CHANGES = (["1"], ["2"])  # values of the sidebar's severity filter, one timed run each
 TIMEOUT_S = 3600.0  # per AppTest run; the cold start computes every obligation of the store
-APP_CODE = ("dashboard.py", "ui", "pages", "metrics")  # what a page run executes
+APP_CODE = ("dashboard.py", "ui", "views", "metrics")  # what a page run executes
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -66,7 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def app_code() -> dict[str, str]:
-    """Digest per source file of the app (dashboard.py, ui/, pages/, metrics/), by relative path."""
+    """Digest per source file of the app (dashboard.py, ui/, views/, metrics/), by relative path."""
     files = [p for name in APP_CODE for p in ([PROJECT_ROOT / name] if name.endswith(".py") else
                                               (PROJECT_ROOT / name).rglob("*"))]
     return {
@@ -141,7 +134,7 @@ def instrument(recorder: Recorder) -> None:
     time, so the wrappers see exactly the cache misses of the runs. Cache keys do not
     change: they hash the cached functions' own arguments and code.
     """
-    from metrics import weekly
+    from metrics.reports import weekly
     from ui import state
 
     lookup: Callable[[str], Callable[..., Any]] = state._metric_function
@@ -237,7 +230,7 @@ def measure_page(page: str, recorder: Recorder) -> PageResult:
     state._run.clear()  # the metric results (st.cache_data); the snapshot (st.cache_resource) stays warm
     load = load_average()[0]
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=TIMEOUT_S)
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(navigation.BY_NAME[page].script)
     first = timed_run(at, recorder)
     revisit = timed_run(at, recorder)  # the default view again: every metric cached, every table and chart drawn
     changes = []
@@ -302,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     load_start = load_average()
     store, how = resolve_store(args)
 
-    from metrics.store import DB_ENV
+    from metrics.storage.store import DB_ENV
 
     os.environ[DB_ENV] = str(store)  # the dashboard serves $SUPPORT_ANALYTICS_DB
     print(f"store: {store} ({how})")

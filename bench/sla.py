@@ -2,7 +2,7 @@
 
 Uses the store `workdir/store-{cases}.duckdb` (built from the Parquet dataset of
 bench/ingest.py if missing) and the data's latest instant as as-of. Measures, each in
-its own child process: (a) `metrics.sla.obligations_arrow` over all cases; (b) the floor,
+its own child process: (a) `metrics.engine.obligations.obligations_arrow` over all cases; (b) the floor,
 DuckDB reading and sorting the responses by case and instant into Arrow. Then times the
 pure-Python reference (tests/reference_sla.py) on a seeded sample of cases and checks
 that engine and reference agree on them (a sanity check, not a test).
@@ -50,7 +50,7 @@ TARGET_PEAK_MB = 3 * 1024  # 3 GB
 RESULT_TAG = "BENCH_RESULT "
 SHOW_FIRST = 10
 # A store is rebuilt when its dataset or one of these files changes.
-LOADER_FILES = ("metrics/ingest.py", "metrics/store.py", "metrics/contract.py", "metrics/config.py")
+LOADER_FILES = tuple(f"metrics/storage/{name}.py" for name in ("ingest", "store", "contract", "config"))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,8 +82,8 @@ def child_engine(args: argparse.Namespace) -> None:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from metrics.sla import obligations_arrow
-    from metrics.store import connect
+    from metrics.engine.obligations import obligations_arrow
+    from metrics.storage.store import connect
 
     con = connect(args.db, read_only=True)
     seconds = []
@@ -108,7 +108,7 @@ def child_floor(args: argparse.Namespace) -> None:
     """Time DuckDB reading and sorting the responses into Arrow; check the sort really ran."""
     import pyarrow.compute as pc
 
-    from metrics.store import connect
+    from metrics.storage.store import connect
 
     con = connect(args.db, read_only=True)
     plan = "\n".join(str(cell) for row in con.execute("explain " + FLOOR_SQL).fetchall() for cell in row)
@@ -299,8 +299,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import pyarrow.parquet as pq
 
-    from metrics.freshness import latest_instant
-    from metrics.store import connect
+    from metrics.engine.freshness import latest_instant
+    from metrics.storage.store import connect
     from tests.reference_sla import load_default_config, merge_config, reference_obligations
 
     workdir: Path = args.workdir.resolve()
@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     ids_file, sample_out = workdir / "sla-sample-ids.json", workdir / "sla-engine-sample.parquet"
     ids_file.write_text(json.dumps(sample))
     as_of_text = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
-    print(f"as of: {as_of_text} (metrics.freshness.latest_instant)")
+    print(f"as of: {as_of_text} (metrics.engine.freshness.latest_instant)")
 
     print("(a) engine: obligations_arrow over all cases ...", flush=True)
     engine_child, engine = run_child("engine", args, db=store, as_of=as_of_text, ids=ids_file, out=sample_out)

@@ -1,5 +1,5 @@
-"""`python -m metrics ...`: see metrics/cli.py."""
+"""`python -m metrics ...`: see metrics/tools/cli.py."""
 
-from metrics.cli import main
+from metrics.tools.cli import main
 
 main(prog_name="python -m metrics")

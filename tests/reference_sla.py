@@ -29,7 +29,7 @@ import holidays
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
 OPEN_STATUSES = ("open", "pending_customer")
-DEFAULTS_PATH = Path(__file__).parents[1] / "metrics" / "defaults.toml"
+DEFAULTS_PATH = Path(__file__).parents[1] / "metrics" / "storage" / "defaults.toml"
 
 Interval = tuple[datetime, datetime]  # [start, end) in UTC
 

@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from metrics.explain import explain_case, fmt_duration, fmt_time
-from metrics.filters import Filters
+from metrics.engine.explain import explain_case, fmt_duration, fmt_time
 from metrics.safe_text import md, md_code, spreadsheet_csv
+from metrics.subjects.filters import Filters
 from ui import state
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics.definitions import all_definitions
+from metrics.subjects.definitions import all_definitions
 
 SEVERITY_HELP = """\
 **Severity 1**: critical production problem affecting all users (system down, data
@@ -26,7 +26,7 @@ deadline is met; a breach is final even if the severity is lowered later.
 
 
 def definition_help(name: str) -> str:
-    """'Counts X; numerator / denominator' for a metric of metrics.definitions."""
+    """'Counts X; numerator / denominator' for a metric of metrics.subjects.definitions."""
     d = all_definitions()[name]
     ratio = f"{d.numerator} / {d.denominator}" if d.denominator else d.numerator
     text = f"**{d.label}**: {ratio}. Counts {d.counts}."

@@ -14,8 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from markdown_it import MarkdownIt
 
+from metrics.reports.weekly import HTML_STYLE
 from metrics.safe_text import h
-from metrics.weekly import HTML_STYLE
 
 # Raw HTML in the text stays text (`<img onerror=...>` -> `&lt;img ...`); markdown-it's link
 # validation keeps `javascript:`, `vbscript:`, `file:` and most `data:` URLs from becoming links.

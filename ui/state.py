@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import streamlit as st
 
-from metrics import active, attainment, escalations, governance, utilization
-from metrics.filters import Filters
-from metrics.freshness import latest_instant
-from metrics.snapshot import Snapshot, take_snapshot
-from metrics.store import connect_published, dashboard_db, ensure_store, latest_load, store_version
+from metrics.engine.freshness import latest_instant
+from metrics.engine.snapshot import Snapshot, take_snapshot
+from metrics.storage.store import connect_published, dashboard_db, ensure_store, latest_load, store_version
+from metrics.subjects import active, attainment, escalations, governance, utilization
+from metrics.subjects.filters import Filters
 
 # Metrics a page may ask for by name (a whitelist: names come from code, never from the URL).
 METRICS: dict[str, Callable[..., Any]] = {
@@ -156,7 +156,7 @@ def data_bounds(store: str) -> dict[str, Any]:
         first = cur.execute("select min(opened_at) from cases").fetchall()[0][0]
     finally:
         cur.close()
-    from metrics.store import stored_config
+    from metrics.storage.store import stored_config
 
     config = stored_config(con)
     return {

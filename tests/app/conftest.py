@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.store import DB_ENV, ensure_store
+from metrics.storage.store import DB_ENV, ensure_store
 
 
 @pytest.fixture(scope="session")

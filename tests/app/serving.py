@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from metrics.store import PROJECT_ROOT
+from metrics.storage.store import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NO_CHROMIUM = "Debian's chromium is not installed (apt-get install chromium)"

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from metrics.store import DB_ENV, PROJECT_ROOT
+from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from tests.app.serving import CHROMIUM, NO_CHROMIUM, chromium_page, served_app, wait_until_idle
+from ui import navigation
 
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
@@ -31,8 +32,7 @@ def page(app_url: str):
         yield p
 
 
-PAGES = ["Overview", "SLA attainment", "Utilization", "Active tickets", "Weekly update", "Escalations",
-         "Governance", "Data"]
+PAGES = navigation.PAGES
 
 
 def test_filters_live_in_the_url(page, app_url: str):
@@ -53,10 +53,9 @@ def test_every_page_through_the_navigation(page, app_url: str):
     page.goto(app_url)
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for title in PAGES:
-        page.get_by_role("link", name=title, exact=True).first.click()
-        heading = "Governance review" if title == "Governance" else title
-        page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
+    for spec in PAGES:
+        page.get_by_role("link", name=spec.title, exact=True).first.click()
+        page.get_by_role("heading", name=spec.heading).first.wait_for(timeout=120_000)
         wait_until_idle(page)
-        assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {title}"
-        page.screenshot(path=str(ARTIFACTS / f"{title.lower().replace(' ', '_')}.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {spec.title}"
+        page.screenshot(path=str(ARTIFACTS / f"{spec.name}.png"), full_page=True)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.datasets import DATA_ROOT_ENV, KEEP_STORES_ENV, OUTSIDE_ROOT
-from metrics.store import DB_ENV, PROJECT_ROOT
+from metrics.storage.datasets import DATA_ROOT_ENV, KEEP_STORES_ENV, OUTSIDE_ROOT
+from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from tests.conftest import BASE_FILES
 
 FORBIDDEN = ("/etc", "root:x:", "passwd")  # what a load of the server's files would let slip
@@ -52,7 +52,7 @@ def uploads_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 def open_data_page() -> AppTest:
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     return at.run()
 
 

@@ -7,23 +7,15 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.store import PROJECT_ROOT
+from metrics.storage.store import PROJECT_ROOT
+from ui import navigation
 
-PAGES = {
-    "overview": "Overview",
-    "sla_attainment": "SLA attainment",
-    "utilization": "Utilization",
-    "active_tickets": "Active tickets",
-    "weekly_update": "Weekly update",
-    "escalations": "Escalations",
-    "governance": "Governance review",
-    "data": "Data",
-}
+PAGES = {p.name: p.heading for p in navigation.PAGES}
 
 
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(navigation.BY_NAME[page].script)
     return at.run()
 
 
@@ -63,7 +55,7 @@ def test_severity_filter_narrows_active_tickets(app_env):
 def test_period_filter_changes_sla_tables(app_env):
     """A shorter period counts fewer obligations in the attainment table."""
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page("pages/sla_attainment.py")
+    at.switch_page("views/sla_attainment.py")
     at.session_state["period"] = (dt.date(2026, 9, 1), dt.date(2026, 11, 27))  # the sidebar widget's key
     at.run()
     before = int(at.dataframe[0].value["obligations"].sum())

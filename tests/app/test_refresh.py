@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.ingest import ingest
-from metrics.sample import generate_sample
-from metrics.store import DB_ENV, PROJECT_ROOT
+from metrics.storage.ingest import ingest
+from metrics.storage.store import DB_ENV, PROJECT_ROOT
+from metrics.tools.sample import generate_sample
 from tests.app.serving import CHROMIUM, NO_CHROMIUM, chromium_page, served_app, wait_until_idle
 
 
@@ -25,7 +25,7 @@ def test_the_next_run_shows_a_newly_published_version(make_dataset, tmp_path, mo
     ingest(make_dataset(), db)
     monkeypatch.setenv(DB_ENV, str(db))
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     at.run()
     assert cases_on_data_page(at) == "2"
     ingest(make_dataset(**{"cases.csv": "case_id,account_id,opened_at,severity\nC1,A1,2026-03-06T23:00:00Z,2",

@@ -29,9 +29,9 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from metrics.ingest import ingest
-from metrics.store import DB_ENV, PROJECT_ROOT
-from metrics.weekly import to_html, to_markdown, weekly_update
+from metrics.reports.weekly import to_html, to_markdown, weekly_update
+from metrics.storage.ingest import ingest
+from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from ui import figures
 from ui.report import governance_pack, markdown_page
 
@@ -180,7 +180,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], bytes]:
 
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"views/{page}.py")
     at.run()
     assert not at.exception, at.exception[0].value if at.exception else ""
     return at

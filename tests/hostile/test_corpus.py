@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,14 +22,15 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from metrics.contract import TABLES
 from metrics.errors import LoadError
-from metrics.ingest import LoadReport, ingest
-from metrics.store import DB_ENV, PROJECT_ROOT, connect
+from metrics.storage.contract import TABLES
+from metrics.storage.ingest import LoadReport, ingest
+from metrics.storage.store import DB_ENV, PROJECT_ROOT, connect
 from tests.hostile.corpus import BASE_COUNTS, BY_NAME, CASES, EXPORT_COLUMNS, WEEKLY_KEYS, Case, build
+from ui import navigation
 
 SERVICE_TABLES = ("quarantine", "settings", "loads")
-CACHE_ENV = "SUPPORT_ANALYTICS_CACHE"  # metrics.cli.CACHE_ENV: where read commands keep their stores
+CACHE_ENV = "SUPPORT_ANALYTICS_CACHE"  # metrics.tools.cli.CACHE_ENV: where read commands keep their stores
 FATAL = [c.name for c in CASES if c.expect == "fatal"]
 LOADING = [c.name for c in CASES if c.expect != "fatal"]
 AS_OF = "2026-12-01T00:00:00Z"
@@ -39,9 +39,8 @@ MAX_MESSAGE = 700
 
 
 def dashboard_pages() -> list[str]:
-    """The page files dashboard.py navigates to, read from its `st.Page("pages/...")` lines."""
-    text = (PROJECT_ROOT / "dashboard.py").read_text(encoding="utf-8")
-    return re.findall(r"""st\.Page\(\s*["']([^"']+\.py)["']""", text)
+    """The page scripts dashboard.py navigates to (ui.navigation.PAGES)."""
+    return [p.script for p in navigation.PAGES]
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,0 +1,135 @@
+"""Business calendars as data: working intervals in UTC with a running total of seconds.
+
+Elapsed business time is then a difference of running totals, and a deadline is an
+ASOF join on the running total (`sql/obligations.sql`), with no per-case loop:
+
+    W(t)   = cum_before(i) + min(t - start(i), length(i))   for the last interval i starting <= t
+    work(a, b) = W(b) - W(a)
+    deadline for T seconds from a = the earliest t with W(t) >= W(a) + T
+
+`24x7` is one interval covering all time with cum_before 0, so W(t) = t. Every business
+calendar starts with a zero-length sentinel interval at 1970 so W is defined before its
+first working interval; deadline look-ups skip it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from metrics.storage.config import ALWAYS, CalendarSpec, Config
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+ALL_TIME = (0, 2**62)  # epoch seconds: 1970 to far beyond any data
+
+
+def local_to_utc_seconds(day: dt.date, minute: int, tz: ZoneInfo) -> int:
+    """Wall-clock `minute` of `day` in `tz` as epoch seconds; 1440 is the next day's 00:00.
+
+    fold=0 moves a time inside a spring-forward gap forward by the gap and takes the
+    first occurrence of an ambiguous fall-back time (sla-rules.md section 1).
+    """
+    day = day + dt.timedelta(days=minute // 1440)
+    minute %= 1440
+    local = dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=tz, fold=0)
+    return int((local - EPOCH).total_seconds())
+
+
+@lru_cache(maxsize=64)
+def working_intervals(spec: CalendarSpec, first: dt.date, last: dt.date) -> tuple[tuple[int, int], ...]:
+    """Working intervals [start, end) in epoch seconds for local dates first..last, touching ones merged."""
+    tz = ZoneInfo(spec.timezone)
+    holidays = spec.holiday_dates(first.year, last.year)
+    out: list[list[int]] = []
+    day = first
+    while day <= last:
+        if day not in holidays:
+            for start_min, end_min in spec.hours[day.weekday()]:
+                start = local_to_utc_seconds(day, start_min, tz)
+                end = local_to_utc_seconds(day, end_min, tz)
+                if end <= start:  # a range swallowed by a DST gap
+                    continue
+                if out and start <= out[-1][1]:
+                    out[-1][1] = max(out[-1][1], end)
+                else:
+                    out.append([start, end])
+        day += dt.timedelta(days=1)
+    return tuple((s, e) for s, e in out)
+
+
+def horizon_days(config: Config) -> int:
+    """Days past the last instant that any deadline can need, from the slowest calendar a target runs on."""
+    weeks = math.ceil(config.longest_target_weeks) + 1
+    return 7 * weeks * 2 + 31  # twice the weeks for holiday clusters, a month to spare
+
+
+def calendar_ids(config: Config) -> dict[str, int]:
+    """Small integer ids for the calendars (0 is `24x7`): the engine joins and sorts on them."""
+    return {ALWAYS: 0, **{name: i for i, name in enumerate(config.calendars, start=1)}}
+
+
+def interval_table(config: Config, first: dt.date, last: dt.date) -> pa.Table:
+    """All calendars' intervals (cal, start_s, end_s, cum_before) for local dates first..last."""
+    ids = calendar_ids(config)
+    cals, starts, ends, cums = [0], [ALL_TIME[0]], [ALL_TIME[1]], [0]
+    for name, spec in config.calendars.items():
+        # a zero-length sentinel at 1970 gives W = 0 to any instant before the first interval
+        cals.append(ids[name])
+        starts.append(0)
+        ends.append(0)
+        cums.append(0)
+        cum = 0
+        for start, end in working_intervals(spec, first, last):
+            cals.append(ids[name])
+            starts.append(start)
+            ends.append(end)
+            cums.append(cum)
+            cum += end - start
+    return pa.table(
+        {
+            "cal": pa.array(cals, pa.int32()),
+            "start_s": pa.array(starts, pa.int64()),
+            "end_s": pa.array(ends, pa.int64()),
+            "cum_before": pa.array(cums, pa.int64()),
+        }
+    )
+
+
+def calendar_table(config: Config) -> pa.Table:
+    """Calendar name, id and timezone (a region's local dates pick the package in force)."""
+    ids = calendar_ids(config)
+    zones = {ALWAYS: "UTC", **{n: c.timezone for n, c in config.calendars.items()}}
+    return pa.table(
+        {
+            "calendar": pa.array(list(ids), pa.string()),
+            "cal": pa.array(list(ids.values()), pa.int32()),
+            "timezone": pa.array([zones[n] for n in ids], pa.string()),
+        }
+    )
+
+
+def target_table(config: Config) -> pa.Table:
+    """One row per package, kind and severity: target seconds (null = untargeted) and clock."""
+    rows: dict[str, list] = {"package": [], "kind": [], "severity": [], "target_seconds": [], "clock": []}
+    for name, pkg in config.packages.items():
+        for kind, hours in (("initial", pkg.initial_hours), ("follow_up", pkg.follow_up_hours)):
+            for severity in (1, 2, 3):
+                rows["package"].append(name)
+                rows["kind"].append(kind)
+                rows["severity"].append(severity)
+                target = hours.get(severity)
+                rows["target_seconds"].append(None if target is None else round(target * 3600))
+                rows["clock"].append(pkg.clock[severity])
+    return pa.table(
+        {
+            "package": pa.array(rows["package"], pa.string()),
+            "kind": pa.array(rows["kind"], pa.string()),
+            "severity": pa.array(rows["severity"], pa.int8()),
+            "target_seconds": pa.array(rows["target_seconds"], pa.int64()),
+            "clock": pa.array(rows["clock"], pa.string()),
+        }
+    )

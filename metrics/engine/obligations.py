@@ -1,0 +1,123 @@
+"""The SLA engine: every response obligation as of a moment, set-wise in DuckDB.
+
+The rules are docs/sla-clock.md; the query is sql/obligations.sql. Calendars, zones and
+targets come from the configuration and are handed to the query as Arrow tables, so the
+store itself stays exactly what was loaded and a read-only connection suffices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from metrics import sqlfiles
+from metrics.engine.calendars import calendar_table, horizon_days, interval_table, target_table
+from metrics.storage.config import Config
+from metrics.storage.store import stored_config
+
+# The engine's statements: temp-table stages, then the result query.
+STAGES = sqlfiles.statements(sqlfiles.read(__file__, "obligations.sql"))
+RESULT_SQL = STAGES.pop()
+
+# The obligations export, exactly the contract's columns in its order.
+EXPORT_COLUMNS = (
+    "case_id", "account_id", "package", "kind", "seq", "start_at", "severity", "calendar",
+    "target_seconds", "deadline_at", "end_at", "elapsed_seconds", "status", "breached_at",
+)
+STATUSES = ("met", "breached", "pending", "cancelled", "untargeted", "suspended")
+
+
+def as_utc(moment: dt.datetime | str) -> dt.datetime:
+    """An aware UTC datetime from an ISO string or datetime (naive means UTC), whole seconds."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def clock_cursor(
+    con: duckdb.DuckDBPyConnection, as_of: dt.datetime, config: Config | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A cursor with calendar_intervals, calendar_zones and sla_targets registered for `as_of`."""
+    cur = con.cursor()
+    cur.execute("set TimeZone = 'UTC'")
+    config = config or stored_config(cur)
+    first_opened = cur.execute("select min(opened_at) from cases").fetchall()[0][0]
+    first = (first_opened or as_of).date() - dt.timedelta(days=2)
+    last = as_of.date() + dt.timedelta(days=horizon_days(config))
+    cur.register("calendar_intervals", interval_table(config, first, last))
+    cur.register("calendar_zones", calendar_table(config))
+    cur.register("sla_targets", target_table(config))
+    return cur
+
+
+def run_stages(
+    cur: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime,
+    case_id: str | None = None,
+    accounts: list[str] | None = None,
+) -> None:
+    """Build the engine's sla_* temp tables on `cur` (from clock_cursor) for `as_of`.
+
+    `case_id` or `accounts` narrow the work to one case or some accounts' cases.
+    """
+    values: dict[str, object] = {"as_of": as_of, "case_id": case_id, "accounts": accounts}
+    for statement in STAGES:
+        cur.execute(statement, sqlfiles.bind(statement, values))
+
+
+def obligations_arrow(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | str,
+    config: Config | None = None,
+    case_id: str | None = None,
+    accounts: list[str] | None = None,
+) -> pa.Table:
+    """All obligations (or one case's, or some accounts') as of `as_of`, by case and seq."""
+    moment = as_utc(as_of)
+    cur = clock_cursor(con, moment, config)
+    try:
+        run_stages(cur, moment, case_id, accounts)
+        query = f"select {', '.join(EXPORT_COLUMNS)} from ({RESULT_SQL}) order by oid"  # case_id, seq
+        return cur.sql(query).to_arrow_table()
+    finally:
+        cur.close()
+
+
+def compute_obligations(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | str,
+    config: Config | None = None,
+    case_id: str | None = None,
+    accounts: list[str] | None = None,
+) -> pd.DataFrame:
+    """All obligations (or one case's, or some accounts') as of `as_of` as a DataFrame."""
+    return obligations_arrow(con, as_of, config, case_id, accounts).to_pandas()
+
+
+def export_obligations(
+    con: duckdb.DuckDBPyConnection, as_of: dt.datetime | str, out: Path, config: Config | None = None
+) -> int:
+    """Write the obligations export to `out` (.csv or .parquet by its ending); return the row count."""
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise ValueError(f"{out.name}: the export is written as .csv or .parquet")
+    table = obligations_arrow(con, as_of, config)
+    cur = con.cursor()
+    try:
+        cur.register("export_rows", table)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".csv":
+            options = "format csv, header true, timestampformat '%Y-%m-%dT%H:%M:%SZ'"
+        else:
+            options = "format parquet, compression zstd"
+        cur.execute(f"copy export_rows to {sqlfiles.literal(str(out))} ({options})")
+    finally:
+        cur.close()
+    return table.num_rows
+

@@ -1,0 +1,102 @@
+"""A snapshot: the store and every SLA obligation as of one moment, shared by all metrics.
+
+The engine runs once per snapshot; every metric then queries the same `obligations`
+and `case_facts` tables, so a page, an export and a weekly update built from one
+snapshot can never disagree. `as_of` is always passed in, never read from a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from metrics import sqlfiles
+from metrics.engine.obligations import as_utc, clock_cursor, obligations_arrow
+from metrics.storage.config import Config
+from metrics.storage.store import stored_config
+
+CASE_FACTS_SQL = sqlfiles.read(__file__, "case_facts.sql")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The data as of `as_of`: obligations computed, ready for any metric to query."""
+
+    con: duckdb.DuckDBPyConnection
+    as_of: dt.datetime
+    config: Config
+    obligations: pa.Table
+    case_facts: pa.Table
+    accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
+    # Tables derived once per snapshot by the metrics that share them (see `derive`).
+    derived: dict[str, pa.Table] = field(default_factory=dict, compare=False, repr=False)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
+
+        Each caller gets its own cursor (a DuckDB connection is not shared across
+        threads) and closes it when done. Both tables are computed once per snapshot.
+        """
+        cur = clock_cursor(self.con, self.as_of, self.config)
+        cur.register("obligations", self.obligations)
+        cur.register("case_facts", self.case_facts)
+        for name, table in self.derived.items():
+            cur.register(name, table)
+        return cur
+
+    def derive(self, name: str, build: Callable[[], pa.Table]) -> pa.Table:
+        """A table computed once per snapshot and registered as `name` in every later cursor.
+
+        Metrics that filter the same small extract again and again (the open queue, the
+        breaches, an aggregate per day) build it here instead of rescanning millions of rows.
+        """
+        table = self.derived.get(name)
+        if table is None:
+            table = build()
+            self.derived[name] = table
+        return table
+
+    def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
+        """Run one query against the snapshot's tables and return its rows as Arrow."""
+        cur = self.cursor()
+        try:
+            return cur.sql(sql, params=params).to_arrow_table()
+        finally:
+            cur.close()
+
+    @property
+    def reporting_timezone(self) -> str:
+        return self.config.reporting_timezone
+
+
+def take_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | str,
+    config: Config | None = None,
+    accounts: list[str] | tuple[str, ...] | None = None,
+) -> Snapshot:
+    """Compute every obligation as of `as_of` (of some accounts only, when given)."""
+    moment = as_utc(as_of)
+    config = config or stored_config(con)
+    wanted = list(accounts) if accounts is not None else None
+    table = obligations_arrow(con, moment, config, accounts=wanted)
+    cur = clock_cursor(con, moment, config)
+    try:
+        cur.register("obligations", table)
+        cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": wanted})
+        facts = cur.sql("select * from case_facts").to_arrow_table()
+    finally:
+        cur.close()
+    return Snapshot(con, moment, config, table, facts, tuple(wanted) if wanted is not None else None)
+
+
+def open_snapshot(db_path: Path | str, as_of: dt.datetime | str) -> Snapshot:
+    """A snapshot on a read-only connection to the store at `db_path` (for the CLI and tests)."""
+    from metrics.storage.store import connect
+
+    return take_snapshot(connect(db_path, read_only=True), as_of)

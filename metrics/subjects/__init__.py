@@ -1,0 +1,7 @@
+"""The metrics, one module per subject, each registered once in `registry`.
+
+Owns what each number means: its definition, its dimensions and grains, the instant that
+dates it into a period and the previous-period rule (`registry`, `filters`). Reads a
+snapshot of the engine; imports engine, storage and the shared helpers, never a report
+or a tool.
+"""

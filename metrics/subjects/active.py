@@ -1,0 +1,112 @@
+"""Active tickets: the open queue as of a moment, each with its running SLA clock.
+
+A case is active at as-of `A` when it was opened by `A` and its status at `A` is open or
+pending_customer (sla-rules.md section 5). Its running obligation (the one without an
+end) gives remaining clock time `target - elapsed`, the consumed share `elapsed / target`
+and the clock state a support manager sorts by. The period filter does not apply: the
+queue is a moment, not a range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pyarrow as pa
+
+from metrics import sqlfiles
+from metrics.engine.snapshot import Snapshot
+from metrics.subjects.definitions import MetricDefinition
+from metrics.subjects.filters import Filters
+
+ACTIVE_SQL = sqlfiles.read(__file__, "active_tickets.sql")
+
+# Clock states, most urgent first (the order active_tickets sorts by).
+CLOCK_STATES = ("breached", "at_risk", "on_track", "paused", "untargeted", "suspended", "no_clock")
+
+DEFINITIONS: tuple[MetricDefinition, ...] = (
+    MetricDefinition(
+        "remaining_clock_seconds",
+        "Remaining clock time",
+        "running obligations of active tickets with a target",
+        "target_seconds - elapsed_seconds (clock seconds on the obligation's calendar, pauses excluded)",
+        None,
+        None,
+        "Negative once the obligation breached.",
+    ),
+    MetricDefinition(
+        "consumed",
+        "Share of the target consumed",
+        "running obligations of active tickets with a target",
+        "elapsed clock seconds",
+        "target seconds",
+        None,
+        "At risk from at_risk_fraction (default 0.75) until it breaches.",
+    ),
+    MetricDefinition(
+        "clock_state",
+        "SLA clock state",
+        "active tickets",
+        "one state per case: breached, at_risk, on_track, paused, untargeted, suspended or no_clock",
+        None,
+        None,
+        "Precedence as listed: a breached clock is breached even if paused; an at-risk clock is at risk even "
+        "while paused (the next minute it runs counts); paused = waiting on the customer on a follow-up; "
+        "no_clock = an open case without a running obligation (reopened after a close, no agent response since).",
+    ),
+    MetricDefinition(
+        "age_business_seconds",
+        "Age in business time",
+        "active tickets",
+        "working seconds of the account's region calendar from opened_at to as-of",
+        None,
+        None,
+        "Always the region's business calendar, whatever the severity's clock; age_seconds is wall-clock.",
+    ),
+    MetricDefinition(
+        "waiting_on_customer",
+        "Waiting on the customer",
+        "active tickets whose status at as-of is pending_customer",
+        "such cases",
+        "active tickets",
+        None,
+    ),
+)
+
+
+def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """One row per active case with its running clock, most urgent first.
+
+    Columns: case_id, account_id, account_name, advisor, region, package, severity (current),
+    status, waiting_on ('customer' when pending_customer, else 'vendor'), last_author_type,
+    opened_at, age_seconds (wall clock), age_business_seconds (region calendar), kind, seq,
+    calendar, target_seconds, deadline_at, elapsed_seconds, remaining_seconds, consumed,
+    obligation_status, breached_at, escalation_level, escalations, owner, clock_state.
+    Sorted by clock state (CLOCK_STATES order), then consumed share and age, largest first.
+    """
+    moment = dataclasses.replace(filters, start=None, end=None)  # the queue is a moment
+    snap.derive("active_queue", lambda: _whole_queue(snap))  # filters then narrow that small table
+    where, params = moment.where("f")
+    sql = f"select * exclude (urgency_rank) from active_queue f where {where} order by urgency_rank"
+    return snap.query(sql, params).to_pandas()
+
+
+def _whole_queue(snap: Snapshot) -> pa.Table:
+    """Every active ticket, most urgent first (urgency_rank keeps that order through filters)."""
+    sql = ACTIVE_SQL.replace("{case_filter}", "true")
+    values = {"as_of": snap.as_of, "at_risk_fraction": float(snap.config.at_risk_fraction)}
+    frame = snap.query(sql, values).to_pandas()
+    return pa.Table.from_pandas(frame.assign(urgency_rank=range(len(frame))), preserve_index=False)
+
+
+def summarize_active(frame: pd.DataFrame) -> dict[str, int]:
+    """Counts of an active_tickets frame: all, per clock state, and waiting on the customer."""
+    states = frame["clock_state"].value_counts()
+    counts = {"active": len(frame), **{s: int(states.get(s, 0)) for s in CLOCK_STATES}}
+    counts["waiting_on_customer"] = int((frame["waiting_on"] == "customer").sum())
+    return counts
+
+
+def active_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str, int]:
+    """Headline counts of the queue (see summarize_active), for the overview tiles."""
+    return summarize_active(active_tickets(snap, filters))

@@ -1,0 +1,303 @@
+"""SLA attainment: met / (met + breached) over obligations starting in a period.
+
+Grouped by any of kind, severity, package, account, advisor, region and a period grain
+(day, ISO week, month, quarter in the reporting timezone). Pending, cancelled,
+untargeted and suspended obligations are counted beside the ratio, never in it
+(sla-rules.md section 5; `definitions.DEFINITIONS["attainment"]`). An obligation is
+grouped and filtered by its reported severity (the last piece's, as in the obligations
+export) and put in the period its `start_at` falls in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+
+from metrics.engine.obligations import STATUSES
+from metrics.engine.snapshot import Snapshot
+from metrics.subjects.definitions import MetricDefinition
+from metrics.subjects.filters import Filters, day_period_label, period_label
+
+# Group keys a caller may ask for, and the SQL each reads (o = obligations, f = case_facts).
+GROUP_COLUMNS = {
+    "kind": "o.kind",
+    "severity": "o.severity",
+    "package": "coalesce(o.package, '(none)')",
+    "account_id": "o.account_id",
+    "account_name": "f.account_name",
+    "advisor": "coalesce(f.advisor, '(none)')",
+    "region": "f.region",
+    "calendar": "o.calendar",
+}
+# The instants a list of breached obligations may be cut by.
+PERIOD_INSTANTS = ("start_at", "breached_at")
+_STATUS_COUNTS = ", ".join(f"count(*) filter (where o.status = '{s}') as {s}" for s in STATUSES)
+_FROM = "from obligations o join case_facts f using (case_id)"
+_FACT_GROUPS = ("account_name", "advisor", "region")
+_BREACHES_SQL = f"""
+    select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
+           o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds,
+           f.region, f.advisor
+    {_FROM}
+    where o.status = 'breached'
+"""  # the groups only case_facts holds
+
+
+# Obligations counted per local day and every attribute a table may group or filter by: a
+# few hundred thousand rows instead of millions, built once per snapshot.
+_CUBE_SQL = """
+    select cast(timezone(?, o.start_at) as date) as day, o.kind, o.severity, o.package, o.account_id,
+           o.calendar, o.status, count(*) as n
+    from obligations o
+    group by all
+"""
+_CUBE_FACTS = """(
+    select c.*, a.name as account_name, a.region, a.advisor
+    from attainment_cube c join accounts a using (account_id)
+) f"""
+_CUBE_GROUPS = {
+    "kind": "f.kind",
+    "severity": "f.severity",
+    "package": "coalesce(f.package, '(none)')",
+    "account_id": "f.account_id",
+    "account_name": "f.account_name",
+    "advisor": "coalesce(f.advisor, '(none)')",
+    "region": "f.region",
+    "calendar": "f.calendar",
+}
+_CUBE_COUNTS = ", ".join(f"coalesce(sum(f.n) filter (where f.status = '{s}'), 0) as {s}" for s in STATUSES)
+
+
+def _cube_query(snap: Snapshot, sql: str, params: list[object]) -> pd.DataFrame:
+    """Run `sql` against the snapshot's attainment cube (obligations per local start day and attributes)."""
+    snap.derive("attainment_cube", lambda: snap.query(_CUBE_SQL, [snap.reporting_timezone]))
+    return snap.query(sql, params).to_pandas()
+
+
+def _cube_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
+    return filters.where("f", None, snap.reporting_timezone, severity="f.severity", local_day="f.day")
+
+
+def _source(filters: Filters, by: tuple[str, ...] | list[str] = ()) -> tuple[str, str]:
+    """FROM clause and the alias the filters read: obligations alone when they carry all needed.
+
+    Obligations already hold the case's account and package; case facts are joined only
+    for region, advisor or account-name filters and groups (the join costs ~half a query).
+    """
+    if filters.regions or filters.advisors or any(g in _FACT_GROUPS for g in by):
+        return _FROM, "f"
+    return "from obligations o", "o"
+
+DEFINITIONS = (
+    MetricDefinition(
+        "response_time",
+        "Response time",
+        "met or breached obligations with a target",
+        "median and p90 of elapsed clock seconds (business or 24x7 as the obligation's calendar)",
+        None,
+        "start_at",
+        "Quantiles interpolate linearly between ranks (DuckDB quantile_cont, numpy's default).",
+    ),
+    MetricDefinition(
+        "response_time_to_target",
+        "Response time against target",
+        "met or breached obligations with a target",
+        "median and p90 of elapsed_seconds / target_seconds (1.0 = exactly at the deadline)",
+        None,
+        "start_at",
+    ),
+    MetricDefinition(
+        "attainment_change",
+        "Attainment change vs previous period",
+        "response obligations of two periods",
+        "attainment of the period minus attainment of the previous period, in percentage points",
+        None,
+        "start_at",
+        "The previous period is as long and ends the day before; whole months step back by whole months.",
+    ),
+    MetricDefinition(
+        "breached_obligations",
+        "Breached obligations",
+        "breached response obligations (the drill-down behind the breached count)",
+        "breached obligations",
+        None,
+        "start_at",
+        "Listed by start_at so the rows match the attainment table's breached count; breached_at on request.",
+    ),
+)
+
+
+def _group_sql(
+    by: tuple[str, ...] | list[str], grain: str | None, timezone: str
+) -> tuple[list[str], list[object]]:
+    """The grouping columns (the period first, with `grain`) and the parameters they take."""
+    unknown = [g for g in by if g not in GROUP_COLUMNS]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(GROUP_COLUMNS)}")
+    columns = [f"{GROUP_COLUMNS[g]} as {g}" for g in by]
+    if not grain:
+        return columns, []
+    label = period_label("o.start_at", grain)
+    # the quarter label reads the local time twice: one timezone value per marker
+    return [f"{label} as period", *columns], [timezone] * label.count("?")
+
+
+def _where(
+    snap: Snapshot, filters: Filters, instant: str = "o.start_at", facts: str = "f"
+) -> tuple[str, list[object]]:
+    """The global filters on obligations: severity is the obligation's, the period cut on `instant`."""
+    return filters.where(facts, instant, snap.reporting_timezone, severity="o.severity")
+
+
+def _ratio(met: float, breached: float) -> float:
+    return met / (met + breached) if met + breached else math.nan
+
+
+def attainment_table(
+    snap: Snapshot,
+    by: tuple[str, ...] | list[str] = ("kind", "severity", "package"),
+    filters: Filters = Filters(),
+    grain: str | None = None,
+) -> pd.DataFrame:
+    """Obligation counts by status and attainment per group (and per period when `grain` is set).
+
+    Columns: period (with `grain`), the `by` keys, met, breached, pending, cancelled,
+    untargeted, suspended, obligations (all of them), attainment = met / (met + breached)
+    in [0, 1], NaN where nothing was met or breached. Groups without obligations are absent.
+    """
+    unknown = [g for g in by if g not in _CUBE_GROUPS]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(_CUBE_GROUPS)}")
+    columns = [f"{_CUBE_GROUPS[g]} as {g}" for g in by]
+    if grain:
+        columns.insert(0, f"{day_period_label('f.day', grain)} as period")
+    where, params = _cube_where(snap, filters)
+    select = ", ".join([*columns, _CUBE_COUNTS, "coalesce(sum(f.n), 0) as obligations"])
+    group = "group by all order by all" if columns else ""
+    sql = f"select {select} from {_CUBE_FACTS} where {where} {group}"
+    frame = _cube_query(snap, sql, params)
+    counts = [*STATUSES, "obligations"]
+    frame[counts] = frame[counts].astype("int64")
+    decided = frame["met"] + frame["breached"]
+    frame["attainment"] = (frame["met"] / decided.where(decided > 0)).astype("float64")
+    return frame
+
+
+def response_times(
+    snap: Snapshot,
+    by: tuple[str, ...] | list[str] = ("kind", "severity", "package"),
+    filters: Filters = Filters(),
+    grain: str | None = None,
+) -> pd.DataFrame:
+    """Response time against target for decided obligations (met or breached) with a target.
+
+    Pending ones are left out (their time is not known yet), and so are cancelled ones (no
+    response came). Per group (and period with `grain`): obligations, median and p90 of
+    elapsed clock seconds, median and p90 of elapsed / target, and the share answered
+    within half the target (elapsed <= 0.5 x target). Quantiles interpolate linearly.
+    """
+    columns, period_params = _group_sql(by, grain, snap.reporting_timezone)
+    source, facts = _source(filters, by)
+    where, params = _where(snap, filters, facts=facts)
+    select = ", ".join(columns)
+    sql = f"""
+        select {select + ', ' if select else ''}
+               count(*) as obligations,
+               quantile_cont(o.elapsed_seconds, 0.5) as median_seconds,
+               quantile_cont(o.elapsed_seconds, 0.9) as p90_seconds,
+               quantile_cont(o.elapsed_seconds / o.target_seconds, 0.5) as median_of_target,
+               quantile_cont(o.elapsed_seconds / o.target_seconds, 0.9) as p90_of_target,
+               avg(case when o.elapsed_seconds <= 0.5 * o.target_seconds then 1.0 else 0.0 end) as within_half_target
+        {source}
+        where o.status in ('met', 'breached') and o.target_seconds is not null and {where}
+        {'group by all order by all' if select else ''}
+    """
+    return snap.query(sql, period_params + params).to_pandas()
+
+
+def _shift_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after `day`'s month (negative goes back)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """The same filters over the period just before, as long; None when the period is open-ended.
+
+    Whole calendar months step back by as many months (Q3 -> Q2, March -> February);
+    any other range by as many days (ISO week 10 -> week 9).
+    """
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        return None
+    if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        previous_start = _shift_months(start, -months)
+    else:
+        previous_start = start - (end - start + dt.timedelta(days=1))
+    return dataclasses.replace(filters, start=previous_start, end=start - dt.timedelta(days=1))
+
+
+def attainment_summary(
+    snap: Snapshot, filters: Filters = Filters(), previous: Filters | None = None
+) -> dict[str, Any]:
+    """Headline attainment of a period beside the previous period's, for the Overview tile.
+
+    `previous` defaults to `previous_period(filters)` (none when the period is open-ended).
+    Keys: start, end, met, breached, pending, cancelled, untargeted, suspended,
+    obligations, attainment (a fraction, None when nothing was decided), the same prefixed
+    `previous_` (None without a previous period), and delta_pp = 100 x (attainment -
+    previous_attainment) in percentage points, None when either is undefined.
+    """
+    previous = previous if previous is not None else previous_period(filters)
+    periods = [("current", filters)] + ([("previous", previous)] if previous is not None else [])
+    parts, params = [], []
+    for name, period in periods:
+        where, where_params = _cube_where(snap, period)
+        parts.append(
+            f"select '{name}' as which, {_CUBE_COUNTS}, coalesce(sum(f.n), 0) as obligations"
+            f" from {_CUBE_FACTS} where {where}"
+        )
+        params += where_params
+    rows = _cube_query(snap, " union all ".join(parts), params).set_index("which")
+    counts = [*STATUSES, "obligations"]
+    summary: dict[str, Any] = {"start": filters.start, "end": filters.end}
+    summary |= {c: int(rows.loc["current", c]) for c in counts}
+    summary["attainment"] = _none_if_nan(_ratio(summary["met"], summary["breached"]))
+    summary["previous_start"] = previous.start if previous else None
+    summary["previous_end"] = previous.end if previous else None
+    for c in counts:
+        summary[f"previous_{c}"] = int(rows.loc["previous", c]) if previous else None
+    summary["previous_attainment"] = (
+        _none_if_nan(_ratio(summary["previous_met"], summary["previous_breached"])) if previous else None
+    )
+    now, before = summary["attainment"], summary["previous_attainment"]
+    summary["delta_pp"] = 100 * (now - before) if now is not None and before is not None else None
+    return summary
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def breached_obligations(
+    snap: Snapshot, filters: Filters = Filters(), period_by: str = "start_at"
+) -> pd.DataFrame:
+    """The breached obligations behind a breached count, for the drill-down list.
+
+    The period applies to `start_at` by default, so the rows are exactly those the
+    attainment table counts as breached; `period_by="breached_at"` lists the breaches
+    that happened in the period instead (as the weekly update's breached case ids).
+    Columns: case_id, account_id, account_name, package, kind, seq, severity, start_at,
+    deadline_at, breached_at, end_at (empty while running), elapsed_seconds, target_seconds.
+    """
+    if period_by not in PERIOD_INSTANTS:
+        raise ValueError(f"period_by must be one of {PERIOD_INSTANTS}, got {period_by!r}")
+    snap.derive("breaches", lambda: snap.query(_BREACHES_SQL))  # a few percent of the obligations
+    where, params = filters.where("o", f"o.{period_by}", snap.reporting_timezone, severity="o.severity")
+    sql = f"select * exclude (region, advisor) from breaches o where {where} order by o.start_at, o.case_id, o.seq"
+    return snap.query(sql, params).to_pandas()

@@ -1,0 +1,345 @@
+"""Governance review of a period: trends, obligation compliance, re-classifications, accounts' health.
+
+A governance meeting walks through one period on a shared screen (product.md): attainment
+and escalation trends by month, the subscriber's obligations (requests from non-authorized
+contacts, contacts over the allotment, suspensions), severity re-classifications,
+prioritized development tickets, the share of follow-up time parked waiting on the customer,
+and the health of the biggest accounts. Each part is its own function over one snapshot;
+`governance_review` bundles them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from metrics import sqlfiles
+from metrics.engine.snapshot import Snapshot
+from metrics.subjects.active import active_tickets
+from metrics.subjects.attainment import attainment_table
+from metrics.subjects.definitions import MetricDefinition
+from metrics.subjects.escalations import escalation_events, escalation_trend
+from metrics.subjects.filters import Filters
+from metrics.subjects.utilization import contacts_over_allotment
+
+RECLASSIFIED_SQL = sqlfiles.read(__file__, "governance_reclassified_cases.sql")
+PAUSED_SQL = sqlfiles.read(__file__, "governance_paused_share.sql")
+SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
+
+# Group keys paused_share accepts, and the SQL each reads (o = obligations, f = case_facts).
+PAUSE_GROUPS = {  # over the follow-up lives table (alias f)
+    "owner": "coalesce(f.owner, '(none)')",
+    "account_id": "f.account_id",
+    "account_name": "f.account_name",
+    "advisor": "coalesce(f.advisor, '(none)')",
+    "package": "coalesce(f.package, '(none)')",
+    "region": "f.region",
+    "severity": "f.severity",
+}
+
+HEALTH_COLUMNS = (
+    "account_id", "account_name", "advisor", "package", "cases_opened", "met", "breached", "attainment",
+    "policy_escalations", "recorded_escalations", "active", "active_at_risk", "active_breached",
+)
+
+DEFINITIONS: tuple[MetricDefinition, ...] = (
+    MetricDefinition(
+        "severity_reclassifications",
+        "Severity re-classifications",
+        "instants at which a case's severity changed (case_changes rows with field = severity)",
+        "changes up (to a lower number, more severe) and down",
+        None,
+        "at",
+        "Rows at one instant collapse to the last in file order; a row restating the severity in force is "
+        "not counted. Each change is compared with the severity in force just before it.",
+    ),
+    MetricDefinition(
+        "final_severity_differs",
+        "Final severity differs from submitted",
+        "cases opened in the period",
+        "cases whose severity at as-of differs from the submitted one",
+        "cases opened in the period",
+        "opened_at",
+    ),
+    MetricDefinition(
+        "development_tickets",
+        "Prioritized development tickets",
+        "cases with development_ticket = true",
+        "such cases",
+        None,
+        "opened_at",
+    ),
+    MetricDefinition(
+        "paused_share",
+        "Follow-up time waiting on the customer",
+        "follow-up obligations, their life [start_at, end_at or as-of] in wall-clock seconds",
+        "seconds of the lives inside pending_customer stretches",
+        "seconds of the lives (paused + running)",
+        "start_at",
+        "Wall-clock seconds on both sides, so owners and accounts on different calendars compare alike; "
+        "an obligation's elapsed_seconds (its clock time) is not used here.",
+    ),
+    MetricDefinition(
+        "suspended_accounts",
+        "Suspended accounts",
+        "suspensions (standing rows) known at as-of that overlap the period",
+        "suspensions, with the cases opened during each",
+        None,
+        "suspended_from / suspended_to",
+        "Cases opened during a suspension carry no response target.",
+    ),
+    MetricDefinition(
+        "account_health",
+        "Biggest accounts' health",
+        "the accounts with the most cases opened in the period",
+        "per account: cases opened, attainment, escalations (policy, recorded), active tickets at as-of",
+        None,
+        "opened_at / start_at / breached_at / at",
+        "Ties in case count are broken by account id.",
+    ),
+)
+
+
+def _only_period(filters: Filters) -> Filters:
+    return Filters(start=filters.start, end=filters.end)
+
+
+def _without_period(filters: Filters) -> Filters:
+    return dataclasses.replace(filters, start=None, end=None)
+
+
+def period_bounds(filters: Filters, timezone: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The period as instants [start, end): local midnights of its first day and of the day after its last."""
+    zone = ZoneInfo(timezone)
+    start = dt.datetime.combine(filters.start, dt.time(), zone) if filters.start else None
+    end = dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time(), zone) if filters.end else None
+    return start, end
+
+
+def reclassified_cases(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """One row per case whose severity changed in the period, by case id.
+
+    Columns: case_id, account_id, account_name, advisor, package, opened_at, submitted_severity,
+    severity (at as-of), changes_up, changes_down (changes in the period), first_changed_at,
+    last_changed_at, severity_differs (current != submitted). Filters other than the period
+    apply to the case (its current severity).
+    """
+    tz = snap.reporting_timezone
+    case_where, case_params = _without_period(filters).where("f")
+    period_where, period_params = _only_period(filters).where("c", 'c."at"', tz)
+    case_sql, case_named = sqlfiles.named(case_where, case_params, "f")
+    period_sql, period_named = sqlfiles.named(period_where, period_params, "p")
+    sql = RECLASSIFIED_SQL.replace("{case_filter}", case_sql).replace("{period_filter}", period_sql)
+    return snap.query(sql, {"as_of": snap.as_of, **case_named, **period_named}).to_pandas()
+
+
+def reclassifications(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
+    """Severity re-classification counts for the period.
+
+    Keys: changes, changes_up, changes_down (changes whose instant is in the period),
+    cases_reclassified (cases with such a change), cases_opened (in the period),
+    cases_severity_differs (of those, current severity != submitted) and
+    severity_differs_share (that over cases_opened; None without cases).
+    """
+    cases = reclassified_cases(snap, filters)
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    opened, differs = snap.query(
+        f"""select count(*), count(*) filter (where f.severity <> f.submitted_severity)
+            from case_facts f where {where}""",
+        params,
+    ).to_pylist()[0].values()
+    up, down = int(cases["changes_up"].sum()), int(cases["changes_down"].sum())
+    return {
+        "changes": up + down,
+        "changes_up": up,
+        "changes_down": down,
+        "cases_reclassified": len(cases),
+        "cases_opened": int(opened),
+        "cases_severity_differs": int(differs),
+        "severity_differs_share": differs / opened if opened else None,
+    }
+
+
+def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """Cases opened in the period for which a prioritized development ticket was raised, oldest first.
+
+    Columns: case_id, account_id, account_name, advisor, package, submitted_severity, severity,
+    status, opened_at, closed_at, owner, escalation_level.
+    """
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    sql = f"""
+        select f.case_id, f.account_id, f.account_name, f.advisor, f.package, f.submitted_severity, f.severity,
+               f.status, f.opened_at, f.closed_at, f.owner, f.escalation_level
+        from case_facts f
+        where f.development_ticket and {where}
+        order by f.opened_at, f.case_id
+    """
+    return snap.query(sql, params).to_pandas()
+
+
+def paused_share(
+    snap: Snapshot, filters: Filters = Filters(), by: tuple[str, ...] | list[str] = ("owner",)
+) -> pd.DataFrame:
+    """Share of follow-up time spent waiting on the customer, per group, for follow-ups starting in the period.
+
+    Columns: the `by` keys (from PAUSE_GROUPS), follow_ups, paused_follow_ups (with any
+    pause), running_seconds, paused_seconds and paused_share = paused / (paused + running).
+    Both are wall-clock seconds of each obligation's life [start_at, end_at or as-of]; a
+    clock's business seconds would make a weekend pause weigh nothing, and groups on
+    different calendars would not compare.
+    """
+    if not by:
+        raise ValueError("paused_share needs at least one group key")
+    unknown = [g for g in by if g not in PAUSE_GROUPS]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(PAUSE_GROUPS)}")
+    # every follow-up's paused and total seconds, once per snapshot
+    snap.derive("follow_up_lives", lambda: snap.query(PAUSED_SQL, {"as_of": snap.as_of}))
+    where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
+    keys = ", ".join(by)
+    sql = f"""
+        select {", ".join(f"{PAUSE_GROUPS[g]} as {g}" for g in by)},
+               count(*) as follow_ups,
+               count(*) filter (where paused_s > 0) as paused_follow_ups,
+               cast(sum(life_s - paused_s) as bigint) as running_seconds,
+               cast(sum(paused_s) as bigint) as paused_seconds,
+               sum(paused_s) / nullif(sum(life_s), 0) as paused_share
+        from follow_up_lives f
+        where {where}
+        group by {keys}
+        order by {keys}
+    """
+    frame = snap.query(sql, params).to_pandas()
+    frame["paused_share"] = frame["paused_share"].astype("float64")
+    return frame
+
+
+def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """Suspensions overlapping the period, with the cases opened during each.
+
+    Columns: account_id, account_name, advisor, region, package (in force when the suspension
+    began), suspended_from, suspended_to (empty = still suspended), cases_opened (during the
+    suspension, by as-of) and cases_opened_in_period (of those, opened inside the period).
+    """
+    tz = snap.reporting_timezone
+    period_from, period_to = period_bounds(filters, tz)
+    account_where, account_params = dataclasses.replace(_without_period(filters), severities=()).where("sc")
+    severity_where, severity_params = Filters(severities=filters.severities).where("f")
+    period_where, period_params = _only_period(filters).where("f", "f.opened_at", tz)
+    account_sql, account_named = sqlfiles.named(account_where, account_params, "a")
+    severity_sql, severity_named = sqlfiles.named(severity_where, severity_params, "s")
+    period_sql, period_named = sqlfiles.named(period_where, period_params, "p")
+    sql = (
+        SUSPENDED_SQL.replace("{account_filter}", account_sql)
+        .replace("{severity_filter}", severity_sql)
+        .replace("{period_filter}", period_sql)
+    )
+    values = {
+        "as_of": snap.as_of, "period_from": period_from, "period_to": period_to,
+        **account_named, **severity_named, **period_named,
+    }
+    return snap.query(sql, values).to_pandas()
+
+
+def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """Per account with cases opened in the period: how many came from non-authorized contacts.
+
+    Columns: account_id, account_name, advisor, cases, cases_with_contact,
+    non_authorized_cases (the contact was not authorized for the account on the local
+    opening date), non_authorized_share (over cases_with_contact; NaN without contacts) and
+    non_authorized_case_ids. Most non-authorized cases first.
+    """
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    sql = f"""
+        select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
+               count(*) as cases,
+               count(f.contact_id) as cases_with_contact,
+               count(*) filter (where not f.requester_authorized) as non_authorized_cases,
+               count(*) filter (where not f.requester_authorized) / nullif(count(f.contact_id), 0)
+                   as non_authorized_share,
+               coalesce(list(f.case_id order by f.case_id) filter (where not f.requester_authorized), [])
+                   as non_authorized_case_ids
+        from case_facts f
+        where {where}
+        group by f.account_id
+        order by non_authorized_cases desc, non_authorized_share desc nulls last, f.account_id
+    """
+    frame = snap.query(sql, params).to_pandas()
+    frame["non_authorized_share"] = frame["non_authorized_share"].astype("float64")
+    return frame
+
+
+def _biggest_accounts(snap: Snapshot, filters: Filters, top: int) -> pd.DataFrame:
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    sql = f"""
+        select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
+               arg_max(f.package, f.opened_at) as package, count(*) as cases_opened
+        from case_facts f
+        where {where}
+        group by f.account_id
+        order by cases_opened desc, f.account_id
+        limit ?
+    """
+    return snap.query(sql, [*params, top]).to_pandas()
+
+
+def account_health(snap: Snapshot, filters: Filters = Filters(), top: int = 10) -> pd.DataFrame:
+    """The `top` accounts by cases opened in the period, each with its SLA and queue health.
+
+    Columns: account_id, account_name, advisor, package (of its latest case in the period),
+    cases_opened, met, breached, attainment (obligations starting in the period),
+    policy_escalations, recorded_escalations (in the period), active, active_at_risk and
+    active_breached (the queue at as-of; the period does not apply to it).
+    """
+    frame = _biggest_accounts(snap, filters, top)
+    if frame.empty:
+        return frame.reindex(columns=HEALTH_COLUMNS)
+    # only the chosen accounts from here on: the heavier queries then read a few accounts' rows
+    narrowed = dataclasses.replace(filters, accounts=tuple(frame["account_id"]))
+    sla = attainment_table(snap, by=("account_id",), filters=narrowed)
+    events = escalation_events(snap, narrowed)
+    queue = active_tickets(snap, narrowed)
+    sla = sla.set_index("account_id")[["met", "breached", "attainment"]]
+    escalations = (
+        events.groupby(["account_id", "source"]).size().unstack("source")
+        .reindex(columns=["policy", "recorded"], fill_value=0)
+        .rename(columns={"policy": "policy_escalations", "recorded": "recorded_escalations"})
+    )
+    active = queue.groupby("account_id").agg(
+        active=("case_id", "size"),
+        active_at_risk=("clock_state", lambda s: int((s == "at_risk").sum())),
+        active_breached=("clock_state", lambda s: int((s == "breached").sum())),
+    )
+    out = frame.set_index("account_id").join([sla, escalations, active])
+    counts = ["met", "breached", "policy_escalations", "recorded_escalations", "active", "active_at_risk",
+              "active_breached"]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    out["attainment"] = out["attainment"].astype("float64")
+    return out.reset_index()[list(HEALTH_COLUMNS)]
+
+
+def governance_review(snap: Snapshot, filters: Filters = Filters(), grain: str = "month") -> dict[str, Any]:
+    """Everything a governance meeting walks through for the filtered period, from one snapshot.
+
+    Keys: attainment_trend (attainment_table by kind per `grain`), escalation_trend,
+    reclassifications (dict), reclassified_cases, development_tickets, non_authorized_requests,
+    contacts_over_allotment, suspended_accounts, paused_by_owner, paused_by_account and
+    account_health.
+    """
+    return {
+        "attainment_trend": attainment_table(snap, by=("kind",), filters=filters, grain=grain),
+        "escalation_trend": escalation_trend(snap, grain=grain, filters=filters),
+        "reclassifications": reclassifications(snap, filters),
+        "reclassified_cases": reclassified_cases(snap, filters),
+        "development_tickets": development_tickets(snap, filters),
+        "non_authorized_requests": non_authorized_requests(snap, filters),
+        "contacts_over_allotment": contacts_over_allotment(snap, filters),
+        "suspended_accounts": suspended_accounts(snap, filters),
+        "paused_by_owner": paused_share(snap, filters, by=("owner",)),
+        "paused_by_account": paused_share(snap, filters, by=("account_id", "account_name")),
+        "account_health": account_health(snap, filters),
+    }

@@ -1,0 +1,183 @@
+"""Data: load a dataset (upload or folder), see what was stored and quarantined, and how fresh it is."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from metrics.errors import LoadError
+from metrics.safe_text import md
+from metrics.storage.datasets import (
+    ACCEPTED_FILES,
+    DATA_ROOT_ENV,
+    UPLOAD_NAME,
+    check_files_inside,
+    data_root,
+    dataset_label,
+    keep_stores,
+    list_datasets,
+    prune_stores,
+    public_message,
+    resolve_dataset,
+    store_name,
+    write_uploads,
+)
+from metrics.storage.ingest import ingest
+from metrics.storage.store import dashboard_db, remove_store, table_counts
+from ui import components as ui
+from ui import state
+from ui.navigation import page_title
+
+STORES = dashboard_db().parent / "stores"  # loads made here sit beside the default store
+ROOT = data_root()  # the only tree folders load from; no path under it or outside it is ever shown
+log = logging.getLogger(__name__)
+
+page_title(__file__)
+if "data_loaded_report" in st.session_state:
+    st.success("Loaded. The whole app now shows this data.", icon=":material/check_circle:")
+    st.code(st.session_state.pop("data_loaded_report"), language=None)  # a code block: shown verbatim
+con = state.connection()
+bounds = state.bounds()
+
+counts = table_counts(con)
+cols = st.columns(4)
+cols[0].metric("Cases", f"{counts['cases']:,}", border=True)
+cols[1].metric("Responses", f"{counts['responses']:,}", border=True)
+cols[2].metric("Quarantined rows", f"{counts['quarantine']:,}", border=True)
+cols[3].metric("Latest instant", f"{dt.datetime.fromisoformat(bounds['latest']):%Y-%m-%d %H:%M} UTC", border=True)
+st.caption(f"Store: {md(Path(state.store_path()).name)}")  # its name only: the server's folders stay private
+
+st.subheader("Tables")
+st.dataframe(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), hide_index=True,
+             key="data_counts", width="content")
+
+cur = con.cursor()
+try:
+    quarantine = cur.sql(
+        "select file, line, rule, reason, cast(record as varchar) as record from quarantine order by file, line"
+    ).to_df()
+    loads = cur.sql(
+        "select loaded_at, dataset, files, rows_read, rows_stored, rows_quarantined from loads order by loaded_at desc"
+    ).to_df()
+finally:
+    cur.close()
+
+st.subheader("Quarantined rows")
+if quarantine.empty:
+    st.success("Every row of the loaded files was stored.", icon=":material/check_circle:")
+else:
+    by_rule = quarantine.groupby(["file", "rule"], as_index=False).size().rename(columns={"size": "rows"})
+    st.dataframe(by_rule, hide_index=True, key="data_quarantine_rules", width="content")
+    ui.show_table(quarantine, key="data_quarantine", file_name="quarantine.csv")
+
+loads["dataset"] = [dataset_label(d, ROOT) for d in loads["dataset"]]  # relative to the root, or "upload"
+
+st.subheader("Loads")
+ui.show_table(loads, key="data_loads", file_name="loads.csv")
+
+st.subheader("Load another dataset")
+root_note = (
+    f"the folder set by the environment variable `{DATA_ROOT_ENV}`" if DATA_ROOT_ENV in os.environ
+    else f"the project's `data` folder unless the environment variable `{DATA_ROOT_ENV}` names another"
+)
+st.write(
+    "A dataset is a folder with one file per table (`cases`, `responses`, `accounts`, `subscriptions`, and "
+    "optionally `case_changes`, `contacts`, `standing`, `engagements`) as CSV, Parquet or JSONL, plus an "
+    "optional `config.toml`. It is loaded into a new store; if the load fails, the app stays on its current data. "
+    f"Folders load only from the data root: {root_note}."
+)
+
+
+def load(folder: Path, label: str) -> None:
+    """Load `folder` into a new store; switch the session to it only when the load succeeds.
+
+    Runs as a button callback, so its outcome survives the rerun that follows a click.
+    `label` is what the user may see of the folder (``imports/bpic2013``, ``upload``).
+    """
+    target = STORES / store_name(Path(label).name, dt.datetime.now(dt.UTC))
+    previous = Path(state.store_path())
+    bar = st.progress(0.0, text=f"Loading {md(label)}…")
+
+    def show_progress(what: str, done: int, total: int) -> None:
+        bar.progress(done / total, text=md(what))
+
+    loaded = False
+    try:
+        report = ingest(folder, target, progress=show_progress)
+    except LoadError as exc:
+        st.session_state["data_load_error"] = public_message(str(exc), ROOT)
+    except Exception:  # a disk or DuckDB failure: its details (paths included) go to the server log only
+        log.exception("loading %s into %s failed", folder, target)
+        st.session_state["data_load_error"] = "the dataset could not be read into a new store."
+    else:
+        loaded = True
+        st.session_state["store_path"] = str(target)
+        summary = dataclasses.replace(report, dataset=label).summary()
+        st.session_state["data_loaded_report"] = public_message(summary, ROOT)
+        for key in ("as_of", "period", "account"):  # the new data has its own dates and accounts
+            st.session_state.pop(key, None)
+        prune_stores(STORES, keep_stores(), protect={target, previous})
+    finally:
+        bar.empty()
+    if not loaded:  # what a failed load left beside its store (a lock file at least) is of no use
+        remove_store(target)
+
+
+def load_uploads() -> None:
+    """Load the uploaded files from a temporary folder that is removed afterwards, whatever happens."""
+    uploads = st.session_state.get("data_upload") or []
+    with tempfile.TemporaryDirectory(prefix="support-upload-") as tmp:
+        folder = Path(tmp) / UPLOAD_NAME  # its name is what the loads table shows
+        folder.mkdir()
+        try:
+            write_uploads(folder, ((u.name, u.getvalue()) for u in uploads))
+        except LoadError as exc:
+            st.session_state["data_load_error"] = public_message(str(exc), ROOT)
+            return
+        load(folder, UPLOAD_NAME)
+
+
+def load_folder() -> None:
+    """Load the folder typed in, else the one chosen, once it is known to lie under the data root."""
+    typed = (st.session_state.get("data_folder") or "").strip()
+    try:
+        folder = resolve_dataset(typed or st.session_state.get("data_dataset") or "", ROOT)
+        check_files_inside(folder, ROOT)
+    except LoadError as exc:
+        st.session_state["data_load_error"] = public_message(str(exc), ROOT)
+        return
+    load(folder, dataset_label(str(folder), ROOT))
+
+
+if "data_load_error" in st.session_state:
+    message = md(public_message(st.session_state.pop("data_load_error"), ROOT))
+    st.error(f"The load failed and nothing changed: {message}", icon=":material/error:")
+source = st.segmented_control("Source", ["Folder in the data root", "Upload files"], default="Folder in the data root",
+                              key="data_source")
+if source == "Upload files":
+    uploads = st.file_uploader(
+        "Table files and config.toml", type=["csv", "parquet", "jsonl", "toml"], accept_multiple_files=True,
+        key="data_upload", help=f"Accepted: {ACCEPTED_FILES}.",
+    )
+    st.button("Load uploaded files", key="data_load_upload", type="primary", disabled=not uploads,
+              on_click=load_uploads)
+else:
+    datasets = list_datasets(ROOT)
+    chosen = st.selectbox(
+        "Dataset folder", datasets, index=None, key="data_dataset",
+        placeholder="Choose a dataset" if datasets else "No dataset folders in the data root",
+        help="Folders under the data root that hold a `cases` file.",
+    )
+    text = st.text_input(
+        "…or type a folder under the data root", placeholder="sample", key="data_folder",
+        help="A path relative to the data root, such as `sample` or `imports/bpic2013`.",
+    )
+    st.button("Load folder", key="data_load_folder", type="primary", disabled=not (chosen or text.strip()),
+              on_click=load_folder)
