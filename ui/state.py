@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -49,23 +50,9 @@ def _metric_function(name: str) -> Callable[..., Any]:
     return METRICS[name]
 
 
+T = TypeVar("T")
 DEFAULT_PERIOD_DAYS = 90
 REFRESH_CHECK_SECONDS = 30  # how often an open page looks for a newly published version of its store
-
-
-def require_frame() -> None:
-    """Make sure this page runs inside dashboard.py's frame (sidebar filters, navigation).
-
-    Streamlit treats a `pages/` folder as a legacy multipage app until `st.navigation` has
-    run once in the server process, so when the very first request after a start is a
-    deep link (`/active_tickets?severity=1`), the page would run alone, without the
-    filters. Leaving that mode and rerunning sends the request through dashboard.py.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 @st.cache_resource(show_spinner="Loading the bundled sample data into DuckDB…")
@@ -260,3 +247,22 @@ def metric(name: str, filters: Filters | None = None, **kwargs: Any) -> Any:
         _filters_key(filters if filters is not None else current_filters()),
         json.dumps(encoded, default=str, sort_keys=True),
     )
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Writing…")
+def _report(module: str, name: str, store: str, kwargs_json: str) -> Any:
+    function = getattr(importlib.import_module(module), name)
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(kwargs_json).items()}
+    return function(get_connection(store), **kwargs)
+
+
+def report(function: Callable[..., T], **kwargs: Any) -> T:
+    """`function(connection, **kwargs)` for a report of `metrics.reports`, cached per store version and arguments.
+
+    Reports (the weekly update) run the engine on their own cut of the data rather than on
+    the sidebar's snapshot; the cache is shared between sessions, so never modify the result.
+    """
+    if not function.__module__.startswith("metrics.reports."):
+        raise ValueError(f"{function.__qualname__} is not a report of metrics.reports")
+    encoded = json.dumps(kwargs, default=str, sort_keys=True)
+    return cast(T, _report(function.__module__, function.__qualname__, store_key(), encoded))
