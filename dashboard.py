@@ -23,9 +23,9 @@ st.set_page_config(
 
 state.begin_run()
 bounds = state.bounds()
-tz = bounds["timezone"]
-latest_day = state.local_date(bounds["latest"], tz)
-first_day = state.local_date(bounds["first"], tz)
+tz = bounds.timezone
+latest_day = bounds.local_date(bounds.latest)
+first_day = bounds.local_date(bounds.first)
 
 with st.sidebar:
     st.markdown("### Filters")
@@ -47,18 +47,18 @@ with st.sidebar:
         bind="query-params",
         help=f"Obligations count in the period their clock started in; days are cut in {tz}.",
     )
-    st.multiselect("Package", bounds["packages"], key="package", bind="query-params", placeholder="All packages")
+    st.multiselect("Package", bounds.packages, key="package", bind="query-params", placeholder="All packages")
     st.multiselect(  # plain "1", "2", "3" options keep the address readable: ?severity=1
         "Severity", ["1", "2", "3"], key="severity", bind="query-params", placeholder="All severities",
         help=SEVERITY_HELP,
     )
-    st.multiselect("Region", bounds["regions"], key="region", bind="query-params", placeholder="All regions")
-    st.multiselect("Advisor", bounds["advisors"], key="advisor", bind="query-params", placeholder="All advisors")
+    st.multiselect("Region", bounds.regions, key="region", bind="query-params", placeholder="All regions")
+    st.multiselect("Advisor", bounds.advisors, key="advisor", bind="query-params", placeholder="All advisors")
     st.multiselect(
-        "Account", list(bounds["accounts"]), key="account", bind="query-params", placeholder="All accounts",
-        format_func=lambda a: bounds["accounts"].get(a, a),
+        "Account", list(bounds.accounts), key="account", bind="query-params", placeholder="All accounts",
+        format_func=lambda a: bounds.accounts.get(a, a),
     )
-    st.caption(f"Data up to {dt.datetime.fromisoformat(bounds['latest']):%Y-%m-%d %H:%M} UTC. "
+    st.caption(f"Data up to {bounds.latest:%Y-%m-%d %H:%M} UTC. "
                "The address bar holds these filters: copy it to share this view.")
 
 

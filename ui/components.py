@@ -14,6 +14,7 @@ import streamlit as st
 
 from metrics.engine.explain import explain_case, fmt_duration, fmt_time
 from metrics.safe_text import md, md_code, spreadsheet_csv
+from metrics.subjects.attainment import breached_obligations
 from metrics.subjects.filters import Filters
 from ui import state
 
@@ -107,7 +108,7 @@ def explain_panel(case_id: str) -> None:
 def breached_drilldown(filters: Filters, key: str) -> None:
     """The breached obligations of the view; selecting one shows how its clock ran."""
     st.caption("Select a row to see how its clock ran.")
-    breached = state.metric("breached_obligations", filters)
+    breached = state.metric(breached_obligations, filters=filters)
     rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True)
     if rows:
         explain_panel(str(breached.iloc[rows[0]]["case_id"]))

@@ -1,8 +1,12 @@
-"""Help texts shown beside widgets and figures: the product's definitions in a user's words."""
+"""Help texts shown beside widgets and figures: the product's definitions in a user's words.
+
+Metric, dimension and previous-period texts come from the registry (`metrics.subjects.registry`),
+the same texts docs/metrics.md is generated from.
+"""
 
 from __future__ import annotations
 
-from metrics.subjects.definitions import all_definitions
+from metrics.subjects import registry
 
 SEVERITY_HELP = """\
 **Severity 1**: critical production problem affecting all users (system down, data
@@ -25,9 +29,17 @@ deadline is met; a breach is final even if the severity is lowered later.
 """
 
 
+PREVIOUS_PERIOD_HELP = f"The delta compares with the previous period. {registry.PREVIOUS_PERIOD_RULE}"
+
+
+def dimension_label(name: str) -> str:
+    """The registry's label of a dimension ('account_name' -> 'Account')."""
+    return registry.DIMENSIONS[name].label
+
+
 def definition_help(name: str) -> str:
-    """'Counts X; numerator / denominator' for a metric of metrics.subjects.definitions."""
-    d = all_definitions()[name]
+    """'Counts X; numerator / denominator' for a definition of the registry."""
+    d = registry.definition(name)
     ratio = f"{d.numerator} / {d.denominator}" if d.denominator else d.numerator
     text = f"**{d.label}**: {ratio}. Counts {d.counts}."
     if d.period_by:

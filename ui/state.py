@@ -2,8 +2,11 @@
 
 The global filters are widgets drawn once by dashboard.py, bound to the URL
 (`bind="query-params"`), so a view can be shared by copying the address. Pages read
-them through `current_filters()` and call metrics through `metric()`, which caches
-results per snapshot and filters (`st.cache_data`, bounded).
+them through `current_filters()` and call metrics through `metric(function, ...)`, which
+checks the function and its dimensions and grain against the registry
+(`metrics.subjects.registry`) and caches results per snapshot and arguments
+(`st.cache_data`, bounded). Deltas compare with `filters.previous()`, the registry's one
+previous-period rule.
 """
 
 from __future__ import annotations
@@ -11,38 +14,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import duckdb
 import streamlit as st
 
-from metrics.engine.freshness import latest_instant
+from metrics.engine.freshness import DataBounds, data_bounds
 from metrics.engine.snapshot import Snapshot, take_snapshot
 from metrics.storage.store import connect_published, dashboard_db, ensure_store, latest_load, store_version
-from metrics.subjects import active, attainment, escalations, governance, utilization
+from metrics.subjects import registry  # importing metrics.subjects imports every subject: the registry is complete
 from metrics.subjects.filters import Filters
 
-# Metrics a page may ask for by name (a whitelist: names come from code, never from the URL).
-METRICS: dict[str, Callable[..., Any]] = {
-    f.__name__: f
-    for f in (
-        attainment.attainment_table, attainment.attainment_summary, attainment.response_times,
-        attainment.breached_obligations,
-        escalations.escalation_events, escalations.escalation_trend, escalations.escalation_rate,
-        escalations.escalation_summary, escalations.time_to_first_escalation, escalations.repeat_escalations,
-        utilization.utilization_by_term, utilization.utilization_ranking, utilization.contacts_over_allotment,
-        active.active_tickets, active.active_summary,
-        governance.reclassifications, governance.reclassified_cases, governance.development_tickets,
-        governance.paused_share, governance.suspended_accounts, governance.non_authorized_requests,
-        governance.account_health,
-    )
-}
-
-
+# Metrics a page may ask for (a whitelist: the registry's functions; names come from code, never from the URL).
+METRICS: dict[str, Callable[..., Any]] = {name: m.function for name, m in registry.METRICS.items()}
 
 
 def _metric_function(name: str) -> Callable[..., Any]:
@@ -51,6 +40,7 @@ def _metric_function(name: str) -> Callable[..., Any]:
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 DEFAULT_PERIOD_DAYS = 90
 REFRESH_CHECK_SECONDS = 30  # how often an open page looks for a newly published version of its store
 
@@ -134,46 +124,22 @@ def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
 
 
 @st.cache_data(ttl=600, max_entries=8, show_spinner=False)
-def data_bounds(store: str) -> dict[str, Any]:
-    """Latest instant, options of the filters: what the sidebar needs before anything else."""
-    con = get_connection(store)
-    cur = con.cursor()
-    try:
-        accounts = cur.execute("select account_id, name, region, advisor from accounts order by name").fetchall()
-        first = cur.execute("select min(opened_at) from cases").fetchall()[0][0]
-    finally:
-        cur.close()
-    from metrics.storage.store import stored_config
-
-    config = stored_config(con)
-    return {
-        "latest": latest_instant(con).isoformat(),
-        "first": (first or latest_instant(con)).isoformat(),
-        "accounts": {a: n for a, n, _, _ in accounts},
-        "account_advisors": {a: adv for a, _, _, adv in accounts},
-        "advisors": sorted({adv for _, _, _, adv in accounts if adv}),
-        "regions": sorted(config.calendars),
-        "packages": sorted(config.packages, key=lambda p: config.packages[p].rank),
-        "timezone": config.reporting_timezone,
-    }
+def _bounds(store: str) -> DataBounds:
+    return data_bounds(get_connection(store))
 
 
-def bounds() -> dict[str, Any]:
-    return data_bounds(store_key())
-
-
-def local_date(instant_iso: str, timezone: str) -> dt.date:
-    return dt.datetime.fromisoformat(instant_iso).astimezone(ZoneInfo(timezone)).date()
+def bounds() -> DataBounds:
+    """Latest instant, options of the filters: what the sidebar needs before anything else (cached per version)."""
+    return _bounds(store_key())
 
 
 def as_of_instant() -> dt.datetime:
     """The as-of moment: the data's latest instant, or the end of the chosen local day."""
     b = bounds()
-    latest = dt.datetime.fromisoformat(b["latest"])
     chosen = st.session_state.get("as_of")
-    if not chosen or chosen >= local_date(b["latest"], b["timezone"]):
-        return latest
-    end = dt.datetime.combine(chosen + dt.timedelta(days=1), dt.time(), ZoneInfo(b["timezone"]))
+    if not chosen or chosen >= b.local_date(b.latest):
+        return b.latest
+    end = dt.datetime.combine(chosen + dt.timedelta(days=1), dt.time(), ZoneInfo(b.timezone))
     return end.astimezone(dt.UTC)
 
 
@@ -197,14 +163,6 @@ def current_filters(with_period: bool = True) -> Filters:
     )
 
 
-def previous_filters(filters: Filters) -> Filters | None:
-    """The period of the same length just before the current one (for deltas)."""
-    if filters.start is None or filters.end is None:
-        return None
-    length = filters.end - filters.start + dt.timedelta(days=1)
-    return dataclasses.replace(filters, start=filters.start - length, end=filters.start - dt.timedelta(days=1))
-
-
 def _filters_key(filters: Filters | None) -> str:
     return json.dumps(dataclasses.asdict(filters), default=str) if filters else ""
 
@@ -219,34 +177,56 @@ def _filters_from_key(key: str) -> Filters | None:
     return Filters(**values)
 
 
+_FILTERS = "$filters"  # marks an encoded Filters argument in the cache key
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, Filters):
+        return {_FILTERS: _filters_key(value)}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, dict) and _FILTERS in value:
+        return _filters_from_key(value[_FILTERS])
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
 @st.cache_data(ttl=3600, max_entries=512, show_spinner=False)
 def _run(name: str, store: str, as_of_iso: str, filters_key: str, kwargs_json: str) -> Any:
     snap = get_snapshot(store, as_of_iso)
-    kwargs = json.loads(kwargs_json)
-    for key, value in list(kwargs.items()):
-        if key.endswith("filters") or key == "previous":
-            kwargs[key] = _filters_from_key(value)
-        elif isinstance(value, list):
-            kwargs[key] = tuple(value)
+    kwargs = {key: _decode(value) for key, value in json.loads(kwargs_json).items()}
     return _metric_function(name)(snap, filters=_filters_from_key(filters_key) or Filters(), **kwargs)
 
 
-def metric(name: str, filters: Filters | None = None, **kwargs: Any) -> Any:
-    """Run a metric of `METRICS` on the current snapshot, cached per snapshot, filters and arguments.
+def metric(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`function(snapshot, *args, **kwargs)` for a registered metric, cached per snapshot and arguments.
 
-    Cached frames are shared between sessions: never modify what this returns.
+    `function` must be registered in `metrics.subjects.registry`; its `by` and `grain` are
+    checked against the dimensions and grains registered for it. Without `filters`, the
+    sidebar's current filters apply. Cached frames are shared between sessions: never
+    modify what this returns.
     """
-    encoded = {
-        k: _filters_key(v) if isinstance(v, Filters) or (v is None and k == "previous") else v
-        for k, v in kwargs.items()
-    }
-    return _run(
-        name,
+    registered = registry.get(function)
+    bound = inspect.signature(registered.function).bind(None, *args, **kwargs).arguments
+    bound.pop(next(iter(bound)))  # the snapshot's place
+    filters = bound.pop("filters", None)
+    if "by" in bound:
+        registry.check_dimensions(registered.name, cast(Any, bound["by"]))
+    if "grain" in bound:
+        registry.check_grain(registered.name, cast(Any, bound["grain"]))
+    result = _run(
+        registered.name,
         store_key(),
         as_of_instant().isoformat(),
-        _filters_key(filters if filters is not None else current_filters()),
-        json.dumps(encoded, default=str, sort_keys=True),
+        _filters_key(filters if isinstance(filters, Filters) else current_filters()),
+        json.dumps({k: _encode(v) for k, v in bound.items()}, default=str, sort_keys=True),
     )
+    return cast(T, result)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Writing…")

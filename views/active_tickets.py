@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.subjects.active import active_summary, active_tickets
 from ui import components as ui
 from ui import figures, state
 from ui.help import CLOCK_HELP, definition_help
@@ -15,7 +16,7 @@ page_title(__file__, help=CLOCK_HELP)
 st.caption(f"Open as of {snap.as_of:%Y-%m-%d %H:%M} UTC; at risk from "
            f"{snap.config.at_risk_fraction:.0%} of the clock consumed.")
 
-summary = state.metric("active_summary", filters)
+summary = state.metric(active_summary, filters=filters)
 cols = st.columns(5)
 cols[0].metric("Active", f"{summary['active']:,}", border=True, help=definition_help("active_tickets"))
 cols[1].metric("● On track", f"{summary['on_track']:,}", border=True)
@@ -23,7 +24,7 @@ cols[2].metric("▲ At risk", f"{summary['at_risk']:,}", border=True, help=defin
 cols[3].metric("✖ Breached", f"{summary['breached']:,}", border=True)
 cols[4].metric("‖ Waiting on customer", f"{summary['waiting_on_customer']:,}", border=True)
 
-tickets = state.metric("active_tickets", filters)
+tickets = state.metric(active_tickets, filters=filters)
 if tickets.empty:
     ui.empty_state("No open cases for these filters at this moment.")
     st.stop()

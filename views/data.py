@@ -51,7 +51,7 @@ cols = st.columns(4)
 cols[0].metric("Cases", f"{counts['cases']:,}", border=True)
 cols[1].metric("Responses", f"{counts['responses']:,}", border=True)
 cols[2].metric("Quarantined rows", f"{counts['quarantine']:,}", border=True)
-cols[3].metric("Latest instant", f"{dt.datetime.fromisoformat(bounds['latest']):%Y-%m-%d %H:%M} UTC", border=True)
+cols[3].metric("Latest instant", f"{bounds.latest:%Y-%m-%d %H:%M} UTC", border=True)
 st.caption(f"Store: {md(Path(state.store_path()).name)}")  # its name only: the server's folders stay private
 
 st.subheader("Tables")

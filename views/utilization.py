@@ -6,6 +6,7 @@ import dataclasses
 
 import streamlit as st
 
+from metrics.subjects.utilization import contacts_over_allotment, utilization_by_term, utilization_ranking
 from ui import components as ui
 from ui import figures, state
 from ui.help import definition_help
@@ -15,7 +16,7 @@ from ui.navigation import page_title
 filters = dataclasses.replace(state.current_filters(with_period=False), severities=())
 page_title(__file__, help=definition_help("utilization"))
 
-ranking = state.metric("utilization_ranking", filters)
+ranking = state.metric(utilization_ranking, filters=filters)
 if ranking.empty:
     ui.empty_state("No account has a term in force for these filters.")
     st.stop()
@@ -25,7 +26,7 @@ cols = st.columns(4)
 cols[0].metric("Accounts in view", f"{len(ranking):,}", border=True)
 cols[1].metric("▲ Over-using", f"{int(bands.get('over', 0)):,}", border=True)
 cols[2].metric("▼ Under-using", f"{int(bands.get('under', 0)):,}", border=True)
-over = state.metric("contacts_over_allotment", filters)
+over = state.metric(contacts_over_allotment, filters=filters)
 cols[3].metric("Over contact allotment", f"{len(over):,}", border=True,
                help="Accounts designating more authorized contacts than their package allots.")
 
@@ -44,7 +45,7 @@ ui.show_table(ranking, key="util_ranking", file_name="utilization_ranking.csv",
                                                             format="percent"))
 
 st.subheader("Every term")
-terms = state.metric("utilization_by_term", dataclasses.replace(state.current_filters(), severities=()))
+terms = state.metric(utilization_by_term, filters=dataclasses.replace(state.current_filters(), severities=()))
 ui.show_table(terms, key="util_terms", file_name="utilization_by_term.csv")
 
 if not over.empty:

@@ -3,5 +3,10 @@
 Owns what each number means: its definition, its dimensions and grains, the instant that
 dates it into a period and the previous-period rule (`registry`, `filters`). Reads a
 snapshot of the engine; imports engine, storage and the shared helpers, never a report
-or a tool.
+or a tool. Importing this package imports every subject module, so the registry is
+complete (the reports add their definitions when `metrics.reports` modules are imported).
 """
+
+from metrics.subjects import active, attainment, escalations, governance, registry, utilization
+
+__all__ = ["active", "attainment", "escalations", "governance", "registry", "utilization"]

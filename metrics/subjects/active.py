@@ -16,33 +16,15 @@ import pyarrow as pa
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
-from metrics.subjects.definitions import MetricDefinition
 from metrics.subjects.filters import Filters
+from metrics.subjects.registry import MetricDefinition, metric
 
 ACTIVE_SQL = sqlfiles.read(__file__, "active_tickets.sql")
 
 # Clock states, most urgent first (the order active_tickets sorts by).
 CLOCK_STATES = ("breached", "at_risk", "on_track", "paused", "untargeted", "suspended", "no_clock")
 
-DEFINITIONS: tuple[MetricDefinition, ...] = (
-    MetricDefinition(
-        "remaining_clock_seconds",
-        "Remaining clock time",
-        "running obligations of active tickets with a target",
-        "target_seconds - elapsed_seconds (clock seconds on the obligation's calendar, pauses excluded)",
-        None,
-        None,
-        "Negative once the obligation breached.",
-    ),
-    MetricDefinition(
-        "consumed",
-        "Share of the target consumed",
-        "running obligations of active tickets with a target",
-        "elapsed clock seconds",
-        "target seconds",
-        None,
-        "At risk from at_risk_fraction (default 0.75) until it breaches.",
-    ),
+@metric(
     MetricDefinition(
         "clock_state",
         "SLA clock state",
@@ -55,6 +37,24 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
         "no_clock = an open case without a running obligation (reopened after a close, no agent response since).",
     ),
     MetricDefinition(
+        "consumed",
+        "Share of the target consumed",
+        "running obligations of active tickets with a target",
+        "elapsed clock seconds",
+        "target seconds",
+        None,
+        "At risk from at_risk_fraction (default 0.75) until it breaches.",
+    ),
+    MetricDefinition(
+        "remaining_clock_seconds",
+        "Remaining clock time",
+        "running obligations of active tickets with a target",
+        "target_seconds - elapsed_seconds (clock seconds on the obligation's calendar, pauses excluded)",
+        None,
+        None,
+        "Negative once the obligation breached.",
+    ),
+    MetricDefinition(
         "age_business_seconds",
         "Age in business time",
         "active tickets",
@@ -63,17 +63,7 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
         None,
         "Always the region's business calendar, whatever the severity's clock; age_seconds is wall-clock.",
     ),
-    MetricDefinition(
-        "waiting_on_customer",
-        "Waiting on the customer",
-        "active tickets whose status at as-of is pending_customer",
-        "such cases",
-        "active tickets",
-        None,
-    ),
 )
-
-
 def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per active case with its running clock, most urgent first.
 
@@ -107,6 +97,32 @@ def summarize_active(frame: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
+@metric(
+    MetricDefinition(
+        "active_tickets",
+        "Active tickets",
+        "cases opened by as-of and open (open or pending_customer) at as-of",
+        "cases",
+        None,
+        None,
+    ),
+    MetricDefinition(
+        "at_risk",
+        "At risk",
+        "running obligations of active tickets",
+        "running obligations whose consumed share (elapsed / target) reached at_risk_fraction, not yet breached",
+        None,
+        None,
+    ),
+    MetricDefinition(
+        "waiting_on_customer",
+        "Waiting on the customer",
+        "active tickets whose status at as-of is pending_customer",
+        "such cases",
+        "active tickets",
+        None,
+    ),
+)
 def active_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str, int]:
     """Headline counts of the queue (see summarize_active), for the overview tiles."""
     return summarize_active(active_tickets(snap, filters))

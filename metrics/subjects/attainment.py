@@ -3,15 +3,13 @@
 Grouped by any of kind, severity, package, account, advisor, region and a period grain
 (day, ISO week, month, quarter in the reporting timezone). Pending, cancelled,
 untargeted and suspended obligations are counted beside the ratio, never in it
-(sla-rules.md section 5; `definitions.DEFINITIONS["attainment"]`). An obligation is
+(sla-rules.md section 5; the registry's `attainment`). An obligation is
 grouped and filtered by its reported severity (the last piece's, as in the obligations
 export) and put in the period its `start_at` falls in.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import math
 from typing import Any
 
@@ -19,32 +17,23 @@ import pandas as pd
 
 from metrics.engine.obligations import STATUSES
 from metrics.engine.snapshot import Snapshot
-from metrics.subjects.definitions import MetricDefinition
-from metrics.subjects.filters import Filters, day_period_label, period_label
+from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, period_label
+from metrics.subjects.registry import DIMENSIONS, Dimension, MetricDefinition, group_columns, metric
 
-# Group keys a caller may ask for, and the SQL each reads (o = obligations, f = case_facts).
-GROUP_COLUMNS = {
-    "kind": "o.kind",
-    "severity": "o.severity",
-    "package": "coalesce(o.package, '(none)')",
-    "account_id": "o.account_id",
-    "account_name": "f.account_name",
-    "advisor": "coalesce(f.advisor, '(none)')",
-    "region": "f.region",
-    "calendar": "o.calendar",
-}
+# The dimensions of obligations (the attainment cube and the obligations table hold them all).
+OBLIGATION_DIMENSIONS = ("kind", "severity", "package", "account_id", "account_name", "advisor", "region", "calendar")
 # The instants a list of breached obligations may be cut by.
 PERIOD_INSTANTS = ("start_at", "breached_at")
 _STATUS_COUNTS = ", ".join(f"count(*) filter (where o.status = '{s}') as {s}" for s in STATUSES)
 _FROM = "from obligations o join case_facts f using (case_id)"
-_FACT_GROUPS = ("account_name", "advisor", "region")
+_FACT_GROUPS = tuple(d for d in OBLIGATION_DIMENSIONS if DIMENSIONS[d].account_level)  # case_facts holds these
 _BREACHES_SQL = f"""
     select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
            o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds,
            f.region, f.advisor
     {_FROM}
     where o.status = 'breached'
-"""  # the groups only case_facts holds
+"""
 
 
 # Obligations counted per local day and every attribute a table may group or filter by: a
@@ -59,16 +48,6 @@ _CUBE_FACTS = """(
     select c.*, a.name as account_name, a.region, a.advisor
     from attainment_cube c join accounts a using (account_id)
 ) f"""
-_CUBE_GROUPS = {
-    "kind": "f.kind",
-    "severity": "f.severity",
-    "package": "coalesce(f.package, '(none)')",
-    "account_id": "f.account_id",
-    "account_name": "f.account_name",
-    "advisor": "coalesce(f.advisor, '(none)')",
-    "region": "f.region",
-    "calendar": "f.calendar",
-}
 _CUBE_COUNTS = ", ".join(f"coalesce(sum(f.n) filter (where f.status = '{s}'), 0) as {s}" for s in STATUSES)
 
 
@@ -92,7 +71,79 @@ def _source(filters: Filters, by: tuple[str, ...] | list[str] = ()) -> tuple[str
         return _FROM, "f"
     return "from obligations o", "o"
 
-DEFINITIONS = (
+def _group_sql(
+    by: tuple[str, ...] | list[str], grain: str | None, timezone: str
+) -> tuple[list[str], list[object]]:
+    """The grouping columns (the period first, with `grain`) and the parameters they take.
+
+    Obligations hold every dimension but the account's own attributes, read from case facts.
+    """
+    columns = group_columns(response_times, by, _obligation_alias)
+    if not grain:
+        return columns, []
+    label = period_label("o.start_at", grain)
+    # the quarter label reads the local time twice: one timezone value per marker
+    return [f"{label} as period", *columns], [timezone] * label.count("?")
+
+
+def _obligation_alias(dimension: Dimension) -> str:
+    return "f" if dimension.account_level else "o"
+
+
+def _where(
+    snap: Snapshot, filters: Filters, instant: str = "o.start_at", facts: str = "f"
+) -> tuple[str, list[object]]:
+    """The global filters on obligations: severity is the obligation's, the period cut on `instant`."""
+    return filters.where(facts, instant, snap.reporting_timezone, severity="o.severity")
+
+
+def _ratio(met: float, breached: float) -> float:
+    return met / (met + breached) if met + breached else math.nan
+
+
+@metric(
+    MetricDefinition(
+        "attainment",
+        "SLA attainment",
+        "response obligations (initial and follow-up)",
+        "met obligations",
+        "met + breached obligations",
+        "start_at",
+        "Pending, cancelled, untargeted and suspended obligations are shown beside it, never counted.",
+    ),
+    dimensions=OBLIGATION_DIMENSIONS,
+    grains=PERIOD_GRAINS,
+    period_by="start_at",
+    additive=("met", "breached", "pending", "cancelled", "untargeted", "suspended", "obligations"),
+)
+def attainment_table(
+    snap: Snapshot,
+    by: tuple[str, ...] | list[str] = ("kind", "severity", "package"),
+    filters: Filters = Filters(),
+    grain: str | None = None,
+) -> pd.DataFrame:
+    """Obligation counts by status and attainment per group (and per period when `grain` is set).
+
+    Columns: period (with `grain`), the `by` keys, met, breached, pending, cancelled,
+    untargeted, suspended, obligations (all of them), attainment = met / (met + breached)
+    in [0, 1], NaN where nothing was met or breached. Groups without obligations are absent.
+    """
+    columns = group_columns(attainment_table, by, "f")
+    if grain:
+        columns.insert(0, f"{day_period_label('f.day', grain)} as period")
+    where, params = _cube_where(snap, filters)
+    select = ", ".join([*columns, _CUBE_COUNTS, "coalesce(sum(f.n), 0) as obligations"])
+    group = "group by all order by all" if columns else ""
+    sql = f"select {select} from {_CUBE_FACTS} where {where} {group}"
+    frame = _cube_query(snap, sql, params)
+    counts = [*STATUSES, "obligations"]
+    frame[counts] = frame[counts].astype("int64")
+    decided = frame["met"] + frame["breached"]
+    frame["attainment"] = (frame["met"] / decided.where(decided > 0)).astype("float64")
+    return frame
+
+
+@metric(
     MetricDefinition(
         "response_time",
         "Response time",
@@ -111,82 +162,18 @@ DEFINITIONS = (
         "start_at",
     ),
     MetricDefinition(
-        "attainment_change",
-        "Attainment change vs previous period",
-        "response obligations of two periods",
-        "attainment of the period minus attainment of the previous period, in percentage points",
-        None,
+        "within_half_target",
+        "Answered within half the target",
+        "met or breached obligations with a target",
+        "obligations whose elapsed clock time is at most 50 % of the target",
+        "met + breached obligations with a target",
         "start_at",
-        "The previous period is as long and ends the day before; whole months step back by whole months.",
     ),
-    MetricDefinition(
-        "breached_obligations",
-        "Breached obligations",
-        "breached response obligations (the drill-down behind the breached count)",
-        "breached obligations",
-        None,
-        "start_at",
-        "Listed by start_at so the rows match the attainment table's breached count; breached_at on request.",
-    ),
+    dimensions=OBLIGATION_DIMENSIONS,
+    grains=PERIOD_GRAINS,
+    period_by="start_at",
+    additive=("obligations",),
 )
-
-
-def _group_sql(
-    by: tuple[str, ...] | list[str], grain: str | None, timezone: str
-) -> tuple[list[str], list[object]]:
-    """The grouping columns (the period first, with `grain`) and the parameters they take."""
-    unknown = [g for g in by if g not in GROUP_COLUMNS]
-    if unknown:
-        raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(GROUP_COLUMNS)}")
-    columns = [f"{GROUP_COLUMNS[g]} as {g}" for g in by]
-    if not grain:
-        return columns, []
-    label = period_label("o.start_at", grain)
-    # the quarter label reads the local time twice: one timezone value per marker
-    return [f"{label} as period", *columns], [timezone] * label.count("?")
-
-
-def _where(
-    snap: Snapshot, filters: Filters, instant: str = "o.start_at", facts: str = "f"
-) -> tuple[str, list[object]]:
-    """The global filters on obligations: severity is the obligation's, the period cut on `instant`."""
-    return filters.where(facts, instant, snap.reporting_timezone, severity="o.severity")
-
-
-def _ratio(met: float, breached: float) -> float:
-    return met / (met + breached) if met + breached else math.nan
-
-
-def attainment_table(
-    snap: Snapshot,
-    by: tuple[str, ...] | list[str] = ("kind", "severity", "package"),
-    filters: Filters = Filters(),
-    grain: str | None = None,
-) -> pd.DataFrame:
-    """Obligation counts by status and attainment per group (and per period when `grain` is set).
-
-    Columns: period (with `grain`), the `by` keys, met, breached, pending, cancelled,
-    untargeted, suspended, obligations (all of them), attainment = met / (met + breached)
-    in [0, 1], NaN where nothing was met or breached. Groups without obligations are absent.
-    """
-    unknown = [g for g in by if g not in _CUBE_GROUPS]
-    if unknown:
-        raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(_CUBE_GROUPS)}")
-    columns = [f"{_CUBE_GROUPS[g]} as {g}" for g in by]
-    if grain:
-        columns.insert(0, f"{day_period_label('f.day', grain)} as period")
-    where, params = _cube_where(snap, filters)
-    select = ", ".join([*columns, _CUBE_COUNTS, "coalesce(sum(f.n), 0) as obligations"])
-    group = "group by all order by all" if columns else ""
-    sql = f"select {select} from {_CUBE_FACTS} where {where} {group}"
-    frame = _cube_query(snap, sql, params)
-    counts = [*STATUSES, "obligations"]
-    frame[counts] = frame[counts].astype("int64")
-    decided = frame["met"] + frame["breached"]
-    frame["attainment"] = (frame["met"] / decided.where(decided > 0)).astype("float64")
-    return frame
-
-
 def response_times(
     snap: Snapshot,
     by: tuple[str, ...] | list[str] = ("kind", "severity", "package"),
@@ -219,41 +206,32 @@ def response_times(
     return snap.query(sql, period_params + params).to_pandas()
 
 
-def _shift_months(day: dt.date, months: int) -> dt.date:
-    """The first of the month `months` after `day`'s month (negative goes back)."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def previous_period(filters: Filters) -> Filters | None:
-    """The same filters over the period just before, as long; None when the period is open-ended.
-
-    Whole calendar months step back by as many months (Q3 -> Q2, March -> February);
-    any other range by as many days (ISO week 10 -> week 9).
-    """
-    start, end = filters.start, filters.end
-    if start is None or end is None:
-        return None
-    if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
-        previous_start = _shift_months(start, -months)
-    else:
-        previous_start = start - (end - start + dt.timedelta(days=1))
-    return dataclasses.replace(filters, start=previous_start, end=start - dt.timedelta(days=1))
-
-
+@metric(
+    MetricDefinition(
+        "attainment_change",
+        "Attainment change vs previous period",
+        "response obligations of two periods",
+        "attainment of the period minus attainment of the previous period, in percentage points",
+        None,
+        "start_at",
+        "The previous period ends the day before: whole calendar months step back by whole months, any other "
+        "period by its length in days (Filters.previous()).",
+    ),
+    period_by="start_at",
+)
 def attainment_summary(
     snap: Snapshot, filters: Filters = Filters(), previous: Filters | None = None
 ) -> dict[str, Any]:
     """Headline attainment of a period beside the previous period's, for the Overview tile.
 
-    `previous` defaults to `previous_period(filters)` (none when the period is open-ended).
+    `previous` defaults to `filters.previous()`, the registry's one previous-period rule
+    (none when the period is open-ended).
     Keys: start, end, met, breached, pending, cancelled, untargeted, suspended,
     obligations, attainment (a fraction, None when nothing was decided), the same prefixed
     `previous_` (None without a previous period), and delta_pp = 100 x (attainment -
     previous_attainment) in percentage points, None when either is undefined.
     """
-    previous = previous if previous is not None else previous_period(filters)
+    previous = previous if previous is not None else filters.previous()
     periods = [("current", filters)] + ([("previous", previous)] if previous is not None else [])
     parts, params = [], []
     for name, period in periods:
@@ -284,6 +262,18 @@ def _none_if_nan(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
+@metric(
+    MetricDefinition(
+        "breached_obligations",
+        "Breached obligations",
+        "breached response obligations (the drill-down behind the breached count)",
+        "breached obligations",
+        None,
+        "start_at",
+        "Listed by start_at so the rows match the attainment table's breached count; breached_at on request.",
+    ),
+    period_by="start_at (breached_at on request)",
+)
 def breached_obligations(
     snap: Snapshot, filters: Filters = Filters(), period_by: str = "start_at"
 ) -> pd.DataFrame:

@@ -19,64 +19,19 @@ import pandas as pd
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
-from metrics.subjects.definitions import MetricDefinition
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, period_label
+from metrics.subjects.registry import MetricDefinition, check_grain, group_columns, metric
 
 EVENTS_SQL = sqlfiles.read(__file__, "escalation_events.sql")
 EVENT_AT = 'e."at"'  # the instant an escalation event counts by
 
-# Group keys a caller may ask for; the same column exists on escalation_events (e) and case_facts (f).
-GROUP_COLUMNS = {
-    "package": "coalesce({t}.package, '(none)')",
-    "severity": "{t}.severity",
-    "account_id": "{t}.account_id",
-    "account_name": "{t}.account_name",
-    "advisor": "coalesce({t}.advisor, '(none)')",
-    "region": "{t}.region",
-}
+# The dimensions escalations group by: columns of both escalation_events (e) and case_facts (f).
+EVENT_DIMENSIONS = ("package", "severity", "account_id", "account_name", "advisor", "region")
 _BY_SOURCE = (
     "count(*) filter (where e.source = 'policy') as policy, "
     "count(*) filter (where e.source = 'recorded') as recorded"
 )
 _SOURCE_COUNTS = f"{_BY_SOURCE}, count(*) as total"
-
-DEFINITIONS = (
-    MetricDefinition(
-        "escalations",
-        "Escalations",
-        "policy escalations (breached obligations) and recorded escalations (case_changes rows)",
-        "policy + recorded escalations",
-        None,
-        "breached_at / at",
-        "Trends show policy and recorded side by side, labelled; total is their sum.",
-    ),
-    MetricDefinition(
-        "time_to_first_escalation",
-        "Time to first escalation",
-        "escalated cases",
-        "calendar seconds from opened_at to the case's first escalation (policy or recorded; policy on a tie)",
-        None,
-        "first escalation instant",
-        "Median and p90 in hours; a case belongs to the period of its first escalation.",
-    ),
-    MetricDefinition(
-        "repeat_escalations",
-        "Repeat escalations",
-        "cases with more than one escalation event (policy + recorded) in the period",
-        "such cases",
-        None,
-        "breached_at / at",
-    ),
-    MetricDefinition(
-        "escalated_cases",
-        "Escalated cases",
-        "distinct cases with at least one escalation event in the period",
-        "such cases",
-        None,
-        "breached_at / at",
-    ),
-)
-
 
 @contextmanager
 def _events_cursor(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -98,13 +53,26 @@ def _event_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
     return filters.where("e", EVENT_AT, snap.reporting_timezone, severity="e.severity")
 
 
-def _group_columns(by: tuple[str, ...] | list[str], table: str) -> list[str]:
-    unknown = [g for g in by if g not in GROUP_COLUMNS]
-    if unknown:
-        raise ValueError(f"cannot group escalations by {unknown[0]!r}; choose from {', '.join(GROUP_COLUMNS)}")
-    return [f"{GROUP_COLUMNS[g].format(t=table)} as {g}" for g in by]
-
-
+@metric(
+    MetricDefinition(
+        "policy_escalations",
+        "Policy escalations",
+        "breached obligations",
+        "breached obligations",
+        None,
+        "breached_at",
+        "Each breach escalates the case to support management (sla-rules.md section 5).",
+    ),
+    MetricDefinition(
+        "recorded_escalations",
+        "Recorded escalations",
+        "case_changes rows with field = escalation",
+        "escalation rows",
+        None,
+        "at",
+    ),
+    period_by="the event's instant (breached_at / at)",
+)
 def escalation_events(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per escalation (policy or recorded) whose instant falls in the filtered period.
 
@@ -189,13 +157,28 @@ def _trend_frame(
     cur: duckdb.DuckDBPyConnection, snap: Snapshot, grain: str, by: tuple[str, ...] | list[str], filters: Filters
 ) -> pd.DataFrame:
     period, period_params = _period_column(EVENT_AT, grain, snap.reporting_timezone)
-    columns = ", ".join([period, *_group_columns(by, "e")])
+    columns = ", ".join([period, *group_columns(escalation_trend, by, "e")])
     where, params = _event_where(snap, filters)
     sql = f"""select {columns}, {_SOURCE_COUNTS}
               from escalation_events e where {where} group by all order by all"""
     return _frame(cur, sql, [*period_params, *params])
 
 
+@metric(
+    MetricDefinition(
+        "escalations",
+        "Escalations",
+        "policy escalations (breached obligations) and recorded escalations (case_changes rows)",
+        "policy + recorded escalations",
+        None,
+        "breached_at / at",
+        "Trends show policy and recorded side by side, labelled; total is their sum.",
+    ),
+    dimensions=EVENT_DIMENSIONS,
+    grains=PERIOD_GRAINS,
+    period_by="the event's instant (breached_at / at)",
+    additive=("policy", "recorded", "total"),
+)
 def escalation_trend(
     snap: Snapshot,
     grain: str = "week",
@@ -209,11 +192,26 @@ def escalation_trend(
     Periods without events are present with zeros, from the filter's start (else the first
     period with an event) to its end (else the last), for every group present.
     """
+    check_grain(escalation_trend, grain)
     with _events_cursor(snap) as cur:
         frame = _trend_frame(cur, snap, grain, by, filters)
     return _fill_periods(frame, grain, list(by), ["policy", "recorded", "total"], filters)
 
 
+@metric(
+    MetricDefinition(
+        "escalation_rate",
+        "Escalations per 100 cases",
+        "escalations (policy + recorded) against cases opened",
+        "100 x escalations in the period",
+        "cases opened in the period",
+        "breached_at / at / opened_at",
+    ),
+    dimensions=EVENT_DIMENSIONS,
+    grains=PERIOD_GRAINS,
+    period_by="breached_at / at; cases by opened_at",
+    additive=("policy", "recorded", "total", "cases_opened"),
+)
 def escalation_rate(
     snap: Snapshot,
     grain: str = "month",
@@ -230,13 +228,14 @@ def escalation_rate(
     escalations_per_100_cases (NaN where no case was opened).
     """
     keys = list(by)
+    check_grain(escalation_rate, grain)
     tz = snap.reporting_timezone
     event_where, event_params = _event_where(snap, filters)
     case_where, case_params = filters.where("f", "f.opened_at", tz)
     event_period, event_period_params = _period_column(EVENT_AT, grain, tz)
     case_period, case_period_params = _period_column("f.opened_at", grain, tz)
-    event_columns = ", ".join([event_period, *_group_columns(by, "e")])
-    case_columns = ", ".join([case_period, *_group_columns(by, "f")])
+    event_columns = ", ".join([event_period, *group_columns(escalation_rate, by, "e")])
+    case_columns = ", ".join([case_period, *group_columns(escalation_rate, by, "f")])
     join_keys = ", ".join(["period", *keys])
     sql = f"""
         with events as (
@@ -281,6 +280,18 @@ def _first_escalations(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: 
     return _frame(cur, sql, params)
 
 
+@metric(
+    MetricDefinition(
+        "time_to_first_escalation",
+        "Time to first escalation",
+        "escalated cases",
+        "calendar seconds from opened_at to the case's first escalation (policy or recorded; policy on a tie)",
+        None,
+        "first escalation instant",
+        "Median and p90 in hours; a case belongs to the period of its first escalation.",
+    ),
+    period_by="the case's first escalation instant",
+)
 def time_to_first_escalation(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per escalated case: how long after opening it was first escalated.
 
@@ -306,6 +317,17 @@ def _repeats(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: Filters) -
     return _frame(cur, sql, params)
 
 
+@metric(
+    MetricDefinition(
+        "repeat_escalations",
+        "Repeat escalations",
+        "cases with more than one escalation event (policy + recorded) in the period",
+        "such cases",
+        None,
+        "breached_at / at",
+    ),
+    period_by="the event's instant (breached_at / at)",
+)
 def repeat_escalations(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """Cases escalated more than once: more than one event (policy + recorded) in the filtered period.
 
@@ -320,6 +342,17 @@ def _quantile_hours(seconds: pd.Series, q: float) -> float | None:
     return None if seconds.empty else float(seconds.quantile(q)) / 3600
 
 
+@metric(
+    MetricDefinition(
+        "escalated_cases",
+        "Escalated cases",
+        "distinct cases with at least one escalation event in the period",
+        "such cases",
+        None,
+        "breached_at / at",
+    ),
+    period_by="breached_at / at; cases by opened_at",
+)
 def escalation_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
     """Headline numbers of the Escalations page for the filtered period.
 

@@ -3,14 +3,26 @@
 One definition serves every metric and page: `Filters.where()` gives a WHERE fragment
 over `case_facts` columns plus its parameters, and the period is cut in the reporting
 timezone on whichever instant a metric counts by (an obligation's `start_at`, a case's
-`opened_at`, an escalation's instant).
+`opened_at`, an escalation's instant). `Filters.previous()` is the one previous-period rule
+every delta uses; PERIOD_GRAINS the grains every trend offers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+# The period grains every trend offers (local dates in the reporting timezone; weeks are ISO weeks).
+PERIOD_GRAINS = ("day", "week", "month", "quarter")
+
+# The one previous-period rule, in words (docs/metrics.md and the pages' help show it).
+PREVIOUS_PERIOD_RULE = (
+    "A period of whole calendar months compares with as many whole months just before it "
+    "(Q3 = Jul 1..Sep 30 with Apr 1..Jun 30, March with February); any other period with as many days "
+    "just before it (ISO week 10 with week 9); an open-ended period has no previous period."
+)
 
 
 @dataclass(frozen=True)
@@ -75,13 +87,38 @@ class Filters:
             params.append(local_midnight(self.end + dt.timedelta(days=1), timezone))
         return " and ".join(parts), params
 
+    def previous(self) -> Filters | None:
+        """The same filters over the period just before this one; None when the period is open-ended.
+
+        The one previous-period rule of every delta (PREVIOUS_PERIOD_RULE): a period of
+        whole calendar months steps back as many whole months (Q3 -> Q2, March -> February,
+        whatever the months' lengths); any other period steps back its length in days.
+        """
+        start, end = self.start, self.end
+        if start is None or end is None:
+            return None
+        if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:
+            months = (end.year - start.year) * 12 + end.month - start.month + 1
+            previous_start = _shift_months(start, -months)
+        else:
+            previous_start = start - (end - start + dt.timedelta(days=1))
+        return dataclasses.replace(self, start=previous_start, end=start - dt.timedelta(days=1))
+
+
+def previous_period(filters: Filters) -> Filters | None:
+    """`filters.previous()`: the same filters over the previous period (see PREVIOUS_PERIOD_RULE)."""
+    return filters.previous()
+
+
+def _shift_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after `day`'s month (negative goes back)."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
 
 def local_midnight(day: dt.date, timezone: str) -> dt.datetime:
     """00:00 of `day` in `timezone` as an aware UTC instant (a DST gap moves it forward)."""
     return dt.datetime.combine(day, dt.time(), ZoneInfo(timezone)).astimezone(dt.UTC)
-
-
-PERIOD_GRAINS = ("day", "week", "month", "quarter")
 
 
 def day_period_label(day: str, grain: str) -> str:

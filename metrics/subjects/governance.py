@@ -21,88 +21,22 @@ from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
 from metrics.subjects.active import active_tickets
 from metrics.subjects.attainment import attainment_table
-from metrics.subjects.definitions import MetricDefinition
 from metrics.subjects.escalations import escalation_events, escalation_trend
 from metrics.subjects.filters import Filters
+from metrics.subjects.registry import MetricDefinition, group_columns, metric
 from metrics.subjects.utilization import contacts_over_allotment
 
 RECLASSIFIED_SQL = sqlfiles.read(__file__, "governance_reclassified_cases.sql")
 PAUSED_SQL = sqlfiles.read(__file__, "governance_paused_share.sql")
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
 
-# Group keys paused_share accepts, and the SQL each reads (o = obligations, f = case_facts).
-PAUSE_GROUPS = {  # over the follow-up lives table (alias f)
-    "owner": "coalesce(f.owner, '(none)')",
-    "account_id": "f.account_id",
-    "account_name": "f.account_name",
-    "advisor": "coalesce(f.advisor, '(none)')",
-    "package": "coalesce(f.package, '(none)')",
-    "region": "f.region",
-    "severity": "f.severity",
-}
+# The dimensions paused_share groups by: columns of the follow-up lives table (alias f).
+PAUSE_DIMENSIONS = ("owner", "account_id", "account_name", "advisor", "package", "region", "severity")
 
 HEALTH_COLUMNS = (
     "account_id", "account_name", "advisor", "package", "cases_opened", "met", "breached", "attainment",
     "policy_escalations", "recorded_escalations", "active", "active_at_risk", "active_breached",
 )
-
-DEFINITIONS: tuple[MetricDefinition, ...] = (
-    MetricDefinition(
-        "severity_reclassifications",
-        "Severity re-classifications",
-        "instants at which a case's severity changed (case_changes rows with field = severity)",
-        "changes up (to a lower number, more severe) and down",
-        None,
-        "at",
-        "Rows at one instant collapse to the last in file order; a row restating the severity in force is "
-        "not counted. Each change is compared with the severity in force just before it.",
-    ),
-    MetricDefinition(
-        "final_severity_differs",
-        "Final severity differs from submitted",
-        "cases opened in the period",
-        "cases whose severity at as-of differs from the submitted one",
-        "cases opened in the period",
-        "opened_at",
-    ),
-    MetricDefinition(
-        "development_tickets",
-        "Prioritized development tickets",
-        "cases with development_ticket = true",
-        "such cases",
-        None,
-        "opened_at",
-    ),
-    MetricDefinition(
-        "paused_share",
-        "Follow-up time waiting on the customer",
-        "follow-up obligations, their life [start_at, end_at or as-of] in wall-clock seconds",
-        "seconds of the lives inside pending_customer stretches",
-        "seconds of the lives (paused + running)",
-        "start_at",
-        "Wall-clock seconds on both sides, so owners and accounts on different calendars compare alike; "
-        "an obligation's elapsed_seconds (its clock time) is not used here.",
-    ),
-    MetricDefinition(
-        "suspended_accounts",
-        "Suspended accounts",
-        "suspensions (standing rows) known at as-of that overlap the period",
-        "suspensions, with the cases opened during each",
-        None,
-        "suspended_from / suspended_to",
-        "Cases opened during a suspension carry no response target.",
-    ),
-    MetricDefinition(
-        "account_health",
-        "Biggest accounts' health",
-        "the accounts with the most cases opened in the period",
-        "per account: cases opened, attainment, escalations (policy, recorded), active tickets at as-of",
-        None,
-        "opened_at / start_at / breached_at / at",
-        "Ties in case count are broken by account id.",
-    ),
-)
-
 
 def _only_period(filters: Filters) -> Filters:
     return Filters(start=filters.start, end=filters.end)
@@ -120,6 +54,19 @@ def period_bounds(filters: Filters, timezone: str) -> tuple[dt.datetime | None, 
     return start, end
 
 
+@metric(
+    MetricDefinition(
+        "severity_reclassifications",
+        "Severity re-classifications",
+        "instants at which a case's severity changed (case_changes rows with field = severity)",
+        "changes up (to a lower number, more severe) and down",
+        None,
+        "at",
+        "Rows at one instant collapse to the last in file order; a row restating the severity in force is "
+        "not counted. Each change is compared with the severity in force just before it.",
+    ),
+    period_by="the change's instant (at)",
+)
 def reclassified_cases(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per case whose severity changed in the period, by case id.
 
@@ -137,6 +84,17 @@ def reclassified_cases(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     return snap.query(sql, {"as_of": snap.as_of, **case_named, **period_named}).to_pandas()
 
 
+@metric(
+    MetricDefinition(
+        "final_severity_differs",
+        "Final severity differs from submitted",
+        "cases opened in the period",
+        "cases whose severity at as-of differs from the submitted one",
+        "cases opened in the period",
+        "opened_at",
+    ),
+    period_by="at; cases by opened_at",
+)
 def reclassifications(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
     """Severity re-classification counts for the period.
 
@@ -164,6 +122,17 @@ def reclassifications(snap: Snapshot, filters: Filters = Filters()) -> dict[str,
     }
 
 
+@metric(
+    MetricDefinition(
+        "development_tickets",
+        "Prioritized development tickets",
+        "cases with development_ticket = true",
+        "such cases",
+        None,
+        "opened_at",
+    ),
+    period_by="opened_at",
+)
 def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """Cases opened in the period for which a prioritized development ticket was raised, oldest first.
 
@@ -181,28 +150,40 @@ def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
     return snap.query(sql, params).to_pandas()
 
 
+@metric(
+    MetricDefinition(
+        "paused_share",
+        "Follow-up time waiting on the customer",
+        "follow-up obligations, their life [start_at, end_at or as-of] in wall-clock seconds",
+        "seconds of the lives inside pending_customer stretches",
+        "seconds of the lives (paused + running)",
+        "start_at",
+        "Wall-clock seconds on both sides, so owners and accounts on different calendars compare alike; "
+        "an obligation's elapsed_seconds (its clock time) is not used here.",
+    ),
+    dimensions=PAUSE_DIMENSIONS,
+    period_by="start_at",
+    additive=("follow_ups", "paused_follow_ups", "running_seconds", "paused_seconds"),
+    needs_dimension=True,
+)
 def paused_share(
     snap: Snapshot, filters: Filters = Filters(), by: tuple[str, ...] | list[str] = ("owner",)
 ) -> pd.DataFrame:
     """Share of follow-up time spent waiting on the customer, per group, for follow-ups starting in the period.
 
-    Columns: the `by` keys (from PAUSE_GROUPS), follow_ups, paused_follow_ups (with any
+    Columns: the `by` keys (PAUSE_DIMENSIONS), follow_ups, paused_follow_ups (with any
     pause), running_seconds, paused_seconds and paused_share = paused / (paused + running).
     Both are wall-clock seconds of each obligation's life [start_at, end_at or as-of]; a
     clock's business seconds would make a weekend pause weigh nothing, and groups on
     different calendars would not compare.
     """
-    if not by:
-        raise ValueError("paused_share needs at least one group key")
-    unknown = [g for g in by if g not in PAUSE_GROUPS]
-    if unknown:
-        raise ValueError(f"cannot group by {unknown[0]!r}; choose from {', '.join(PAUSE_GROUPS)}")
+    columns = group_columns(paused_share, by, "f")
     # every follow-up's paused and total seconds, once per snapshot
     snap.derive("follow_up_lives", lambda: snap.query(PAUSED_SQL, {"as_of": snap.as_of}))
     where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
     keys = ", ".join(by)
     sql = f"""
-        select {", ".join(f"{PAUSE_GROUPS[g]} as {g}" for g in by)},
+        select {", ".join(columns)},
                count(*) as follow_ups,
                count(*) filter (where paused_s > 0) as paused_follow_ups,
                cast(sum(life_s - paused_s) as bigint) as running_seconds,
@@ -218,6 +199,18 @@ def paused_share(
     return frame
 
 
+@metric(
+    MetricDefinition(
+        "suspended_accounts",
+        "Suspended accounts",
+        "suspensions (standing rows) known at as-of that overlap the period",
+        "suspensions, with the cases opened during each",
+        None,
+        "suspended_from / suspended_to",
+        "Cases opened during a suspension carry no response target.",
+    ),
+    period_by="suspended_from / suspended_to (overlap)",
+)
 def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """Suspensions overlapping the period, with the cases opened during each.
 
@@ -245,6 +238,17 @@ def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     return snap.query(sql, values).to_pandas()
 
 
+@metric(
+    MetricDefinition(
+        "non_authorized_requests",
+        "Cases from non-authorized contacts",
+        "cases whose contact_id is not an authorized contact of the account on the local opening date",
+        "such cases",
+        "cases with a contact_id",
+        "opened_at",
+    ),
+    period_by="opened_at",
+)
 def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """Per account with cases opened in the period: how many came from non-authorized contacts.
 
@@ -287,6 +291,18 @@ def _biggest_accounts(snap: Snapshot, filters: Filters, top: int) -> pd.DataFram
     return snap.query(sql, [*params, top]).to_pandas()
 
 
+@metric(
+    MetricDefinition(
+        "account_health",
+        "Biggest accounts' health",
+        "the accounts with the most cases opened in the period",
+        "per account: cases opened, attainment, escalations (policy, recorded), active tickets at as-of",
+        None,
+        "opened_at / start_at / breached_at / at",
+        "Ties in case count are broken by account id.",
+    ),
+    period_by="opened_at / start_at / breached_at / at",
+)
 def account_health(snap: Snapshot, filters: Filters = Filters(), top: int = 10) -> pd.DataFrame:
     """The `top` accounts by cases opened in the period, each with its SLA and queue health.
 

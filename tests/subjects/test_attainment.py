@@ -61,10 +61,9 @@ from metrics.subjects.attainment import (
     attainment_summary,
     attainment_table,
     breached_obligations,
-    previous_period,
     response_times,
 )
-from metrics.subjects.filters import Filters
+from metrics.subjects.filters import Filters, previous_period
 
 AS_OF = "2026-03-06T00:00:00Z"
 FIXTURE = {

@@ -280,5 +280,5 @@ def test_summary_of_a_quiet_period_has_no_rate_or_times(snap):
 
 def test_unknown_group_is_refused(snap):
     """Grouping keys come from a whitelist."""
-    with pytest.raises(ValueError, match="cannot group escalations by 'kind'"):
+    with pytest.raises(ValueError, match="cannot group by 'kind'"):
         escalation_trend(snap, by=("kind",))
