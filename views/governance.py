@@ -6,8 +6,20 @@ import dataclasses
 
 import streamlit as st
 
+from metrics.subjects.attainment import attainment_summary, attainment_table
+from metrics.subjects.escalations import escalation_summary, escalation_trend
+from metrics.subjects.governance import (
+    account_health,
+    development_tickets,
+    non_authorized_requests,
+    paused_share,
+    reclassifications,
+    suspended_accounts,
+)
+from metrics.subjects.utilization import contacts_over_allotment
 from ui import components as ui
 from ui import figures, state
+from ui.help import dimension_label
 from ui.navigation import page_title
 from ui.report import governance_pack
 
@@ -20,14 +32,14 @@ if meeting:
 page_title(__file__)
 st.caption(f"Period {filters.start} to {filters.end} · as of {snap.as_of:%Y-%m-%d %H:%M} UTC")
 
-summary = state.metric("attainment_summary", filters, previous=state.previous_filters(filters))
-escalation = state.metric("escalation_summary", filters)
-reclass = state.metric("reclassifications", filters)
-non_auth = state.metric("non_authorized_requests", filters)
+summary = state.metric(attainment_summary, filters=filters)  # against filters.previous(), the one rule
+escalation = state.metric(escalation_summary, filters=filters)
+reclass = state.metric(reclassifications, filters=filters)
+non_auth = state.metric(non_authorized_requests, filters=filters)
 # contacts are an account matter: severity does not apply (dropping it keeps the cache warm)
-over = state.metric("contacts_over_allotment", dataclasses.replace(filters, severities=()))
-suspended = state.metric("suspended_accounts", filters)
-dev = state.metric("development_tickets", filters)
+over = state.metric(contacts_over_allotment, filters=dataclasses.replace(filters, severities=()))
+suspended = state.metric(suspended_accounts, filters=filters)
+dev = state.metric(development_tickets, filters=filters)
 
 attainment = summary.get("attainment")
 headline = [
@@ -42,8 +54,8 @@ for col, (label, value) in zip(cols[1:], headline[1:], strict=True):
     col.metric(label, value, border=True)
 
 height = 520 if meeting else 380
-trend = state.metric("attainment_table", filters, by=["kind"], grain="month")
-esc_trend = state.metric("escalation_trend", filters, grain="month")
+trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="month")
+esc_trend = state.metric(escalation_trend, filters=filters, grain="month")
 fig_trend = figures.build_attainment_trend_figure(trend, "Attainment by month").update_layout(height=height)
 fig_esc = figures.build_escalation_trend_figure(esc_trend, "Escalations by month").update_layout(height=height)
 left, right = st.columns(2)
@@ -80,9 +92,10 @@ ui.show_table(dev, key="gov_dev", file_name="development_tickets.csv")
 
 st.header("Time parked waiting on the customer")
 by = st.segmented_control(
-    "By", ["owner", "account_name"], default="owner", key="gov_paused_by", format_func=lambda b: b.replace("_name", "")
+    "By", ["owner", "account_name"], default="owner", key="gov_paused_by",
+    format_func=lambda b: dimension_label(b).lower(),
 )
-paused = state.metric("paused_share", filters, by=[by or "owner"])
+paused = state.metric(paused_share, filters=filters, by=[by or "owner"])
 ui.show_table(
     paused,
     key="gov_paused",
@@ -91,7 +104,7 @@ ui.show_table(
 )
 
 st.header("Biggest accounts' health")
-health = state.metric("account_health", filters, top=10)
+health = state.metric(account_health, filters=filters, top=10)
 ui.show_table(health, key="gov_health", file_name="account_health.csv")
 
 

@@ -34,8 +34,8 @@ for back in range(0, 26):
 
 advisor_filter = state.current_filters().advisors
 accounts = {  # the sidebar's advisor filter narrows the choice to that advisor's book
-    a: name for a, name in bounds["accounts"].items()
-    if not advisor_filter or bounds["account_advisors"].get(a) in advisor_filter
+    a: name for a, name in bounds.accounts.items()
+    if not advisor_filter or bounds.account_advisors.get(a) in advisor_filter
 }
 left, right = st.columns(2)
 account = left.selectbox(
@@ -59,7 +59,7 @@ if account:
 
 st.divider()
 st.subheader("All accounts of an advisor")
-advisor = st.selectbox("Advisor", bounds["advisors"], index=None, placeholder="Choose an advisor",
+advisor = st.selectbox("Advisor", bounds.advisors, index=None, placeholder="Choose an advisor",
                        key="weekly_advisor")
 if advisor and advisor_filter and advisor not in advisor_filter:
     st.caption("This advisor is outside the sidebar's advisor filter.")
