@@ -130,7 +130,7 @@ def instrument(recorder: Recorder) -> None:
     """Time every metric the pages compute and every snapshot, by wrapping what the cached functions call.
 
     `ui.state._run` (cached) resolves `_metric_function`, `get_snapshot` resolves
-    `take_snapshot` and the weekly page's `generate` resolves `weekly.weekly_updates` at call
+    `take_snapshot` and the weekly page's `weekly_render.weekly_markdown` resolves `weekly.weekly_updates` at call
     time, so the wrappers see exactly the cache misses of the runs. Cache keys do not
     change: they hash the cached functions' own arguments and code.
     """

@@ -6,6 +6,7 @@ import dataclasses
 
 import streamlit as st
 
+from metrics.reports.governance_pack import governance_pack
 from metrics.subjects.attainment import attainment_summary, attainment_table
 from metrics.subjects.escalations import escalation_summary, escalation_trend
 from metrics.subjects.governance import (
@@ -21,7 +22,6 @@ from ui import components as ui
 from ui import figures, state
 from ui.help import dimension_label
 from ui.navigation import page_title
-from ui.report import governance_pack
 
 snap = state.snapshot()
 filters = state.current_filters()

@@ -8,19 +8,11 @@ import zipfile
 
 import streamlit as st
 
-from metrics.reports import weekly
+from metrics.reports import weekly, weekly_render
+from metrics.reports.html import markdown_page
 from metrics.safe_text import file_part
 from ui import state
 from ui.navigation import page_title
-from ui.report import markdown_page
-
-
-@st.cache_data(ttl=3600, max_entries=64, show_spinner="Writing the update…")
-def generate(store: str, account_ids: tuple[str, ...], week: str) -> list[tuple[str, str, str]]:
-    """(account_id, file stem, markdown) per account, as of the week's end."""
-    updates = weekly.weekly_updates(state.get_connection(store), list(account_ids), week)
-    return [(u.account_id, weekly.file_name(u, "md")[:-3], weekly.to_markdown(u)) for u in updates]
-
 
 bounds = state.bounds()
 snap = state.snapshot()
@@ -45,7 +37,7 @@ week = right.selectbox("ISO week", weeks, index=1 if len(weeks) > 1 else 0, key=
                        help="Weeks run Monday to Monday in the reporting timezone; numbers are as of the week's end.")
 
 if account:
-    [(account_id, stem, text)] = generate(state.store_key(), (account,), week)
+    [(account_id, stem, text)] = state.report(weekly_render.weekly_markdown, account_ids=(account,), week=week)
     edited = st.text_area("Update (Markdown, edit freely before sending)", text, height=420,
                           key=f"weekly_text_{account_id}_{week}")
     title = f"Weekly update {accounts.get(account_id, account_id)} {week}"
@@ -68,7 +60,7 @@ if advisor:
     if not ids:
         st.info("This advisor has no accounts.")
     else:
-        updates = generate(state.store_key(), ids, week)
+        updates = state.report(weekly_render.weekly_markdown, account_ids=ids, week=week)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for account_id, stem, text in updates:

@@ -22,6 +22,8 @@ from metrics.storage.store import stored_config
 # The engine's statements: temp-table stages, then the result query.
 STAGES = sqlfiles.statements(sqlfiles.read(__file__, "obligations.sql"))
 RESULT_SQL = STAGES.pop()
+# The macro package_in_force(account, moment): the package in force on the moment's local date.
+PACKAGE_IN_FORCE_SQL = sqlfiles.read(__file__, "package_in_force.sql")
 
 # The obligations export, exactly the contract's columns in its order.
 EXPORT_COLUMNS = (
@@ -43,7 +45,11 @@ def as_utc(moment: dt.datetime | str) -> dt.datetime:
 def clock_cursor(
     con: duckdb.DuckDBPyConnection, as_of: dt.datetime, config: Config | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A cursor with calendar_intervals, calendar_zones and sla_targets registered for `as_of`."""
+    """A cursor with calendar_intervals, calendar_zones and sla_targets registered for `as_of`.
+
+    It also holds the macro `package_in_force(account, moment)` (sql/package_in_force.sql), the
+    one rule for which package is in force at an instant.
+    """
     cur = con.cursor()
     cur.execute("set TimeZone = 'UTC'")
     config = config or stored_config(cur)
@@ -53,6 +59,7 @@ def clock_cursor(
     cur.register("calendar_intervals", interval_table(config, first, last))
     cur.register("calendar_zones", calendar_table(config))
     cur.register("sla_targets", target_table(config))
+    cur.execute(PACKAGE_IN_FORCE_SQL)
     return cur
 
 

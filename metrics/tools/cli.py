@@ -218,6 +218,7 @@ def weekly(
     account of that advisor.
     """
     from metrics.reports import weekly as wk
+    from metrics.reports import weekly_render
 
     try:
         wk.parse_week(week)
@@ -240,17 +241,17 @@ def weekly(
     finally:
         con.close()
     if advisor is None and out == "-":
-        click.echo(wk.render(updates[0], fmt), nl=False)
+        click.echo(weekly_render.render(updates[0], fmt), nl=False)
         return
     if advisor is None:
-        Path(out).write_text(wk.render(updates[0], fmt), encoding="utf-8")
+        Path(out).write_text(weekly_render.render(updates[0], fmt), encoding="utf-8")
         click.echo(f"Wrote {out}", err=True)
         return
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     for update in updates:
-        path = folder / wk.file_name(update, fmt)
-        path.write_text(wk.render(update, fmt), encoding="utf-8")
+        path = folder / weekly_render.file_name(update, fmt)
+        path.write_text(weekly_render.render(update, fmt), encoding="utf-8")
         click.echo(f"Wrote {path}", err=True)
 
 

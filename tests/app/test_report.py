@@ -1,4 +1,8 @@
-"""Self-contained HTML documents: nothing fetched from outside, content carried through."""
+"""The app's downloads as self-contained HTML: nothing fetched from outside, content carried through.
+
+The edited weekly update (`markdown_page`) and the governance pack with the dashboard's own
+figures; the shell they share is tested in tests/reports/test_html.py.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ import re
 
 import pandas as pd
 
+from metrics.reports.governance_pack import governance_pack
+from metrics.reports.html import markdown_page
 from ui import figures
-from ui.report import governance_pack, markdown_page
 
 EXTERNAL = re.compile(r"""(src|href)\s*=\s*["']https?://""")
 SCRIPT = re.compile(r"<script.*?</script>", re.S)

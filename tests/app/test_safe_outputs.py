@@ -29,11 +29,13 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
-from metrics.reports.weekly import to_html, to_markdown, weekly_update
+from metrics.reports.governance_pack import governance_pack
+from metrics.reports.html import markdown_page
+from metrics.reports.weekly import weekly_update
+from metrics.reports.weekly_render import to_html, to_markdown
 from metrics.storage.ingest import ingest
 from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from ui import figures
-from ui.report import governance_pack, markdown_page
 
 EVIL_HTML = "<img src=x onerror=alert(4)>"
 EVIL_LINK = "[click](https://evil.example)"

@@ -1,5 +1,7 @@
 """The weekly update: section-7 JSON by hand on a small fixture, by an independent count on random data, and the CLI.
 
+Its text (Markdown, HTML) is tested in test_weekly_render.py on the same fixture.
+
 Weeks are cut in America/Denver. 2026-W10 runs Mon 2026-03-02 00:00 MST (07:00Z) to Mon
 2026-03-09 00:00 MDT (06:00Z): DST starts on its Sunday, so it is 167 hours long. 2026-W11
 runs 2026-03-09T06:00Z to 2026-03-16T06:00Z. W09 starts 2026-02-23T07:00Z.
@@ -26,9 +28,7 @@ from metrics.reports.weekly import (
     UnknownAccountError,
     parse_week,
     previous_week,
-    to_html,
     to_json,
-    to_markdown,
     week_bounds,
     weekly_counts,
     weekly_update,
@@ -281,7 +281,7 @@ def test_unknown_account_is_a_clear_error(con):
         weekly_update(con, "NOPE", "2026-W11")
 
 
-# ----------------------------------------------------------------------------- the text
+# ----------------------------------------------------------------------------- what the text shows
 
 
 def test_misses_carry_the_explain_sentence(con):
@@ -298,42 +298,35 @@ def test_misses_carry_the_explain_sentence(con):
     assert "before the as-of moment at 2026-03-16 06:00:00Z" in misses.loc[("C103", 0), "why"]
 
 
-def test_markdown_lists_cases_misses_escalations_active_and_the_change(con):
-    """The Markdown names the week, the misses with reasons, the recorded escalation, the queue and the deltas."""
-    text = to_markdown(weekly_update(con, "A1", "2026-W11"))
-    assert text.startswith("# Weekly update: Acme (A1), 2026-W11\n")
-    assert "Mon 2026-03-09 to Sun 2026-03-15 (America/Denver)" in text
-    # opened 2 this week against 3 in W10; escalations 3 against 2
-    assert "| Cases opened | 2 | 3 | −1 |" in text
-    assert "| Escalations (policy + recorded) | 3 | 2 | +1 |" in text
-    # attainment: W11 met 2 (C102 initial + #1) of 3; W10 met 1 (C104) of 2
-    assert "| SLA attainment (met of met + missed) | 67 % | 50 % | +17 pts |" in text
-    assert "| C101 | initial response | 1 | Mon 2026-03-09 03:30 MDT | Breached at 2026-03-09 09:30:00Z" in text
-    assert "| C103 | Fri 2026-03-13 20:00 MDT | 1 | 1 |" in text  # recorded Sat 02:00Z = Fri 20:00 MDT
-    assert "Login \\<b\\>fails\\</b\\> & then \\| pipes" in text  # a subject stays text and keeps the table whole
-    active = text.split("## Active tickets at week end (3)")[1].split("##")[0]
-    assert all(case in active for case in ("C102", "C103", "C111"))
-    assert "C101" not in active
+def test_heading_package_is_the_one_in_force_on_the_weeks_last_local_day(tmp_path: Path):
+    """W11's last instant, 2026-03-16T05:59:59Z, is Sunday 03-15 in Denver and Monday 03-16 in Tokyo.
 
-
-def test_html_is_self_contained_and_escaped(con):
-    """The HTML carries its CSS inline, loads nothing and escapes case text."""
-    page = to_html(weekly_update(con, "A1", "2026-W11"))
-    assert page.startswith("<!DOCTYPE html>")
-    assert "<style>" in page
-    for external in ("<script", "<link", "src=", "http://", "https://", "@import", "url("):
-        assert external not in page
-    assert "Login &lt;b&gt;fails&lt;/b&gt; &amp; then | pipes" in page
-    assert "<b>fails</b>" not in page
-
-
-def test_utilization_to_date_is_shown(con):
-    """The current term's package and entitlement lines appear (Gold: 3 service days, 4 sessions)."""
-    update = weekly_update(con, "A1", "2026-W11")
-    text = to_markdown(update)
-    assert "Package Gold, term 2026-01-01 to 2026-12-31" in text
-    assert "| Service days | 0 | 3 |" in text
-    assert "| Private training sessions | 0 | 4 |" in text
+    With every term switching on 03-16, Acme (Denver) still shows its old package for W11 and
+    Gamma (Tokyo) already the new one: local days, as the engine's package_in_force reads them.
+    """
+    terms = """
+        account_id,package,start_date,end_date
+        A1,Gold,2026-01-01,2026-03-15
+        A1,Platinum,2026-03-16,2026-12-31
+        A2,Platinum,2026-01-01,2026-12-31
+        A3,Gold,2026-01-01,2026-03-15
+        A3,Silver,2026-03-16,2026-12-31
+    """
+    for name, text in {**FIXTURE, "subscriptions.csv": terms}.items():
+        (tmp_path / name).write_text(textwrap.dedent(text).strip() + "\n")
+    ingest(tmp_path, tmp_path / "store.duckdb", strict=True)
+    connection = duckdb.connect(str(tmp_path / "store.duckdb"), read_only=True)
+    try:
+        w11 = {
+            u.account_id: u.package for u in weekly_updates(connection, ["A1", "A2", "A3"], "2026-W11", details=False)
+        }
+        w12 = {u.account_id: u.package for u in weekly_updates(connection, ["A1", "A3"], "2026-W12", details=False)}
+        w30 = weekly_update(connection, "A1", "2027-W30", details=False).package
+    finally:
+        connection.close()
+    assert w11 == {"A1": "Gold", "A2": "Platinum", "A3": "Silver"}
+    assert w12 == {"A1": "Platinum", "A3": "Silver"}
+    assert w30 is None  # no term in force: no package in the heading
 
 
 # ----------------------------------------------------------------------------- independent check

@@ -1,6 +1,7 @@
 -- One row per case opened by $as_of (of the listed $accounts, when not null): who, which
 -- package, and its state at $as_of.
--- Reads the `obligations` table of the snapshot (for the package in force at opening)
+-- Reads the `obligations` table of the snapshot (for the package in force at opening: the
+-- engine's package_in_force, never worked out again here)
 -- and follows docs/sla-clock.md for status and severity (last row at an instant wins,
 -- closed_at after every row). Every metric about cases starts here.
 create or replace temp table case_facts as

@@ -4,23 +4,23 @@
 -- last one returns the result. metrics/explain.py reads the intermediate tables too.
 --
 -- Inputs besides the store: calendar_intervals(cal, start_s, end_s, cum_before),
--- calendar_zones(calendar, cal, timezone), sla_targets(package, kind, severity, target_seconds, clock).
+-- calendar_zones(calendar, cal, timezone), sla_targets(package, kind, severity, target_seconds, clock)
+-- and the macro package_in_force(account, moment).
 -- Stages drop the tables no later stage reads, to keep memory flat on millions of cases.
 -- Instants are epoch seconds; cases and obligations get integer ids (cid, oid) so that the
 -- joins of the middle stages run on integers. W(c, t) is the running total of working
 -- seconds of calendar c at t (metrics/calendars.py), so work(c, a, b) = W(c, b) - W(c, a).
 
--- cases opened by as-of, with the package in force on their local opening date
+-- cases opened by as-of (of accounts whose region is a calendar), with the package in force
+-- on their local opening date (package_in_force.sql, created by clock_cursor)
 create or replace temp table sla_cases as
-select row_number() over (order by c.case_id) as cid, c.case_id, c.account_id, c.severity as submitted, acc.region, s.package,
+select row_number() over (order by c.case_id) as cid, c.case_id, c.account_id, c.severity as submitted, acc.region,
+       package_in_force(c.account_id, c.opened_at) as package,
        epoch(c.opened_at)::bigint as opened_s,
        case when c.closed_at <= $as_of then epoch(c.closed_at)::bigint end as closed_s
 from cases c
 join accounts acc using (account_id)
 join calendar_zones z on z.calendar = acc.region
-left join subscriptions s
-  on s.account_id = c.account_id
- and cast(timezone(z.timezone, c.opened_at) as date) between s.start_date and s.end_date
 where c.opened_at <= $as_of
   and (cast($case_id as varchar) is null or c.case_id = $case_id)
   and (cast($accounts as varchar[]) is null or list_contains($accounts, c.account_id));

@@ -2,7 +2,7 @@
 -- (either bound null = open), with the cases opened during each (by as-of) and those of them
 -- opened inside the period.
 -- {account_filter}: package, region, advisor and account filters over `sc` (the package is
--- the one in force on the suspension's first local day, in the account's region timezone);
+-- the one in force on the suspension's first local day: the engine's package_in_force macro);
 -- {severity_filter}: the severity filter over the counted cases `f`;
 -- {period_filter}: the period over `f.opened_at`.
 with suspensions as (
@@ -14,13 +14,10 @@ with suspensions as (
            or s.suspended_to > cast($period_from as timestamptz))
 ),
 sc as (
-    select s.*, a.name as account_name, a.region, a.advisor, sub.package
+    select s.*, a.name as account_name, a.region, a.advisor, package_in_force(s.account_id, s.suspended_from) as package
     from suspensions s
     join accounts a using (account_id)
     join calendar_zones z on z.calendar = a.region
-    left join subscriptions sub
-      on sub.account_id = s.account_id
-     and cast(timezone(z.timezone, s.suspended_from) as date) between sub.start_date and sub.end_date
 )
 select sc.account_id, sc.account_name, sc.advisor, sc.region, sc.package, sc.suspended_from, sc.suspended_to,
        count(f.case_id) as cases_opened,

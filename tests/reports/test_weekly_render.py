@@ -1,0 +1,104 @@
+"""The weekly update as text: Markdown and HTML of the hand-worked fixture, JSON and file names, the page's report.
+
+The fixture and its expected numbers are test_weekly.py's (FIXTURE, EXPECTED); 2026-W11 in
+America/Denver runs 2026-03-09T06:00Z to 2026-03-16T06:00Z.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import duckdb
+import pytest
+
+from metrics.reports.html import STYLE
+from metrics.reports.weekly import weekly_update, weekly_updates
+from metrics.reports.weekly_render import (
+    FORMATS,
+    file_name,
+    render,
+    to_html,
+    to_markdown,
+    weekly_markdown,
+)
+from tests.reports.test_weekly import EXPECTED, write_fixture
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory):
+    connection = duckdb.connect(str(write_fixture(tmp_path_factory.mktemp("weekly_render"))), read_only=True)
+    yield connection
+    connection.close()
+
+
+def test_markdown_lists_cases_misses_escalations_active_and_the_change(con):
+    """The Markdown names the week, the misses with reasons, the recorded escalation, the queue and the deltas."""
+    text = to_markdown(weekly_update(con, "A1", "2026-W11"))
+    assert text.startswith("# Weekly update: Acme (A1), 2026-W11\n")
+    assert "Mon 2026-03-09 to Sun 2026-03-15 (America/Denver)" in text
+    # opened 2 this week against 3 in W10; escalations 3 against 2
+    assert "| Cases opened | 2 | 3 | −1 |" in text
+    assert "| Escalations (policy + recorded) | 3 | 2 | +1 |" in text
+    # attainment: W11 met 2 (C102 initial + #1) of 3; W10 met 1 (C104) of 2
+    assert "| SLA attainment (met of met + missed) | 67 % | 50 % | +17 pts |" in text
+    assert "| C101 | initial response | 1 | Mon 2026-03-09 03:30 MDT | Breached at 2026-03-09 09:30:00Z" in text
+    assert "| C103 | Fri 2026-03-13 20:00 MDT | 1 | 1 |" in text  # recorded Sat 02:00Z = Fri 20:00 MDT
+    assert "Login \\<b\\>fails\\</b\\> & then \\| pipes" in text  # a subject stays text and keeps the table whole
+    active = text.split("## Active tickets at week end (3)")[1].split("##")[0]
+    assert all(case in active for case in ("C102", "C103", "C111"))
+    assert "C101" not in active
+
+
+def test_html_is_self_contained_and_escaped(con):
+    """The HTML carries its CSS inline, loads nothing and escapes case text."""
+    page = to_html(weekly_update(con, "A1", "2026-W11"))
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<style>" in page
+    for external in ("<script", "<link", "src=", "http://", "https://", "@import", "url("):
+        assert external not in page
+    assert "Login &lt;b&gt;fails&lt;/b&gt; &amp; then | pipes" in page
+    assert "<b>fails</b>" not in page
+
+
+def test_utilization_to_date_is_shown(con):
+    """The current term's package and entitlement lines appear (Gold: 3 service days, 4 sessions)."""
+    update = weekly_update(con, "A1", "2026-W11")
+    text = to_markdown(update)
+    assert "Package Gold, term 2026-01-01 to 2026-12-31" in text
+    assert "| Service days | 0 | 3 |" in text
+    assert "| Private training sessions | 0 | 4 |" in text
+
+
+def test_html_uses_the_shared_shell(con):
+    """The page is html.page's: the shared stylesheet, the title as plain text, the sections as the body."""
+    page = to_html(weekly_update(con, "A1", "2026-W11"))
+    assert f"<style>{STYLE}</style>" in page
+    assert "<title>Weekly update: Acme (A1), 2026-W11</title>" in page
+    assert page.endswith("</table>\n</body>\n</html>\n")
+
+
+def test_render_writes_each_format(con):
+    """json is the section-7 object (two-space indent, a final newline); md and html are to_markdown and to_html."""
+    update = weekly_update(con, "A2", "2026-W11")
+    assert json.loads(render(update, "json")) == EXPECTED[("A2", "2026-W11")]
+    assert render(update, "json").endswith("}\n")
+    assert render(update, "md") == to_markdown(update)
+    assert render(update, "html") == to_html(update)
+    assert [file_name(update, fmt) for fmt in FORMATS] == ["2026-W11-A2.json", "2026-W11-A2.md", "2026-W11-A2.html"]
+    with pytest.raises(ValueError, match="format must be one of json, md, html"):
+        render(update, "pdf")
+
+
+def test_weekly_markdown_is_the_pages_report(con):
+    """(account_id, file stem, Markdown) per account in the order asked, the Markdown to_markdown's."""
+    got = weekly_markdown(con, ("A3", "A1"), "2026-W11")
+    updates = weekly_updates(con, ["A3", "A1"], "2026-W11")
+    assert got == [(u.account_id, f"2026-W11-{u.account_id}", to_markdown(u)) for u in updates]
+    assert weekly_markdown.__module__.startswith("metrics.reports.")  # what ui.state.report accepts
+
+
+def test_file_name_keeps_an_account_id_inside_the_folder():
+    """Characters a path would read (/, spaces) become '_': the name stays one file in the folder."""
+    update = SimpleNamespace(account_id="../x y/z", week="2026-W11")
+    assert file_name(update, "md") == "2026-W11-.._x_y_z.md"  # type: ignore[arg-type]
