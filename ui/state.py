@@ -26,7 +26,8 @@ import streamlit as st
 
 from metrics.engine.freshness import DataBounds, data_bounds
 from metrics.engine.snapshot import Snapshot, take_snapshot
-from metrics.storage.store import connect_published, dashboard_db, ensure_store, latest_load, store_version
+from metrics.storage.ingest import ensure_store
+from metrics.storage.store import connect_published, dashboard_db, latest_load, store_version
 from metrics.subjects import registry  # importing metrics.subjects imports every subject: the registry is complete
 from metrics.subjects.filters import Filters
 

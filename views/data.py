@@ -9,7 +9,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from metrics.errors import LoadError
@@ -30,7 +29,7 @@ from metrics.storage.datasets import (
     write_uploads,
 )
 from metrics.storage.ingest import ingest
-from metrics.storage.store import dashboard_db, remove_store, table_counts
+from metrics.storage.store import dashboard_db, remove_store, store_summary
 from ui import components as ui
 from ui import state
 from ui.navigation import page_title
@@ -43,41 +42,28 @@ page_title(__file__)
 if "data_loaded_report" in st.session_state:
     st.success("Loaded. The whole app now shows this data.", icon=":material/check_circle:")
     st.code(st.session_state.pop("data_loaded_report"), language=None)  # a code block: shown verbatim
-con = state.connection()
+summary = store_summary(state.connection())
 bounds = state.bounds()
 
-counts = table_counts(con)
 cols = st.columns(4)
-cols[0].metric("Cases", f"{counts['cases']:,}", border=True)
-cols[1].metric("Responses", f"{counts['responses']:,}", border=True)
-cols[2].metric("Quarantined rows", f"{counts['quarantine']:,}", border=True)
+cols[0].metric("Cases", f"{summary.rows('cases'):,}", border=True)
+cols[1].metric("Responses", f"{summary.rows('responses'):,}", border=True)
+cols[2].metric("Quarantined rows", f"{summary.quarantined:,}", border=True)
 cols[3].metric("Latest instant", f"{bounds.latest:%Y-%m-%d %H:%M} UTC", border=True)
 st.caption(f"Store: {md(Path(state.store_path()).name)}")  # its name only: the server's folders stay private
 
 st.subheader("Tables")
-st.dataframe(pd.DataFrame({"table": list(counts), "rows": list(counts.values())}), hide_index=True,
-             key="data_counts", width="content")
-
-cur = con.cursor()
-try:
-    quarantine = cur.sql(
-        "select file, line, rule, reason, cast(record as varchar) as record from quarantine order by file, line"
-    ).to_df()
-    loads = cur.sql(
-        "select loaded_at, dataset, files, rows_read, rows_stored, rows_quarantined from loads order by loaded_at desc"
-    ).to_df()
-finally:
-    cur.close()
+st.dataframe(summary.table_frame(), hide_index=True, key="data_counts", width="content")
 
 st.subheader("Quarantined rows")
-if quarantine.empty:
+if summary.quarantine.empty:
     st.success("Every row of the loaded files was stored.", icon=":material/check_circle:")
 else:
-    by_rule = quarantine.groupby(["file", "rule"], as_index=False).size().rename(columns={"size": "rows"})
-    st.dataframe(by_rule, hide_index=True, key="data_quarantine_rules", width="content")
-    ui.show_table(quarantine, key="data_quarantine", file_name="quarantine.csv")
+    st.dataframe(summary.quarantine_by_rule, hide_index=True, key="data_quarantine_rules", width="content")
+    ui.show_table(summary.quarantine, key="data_quarantine", file_name="quarantine.csv")
 
-loads["dataset"] = [dataset_label(d, ROOT) for d in loads["dataset"]]  # relative to the root, or "upload"
+# The loads table names each folder relative to the data root (or "upload"), never a server path.
+loads = summary.loads.assign(dataset=[dataset_label(d, ROOT) for d in summary.loads["dataset"]])
 
 st.subheader("Loads")
 ui.show_table(loads, key="data_loads", file_name="loads.csv")

@@ -8,6 +8,7 @@ snapshot can never disagree. `as_of` is always passed in, never read from a cloc
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +19,48 @@ import pyarrow as pa
 from metrics import sqlfiles
 from metrics.engine.obligations import as_utc, clock_cursor, obligations_arrow
 from metrics.storage.config import Config
-from metrics.storage.store import stored_config
+from metrics.storage.store import connect, stored_config
 
 CASE_FACTS_SQL = sqlfiles.read(__file__, "case_facts.sql")
+
+
+class _DerivedTables:
+    """The tables a snapshot derives lazily, each built at most once, safe across threads.
+
+    A snapshot is shared by every session looking at the same moment (the dashboard caches
+    it per process), so several script threads may ask for the same table at once. One
+    lock guards the mapping; each name has a lock of its own held while its table is built,
+    so two threads never build the same table twice, and building one table blocks neither
+    the readers of the others nor a build that needs another derived table. A build that
+    raises stores nothing: the next caller tries again.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards _tables and _building, never held during a build
+        self._tables: dict[str, pa.Table] = {}
+        self._building: dict[str, threading.Lock] = {}
+
+    def items(self) -> list[tuple[str, pa.Table]]:
+        """The tables built so far (a copy: safe to iterate while others build)."""
+        with self._lock:
+            return list(self._tables.items())
+
+    def get_or_build(self, name: str, build: Callable[[], pa.Table]) -> pa.Table:
+        with self._lock:
+            table = self._tables.get(name)
+            if table is not None:
+                return table
+            name_lock = self._building.setdefault(name, threading.Lock())
+        with name_lock:
+            with self._lock:  # checked again: another thread may have built it while this one waited
+                table = self._tables.get(name)
+            if table is not None:
+                return table
+            table = build()
+            with self._lock:
+                self._tables[name] = table
+                del self._building[name]
+            return table
 
 
 @dataclass(frozen=True)
@@ -33,8 +73,10 @@ class Snapshot:
     obligations: pa.Table
     case_facts: pa.Table
     accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
-    # Tables derived once per snapshot by the metrics that share them (see `derive`).
-    derived: dict[str, pa.Table] = field(default_factory=dict, compare=False, repr=False)
+    # Tables derived once per snapshot by the metrics that share them (see `derive`); the
+    # snapshot's only mutable part, thread-safe. Not an init argument, so
+    # `dataclasses.replace` gives a changed snapshot a cache of its own.
+    _derived: _DerivedTables = field(default_factory=_DerivedTables, init=False, compare=False, repr=False)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
@@ -45,7 +87,7 @@ class Snapshot:
         cur = clock_cursor(self.con, self.as_of, self.config)
         cur.register("obligations", self.obligations)
         cur.register("case_facts", self.case_facts)
-        for name, table in self.derived.items():
+        for name, table in self._derived.items():
             cur.register(name, table)
         return cur
 
@@ -54,12 +96,10 @@ class Snapshot:
 
         Metrics that filter the same small extract again and again (the open queue, the
         breaches, an aggregate per day) build it here instead of rescanning millions of rows.
+        Safe from several threads at once: `build` runs at most once per name and snapshot
+        (unless it raises); it may itself use `cursor()`, `query()` or `derive()` another name.
         """
-        table = self.derived.get(name)
-        if table is None:
-            table = build()
-            self.derived[name] = table
-        return table
+        return self._derived.get_or_build(name, build)
 
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
         """Run one query against the snapshot's tables and return its rows as Arrow."""
@@ -97,6 +137,4 @@ def take_snapshot(
 
 def open_snapshot(db_path: Path | str, as_of: dt.datetime | str) -> Snapshot:
     """A snapshot on a read-only connection to the store at `db_path` (for the CLI and tests)."""
-    from metrics.storage.store import connect
-
     return take_snapshot(connect(db_path, read_only=True), as_of)

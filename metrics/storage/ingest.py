@@ -25,7 +25,17 @@ from metrics.errors import LoadError
 from metrics.sqlfiles import literal
 from metrics.storage.config import Config, load_config
 from metrics.storage.contract import BY_NAME, EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
-from metrics.storage.store import check_store_path, connect, ensure_schema, load_lock, next_path, publish, remove_store
+from metrics.storage.store import (
+    DEFAULT_DB,
+    SAMPLE_DIR,
+    check_store_path,
+    connect,
+    ensure_schema,
+    load_lock,
+    next_path,
+    publish,
+    remove_store,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -109,6 +119,17 @@ def ingest(
             remove_store(building)
             raise
     return report
+
+
+def ensure_store(db_path: Path | str = DEFAULT_DB, dataset_dir: Path | str = SAMPLE_DIR) -> Path:
+    """Build the store from the bundled sample on first start; an existing store is kept as is.
+
+    It lives here, not in `store`, because it loads: `ingest` imports `store`, never the reverse.
+    """
+    path = Path(db_path)
+    if not path.exists():
+        ingest(dataset_dir, path)
+    return path
 
 
 def _build(

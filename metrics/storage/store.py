@@ -16,9 +16,11 @@ import itertools
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from metrics.errors import LoadError
 from metrics.storage.config import Config, config_from_json, load_config
@@ -98,16 +100,6 @@ def stored_config(con: duckdb.DuckDBPyConnection) -> Config:
     """The configuration the store's data was last loaded with (built-in defaults if none)."""
     rows = con.execute("select value from settings where key = 'config'").fetchall()
     return config_from_json(rows[0][0]) if rows else load_config(None)
-
-
-def ensure_store(db_path: Path | str = DEFAULT_DB, dataset_dir: Path | str = SAMPLE_DIR) -> Path:
-    """Build the store from the bundled sample on first start; an existing store is kept as is."""
-    from metrics.storage.ingest import ingest
-
-    path = Path(db_path)
-    if not path.exists():
-        ingest(dataset_dir, path)
-    return path
 
 
 def check_store_path(db_path: Path | str) -> Path:
@@ -213,7 +205,7 @@ def load_lock(db_path: Path, timeout: float | None = None) -> Iterator[None]:
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rows per contract table and in quarantine, for the Data page and the start screen."""
+    """Rows per contract table and in quarantine, in the contract's order (quarantine last)."""
     cur = con.cursor()
     try:
         names = [t.name for t in TABLES] + ["quarantine"]
@@ -230,3 +222,72 @@ def latest_load(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
     finally:
         cur.close()
     return value.astimezone(dt.UTC) if value is not None else None
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """How many rows one table of the store holds."""
+
+    table: str
+    rows: int
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: DataFrames compare element-wise, so a summary is not hashed
+class StoreSummary:
+    """What a store holds, as the Data page shows it: rows per table, the quarantine, the loads.
+
+    The frames are the caller's own (built per call); columns:
+    `quarantine` file, line, rule, reason, record (the row as read, JSON text), by file and line;
+    `quarantine_by_rule` file, rule, rows, by file and rule;
+    `loads` loaded_at (UTC), dataset (as loaded: a folder path or "upload"), files, rows_read,
+    rows_stored, rows_quarantined, newest first.
+    """
+
+    tables: tuple[TableRows, ...]  # the contract tables in contract order, then "quarantine"
+    quarantine: pd.DataFrame
+    quarantine_by_rule: pd.DataFrame
+    loads: pd.DataFrame
+
+    def rows(self, table: str) -> int:
+        """Rows of one table (or "quarantine"); KeyError for a table the store does not have."""
+        for entry in self.tables:
+            if entry.table == table:
+                return entry.rows
+        raise KeyError(table)
+
+    @property
+    def quarantined(self) -> int:
+        return self.rows("quarantine")
+
+    def table_frame(self) -> pd.DataFrame:
+        """`tables` as a frame with the columns table, rows."""
+        return pd.DataFrame(
+            {"table": [t.table for t in self.tables], "rows": [t.rows for t in self.tables]}
+        )
+
+
+_QUARANTINE_SQL = (
+    "select file, line, rule, reason, cast(record as varchar) as record from quarantine order by file, line"
+)
+_QUARANTINE_BY_RULE_SQL = "select file, rule, count(*) as rows from quarantine group by file, rule order by file, rule"
+_LOADS_SQL = (
+    "select loaded_at, dataset, files, rows_read, rows_stored, rows_quarantined from loads order by loaded_at desc"
+)
+
+
+def store_summary(con: duckdb.DuckDBPyConnection) -> StoreSummary:
+    """Rows per table, the quarantined rows (each, and counted per file and rule) and the load history."""
+    counts = table_counts(con)
+    cur = con.cursor()
+    try:
+        quarantine = cur.sql(_QUARANTINE_SQL).to_df()
+        by_rule = cur.sql(_QUARANTINE_BY_RULE_SQL).to_df()
+        loads = cur.sql(_LOADS_SQL).to_df()
+    finally:
+        cur.close()
+    return StoreSummary(
+        tables=tuple(TableRows(name, rows) for name, rows in counts.items()),
+        quarantine=quarantine,
+        quarantine_by_rule=by_rule,
+        loads=loads,
+    )

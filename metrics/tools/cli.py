@@ -129,13 +129,23 @@ def _store_for(dataset_dir: Path, db_path: Path | None) -> Path:
     return path
 
 
-def _as_of(text: str) -> dt.datetime:
-    from metrics.engine.obligations import as_utc
+class Instant(click.ParamType[dt.datetime]):
+    """An ISO 8601 instant on the command line, as an aware UTC datetime (naive means UTC)."""
 
-    try:
-        return as_utc(text)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO 8601 instant such as 2026-03-09T14:05:00Z, got {text!r}") from None
+    name = "instant"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        from metrics.engine.obligations import as_utc
+
+        if isinstance(value, dt.datetime):
+            return as_utc(value)
+        try:
+            return as_utc(str(value))
+        except ValueError:
+            self.fail(f"expected an ISO 8601 instant such as 2026-03-09T14:05:00Z, got {value!r}", param, ctx)
+
+
+INSTANT = Instant()
 
 
 # The read commands take a dataset folder and, optionally, the store to read instead.
@@ -156,22 +166,22 @@ def export() -> None:
 @export.command("obligations")
 @click.argument("dataset_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option(
-    "--as-of", "as_of", required=True, help="Cut the data at this instant (ISO 8601, e.g. 2026-11-30T00:00:00Z)."
+    "--as-of", "as_of", type=INSTANT, required=True,
+    help="Cut the data at this instant (ISO 8601, e.g. 2026-11-30T00:00:00Z).",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file: .csv or .parquet.")
 @store_option
-def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path | None) -> None:
+def export_obligations(dataset_dir: Path, as_of: dt.datetime, out: Path, db_path: Path | None) -> None:
     """Write one row per response obligation of DATASET_DIR as of --as-of (the contract's columns)."""
     from metrics.engine.obligations import export_obligations as run_export
 
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise click.BadParameter("the output file must end in .csv or .parquet", param_hint="--out")
-    moment = _as_of(as_of)
     store = _store_for(dataset_dir, db_path)
     started = time.perf_counter()
     con = connect(store, read_only=True)
     try:
-        n = run_export(con, moment, out)
+        n = run_export(con, as_of, out)
     finally:
         con.close()
     click.echo(f"Wrote {n:,} obligations to {out} in {time.perf_counter() - started:.1f} s", err=True)
@@ -181,10 +191,11 @@ def export_obligations(dataset_dir: Path, as_of: str, out: Path, db_path: Path |
 @click.argument("dataset_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--case", "case_id", required=True, help="The case to explain.")
 @click.option(
-    "--as-of", "as_of", default=None, help="Cut the data at this instant (default: the data's latest instant)."
+    "--as-of", "as_of", type=INSTANT, default=None,
+    help="Cut the data at this instant (default: the data's latest instant).",
 )
 @store_option
-def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | None) -> None:
+def explain(dataset_dir: Path, case_id: str, as_of: dt.datetime | None, db_path: Path | None) -> None:
     """Explain every SLA clock of one case: intervals counted, pauses, severity pieces, verdict."""
     from metrics.engine.explain import explain_case, format_explanations
     from metrics.engine.freshness import latest_instant
@@ -192,7 +203,7 @@ def explain(dataset_dir: Path, case_id: str, as_of: str | None, db_path: Path | 
     store = _store_for(dataset_dir, db_path)
     con = connect(store, read_only=True)
     try:
-        moment = _as_of(as_of) if as_of else latest_instant(con)
+        moment = as_of if as_of is not None else latest_instant(con)
         click.echo(format_explanations(case_id, explain_case(con, case_id, moment), moment))
     finally:
         con.close()

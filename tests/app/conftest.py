@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from metrics.storage.store import DB_ENV, ensure_store
+from metrics.storage.ingest import ensure_store
+from metrics.storage.store import DB_ENV
 
 
 @pytest.fixture(scope="session")

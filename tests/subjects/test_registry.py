@@ -18,7 +18,8 @@ import pytest
 import metrics.subjects  # noqa: F401  (the complete registry)
 from metrics.engine.freshness import latest_instant
 from metrics.engine.snapshot import Snapshot, open_snapshot
-from metrics.storage.store import connect, ensure_store
+from metrics.storage.ingest import ensure_store
+from metrics.storage.store import connect
 from metrics.subjects import registry
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, previous_period
 

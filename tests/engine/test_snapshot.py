@@ -1,0 +1,76 @@
+"""Snapshot.derive: a table built once per snapshot and name, whichever threads ask for it at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from metrics.engine.snapshot import Snapshot, open_snapshot
+from metrics.storage.ingest import ingest
+
+
+@pytest.fixture
+def snap(make_dataset: Callable[..., Path], db_path: Path) -> Iterator[Snapshot]:
+    ingest(make_dataset(), db_path)
+    snapshot = open_snapshot(db_path, "2026-03-12T00:00:00Z")
+    yield snapshot
+    snapshot.con.close()
+
+
+def test_many_threads_build_a_derived_table_once(snap: Snapshot) -> None:
+    builds = 0
+    start = threading.Barrier(8)
+
+    def build() -> pa.Table:
+        nonlocal builds
+        builds += 1
+        time.sleep(0.05)  # long enough for every other thread to arrive while this one builds
+        return snap.query("select case_id from case_facts order by case_id")
+
+    def ask(_: int) -> pa.Table:
+        start.wait()
+        return snap.derive("open_cases", build)
+
+    with ThreadPoolExecutor(8) as pool:
+        tables = list(pool.map(ask, range(8)))
+    assert builds == 1
+    assert all(t is tables[0] for t in tables)
+    assert snap.query("select count(*) as n from open_cases").column("n").to_pylist() == [2]
+
+
+def test_a_build_may_derive_another_table_and_use_the_cursor(snap: Snapshot) -> None:
+    def inner() -> pa.Table:
+        return snap.query("select case_id from case_facts where case_id = 'C1'")
+
+    def outer() -> pa.Table:
+        snap.derive("c1_only", inner)
+        return snap.query("select count(*) as n from c1_only")
+
+    assert snap.derive("outer_count", outer).column("n").to_pylist() == [1]
+    assert snap.query("select * from outer_count, c1_only").num_rows == 1
+
+
+def test_a_failed_build_stores_nothing_and_is_tried_again(snap: Snapshot) -> None:
+    def broken() -> pa.Table:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        snap.derive("x", broken)
+    table = pa.table({"v": [1]})
+    assert snap.derive("x", lambda: table) is table
+    assert snap.derive("x", broken) is table  # built: never built again
+
+
+def test_a_replaced_snapshot_has_a_cache_of_its_own(snap: Snapshot) -> None:
+    """dataclasses.replace (e.g. fewer accounts) must not inherit tables derived from other data."""
+    snap.derive("x", lambda: pa.table({"v": [1]}))
+    other = dataclasses.replace(snap, accounts=("A1",))
+    fresh = pa.table({"v": [2]})
+    assert other.derive("x", lambda: fresh) is fresh
