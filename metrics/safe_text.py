@@ -99,4 +99,5 @@ def spreadsheet_csv(frame: pd.DataFrame) -> bytes:
             column = column.astype(object)
         if column.dtype == object or pd.api.types.is_string_dtype(column):
             safe.isetitem(i, column.map(spreadsheet_cell))
-    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    text: str = safe.to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8")

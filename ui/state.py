@@ -18,10 +18,9 @@ import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-import duckdb
 import streamlit as st
 
 from metrics.engine.freshness import DataBounds, data_bounds
@@ -30,6 +29,9 @@ from metrics.storage.ingest import ensure_store
 from metrics.storage.store import connect_published, dashboard_db, latest_load, store_version
 from metrics.subjects import registry  # importing metrics.subjects imports every subject: the registry is complete
 from metrics.subjects.filters import Filters
+
+if TYPE_CHECKING:
+    import duckdb
 
 # Metrics a page may ask for (a whitelist: the registry's functions; names come from code, never from the URL).
 METRICS: dict[str, Callable[..., Any]] = {name: m.function for name, m in registry.METRICS.items()}

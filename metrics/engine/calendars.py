@@ -114,7 +114,7 @@ def calendar_table(config: Config) -> pa.Table:
 
 def target_table(config: Config) -> pa.Table:
     """One row per package, kind and severity: target seconds (null = untargeted) and clock."""
-    rows: dict[str, list] = {"package": [], "kind": [], "severity": [], "target_seconds": [], "clock": []}
+    rows: dict[str, list[object]] = {"package": [], "kind": [], "severity": [], "target_seconds": [], "clock": []}
     for name, pkg in config.packages.items():
         for kind, hours in (("initial", pkg.initial_hours), ("follow_up", pkg.follow_up_hours)):
             for severity in (1, 2, 3):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -35,7 +36,7 @@ class Piece:
 class Explanation:
     """One obligation: its numbers plus the intervals, pauses and pieces behind them."""
 
-    row: dict
+    row: dict[str, Any]
     ended_by: str | None
     pauses: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -27,7 +28,7 @@ def latest_instant(con: duckdb.DuckDBPyConnection) -> dt.datetime:
         cur.close()
     if value is None:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    return cast(dt.datetime, value).astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)

@@ -126,5 +126,5 @@ def export_obligations(
         cur.execute(f"copy export_rows to {sqlfiles.literal(str(out))} ({options})")
     finally:
         cur.close()
-    return table.num_rows
+    return int(table.num_rows)
 

@@ -23,6 +23,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -36,8 +37,8 @@ from metrics.engine.snapshot import Snapshot, take_snapshot
 from metrics.storage.config import Config
 from metrics.storage.store import stored_config
 from metrics.subjects.active import active_tickets
-from metrics.subjects.definitions import MetricDefinition
 from metrics.subjects.filters import Filters
+from metrics.subjects.registry import MetricDefinition, register_definition
 from metrics.subjects.utilization import utilization_by_term
 
 COUNTS_SQL = sqlfiles.read(__file__, "weekly_counts.sql")
@@ -106,6 +107,7 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
         "The weekly update's `breached_case_ids`.",
     ),
 )
+register_definition(*DEFINITIONS)
 
 
 class UnknownAccountError(ValueError):
@@ -284,7 +286,7 @@ def miss_reasons(
         pieces = cur.execute(BREACH_PIECES_SQL, window).fetchall()
     finally:
         cur.close()
-    by_oid: dict[int, list[tuple]] = {}
+    by_oid: dict[int, list[tuple[Any, ...]]] = {}
     for piece in pieces:
         by_oid.setdefault(piece[0], []).append(piece)
     reasons = {}
@@ -305,7 +307,7 @@ def _instant(seconds: int | None) -> dt.datetime | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-def _account_rows(con: duckdb.DuckDBPyConnection, account_ids: list[str]) -> dict[str, dict]:
+def _account_rows(con: duckdb.DuckDBPyConnection, account_ids: list[str]) -> dict[str, dict[str, Any]]:
     cur = con.cursor()
     try:
         found = cur.execute(

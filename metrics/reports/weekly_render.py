@@ -70,7 +70,7 @@ def _local(moment: object, tz: str) -> str:
     stamp = pd.Timestamp(moment)
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
-    return stamp.tz_convert(tz).strftime("%a %Y-%m-%d %H:%M %Z")
+    return str(stamp.tz_convert(tz).strftime("%a %Y-%m-%d %H:%M %Z"))
 
 
 def _signed(delta: int) -> str:

@@ -266,6 +266,16 @@ def weekly(
         click.echo(f"Wrote {path}", err=True)
 
 
+@main.command("docs")
+def docs() -> None:
+    """Print the metric tables of docs/metrics.md, generated from the registry."""
+    from metrics.reports import weekly  # noqa: F401  (registers the weekly update's definitions)
+    from metrics.subjects import registry
+
+    click.echo(registry.definitions_markdown())
+    click.echo(registry.metrics_markdown(), nl=False)
+
+
 @main.group("import")
 def import_group() -> None:
     """Turn a help desk's export into a dataset folder of the data contract (then `ingest` it)."""

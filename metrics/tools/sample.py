@@ -170,13 +170,13 @@ class _WorkClock:
     def work_at(self, t: np.ndarray) -> np.ndarray:
         """Working seconds from the first interval up to each instant."""
         j = np.minimum(np.searchsorted(self.ends, t, side="right"), len(self.ends) - 1)
-        return self.before[j] + np.clip(t - self.starts[j], 0, None)
+        return np.asarray(self.before[j] + np.clip(t - self.starts[j], 0, None))
 
     def advance(self, t: np.ndarray, work: np.ndarray) -> np.ndarray:
         """The earliest instant at which `work` business seconds have run since `t`."""
         target = self.work_at(t) + work
         j = np.minimum(np.searchsorted(self.through, target, side="left"), len(self.ends) - 1)
-        return self.starts[j] + (target - self.before[j])
+        return np.asarray(self.starts[j] + (target - self.before[j]))
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ def _local_to_utc(local_seconds: np.ndarray, timezone: str) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     index = pd.DatetimeIndex(np.asarray(local_seconds, dtype=np.int64).astype("datetime64[s]"))
     aware = index.tz_localize(timezone, ambiguous=np.ones(len(index), dtype=bool), nonexistent="shift_forward")
-    return aware.as_unit("s").asi8.astype(np.int64)
+    return np.asarray(aware.as_unit("s").asi8, dtype=np.int64)
 
 
 def _weekday(epoch_days: np.ndarray) -> np.ndarray:
@@ -320,7 +320,7 @@ def _work_clock(spec: CalendarSpec, first: dt.date, last: dt.date) -> _WorkClock
 
 def _advance(clocks: list[_WorkClock], kinds: np.ndarray, t: np.ndarray, work: np.ndarray) -> np.ndarray:
     """`t` plus `work` clock seconds; kind -1 is 24x7, otherwise an index into `clocks`."""
-    out = t + work
+    out: np.ndarray = t + work
     for k, clock in enumerate(clocks):
         mask = kinds == k
         if mask.any():
@@ -464,7 +464,7 @@ class _Contacts:
 
 def _plan_contacts(rng: np.random.Generator, accounts: list[_Account], config: Config) -> _Contacts:
     """Authorized contacts up to the allotment (some accounts designate more) plus a few others."""
-    rows: dict[str, list] = {k: [] for k in ("contact_id", "account_id", "name", "email", "authorized",
+    rows: dict[str, list[object]] = {k: [] for k in ("contact_id", "account_id", "name", "email", "authorized",
                                              "authorized_from", "authorized_to")}
     n = len(accounts)
     auth_offset, auth_count = np.zeros(n, np.int64), np.zeros(n, np.int64)
@@ -562,7 +562,7 @@ def _draw_time_of_day(rng: np.random.Generator, weekend: np.ndarray) -> np.ndarr
     weekend_day = rng.normal(13.0, 4.0, n)
     hours = np.where(u < 0.45, morning, np.where(u < 0.85, afternoon, anytime))
     hours = np.where(weekend, np.where(u < 0.5, weekend_day, anytime), hours)
-    return (np.floor(hours * HOUR).astype(np.int64)) % DAY
+    return np.asarray(np.floor(hours * HOUR).astype(np.int64) % DAY)
 
 
 def _draw_cases(
