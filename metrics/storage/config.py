@@ -477,8 +477,8 @@ def _severity_table(spec: object, where: str, example: str) -> dict[int, Any]:
     table = _table(spec, where, example=f" such as {example}")
     out: dict[int, Any] = {}
     for key, value in table.items():
-        whole = isinstance(key, int) and not isinstance(key, bool)
-        sev = next((s for s in SEVERITIES if key == str(s) or (whole and key == s)), None)
+        # TOML gives "1", JSON-stored configs may give 1; str(True) and str(1.0) match no severity
+        sev = next((s for s in SEVERITIES if str(key) == str(s)), None)
         if sev is None:
             raise LoadError(f"{where}: expected severity keys 1, 2 or 3, got {_show(key)}")
         out[sev] = value
