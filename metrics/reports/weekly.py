@@ -70,8 +70,9 @@ BREACH_PIECES_SQL = """
 
 # sla-rules.md section 7, in its order: `to_json` returns exactly these keys.
 JSON_KEYS = (
-    "account_id", "week", "opened", "closed", "active_at_end", "initial_met", "initial_breached",
-    "follow_up_met", "follow_up_breached", "breached_case_ids", "escalations",
+    "account_id", "week", "opened", "closed", "active_at_end", "initial_met", "follow_up_met",
+    "initial_breached", "follow_up_breached", "initial_running_at_end", "follow_up_running_at_end",
+    "breached_case_ids", "escalations",
 )  # fmt: skip
 WEEK_PATTERN = re.compile(r"(\d{4})-W(\d{2})")
 
@@ -162,6 +163,8 @@ class WeekCounts:
     initial_breached: int
     follow_up_met: int
     follow_up_breached: int
+    initial_running_at_end: int
+    follow_up_running_at_end: int
     breached_case_ids: tuple[str, ...]
     policy_escalations: int
     recorded_escalations: int
@@ -180,7 +183,7 @@ class WeekCounts:
 
     @property
     def attainment(self) -> float | None:
-        """Met / (met + breached) over the obligations started in the week; None when none was decided."""
+        """Met / (met + breached) over the verdicts that became final in the week; None when there were none."""
         decided = self.met + self.breached
         return self.met / decided if decided else None
 
@@ -250,6 +253,8 @@ def _counts_by_account(frame: pd.DataFrame) -> dict[str, WeekCounts]:
             initial_breached=int(row["initial_breached"]),
             follow_up_met=int(row["follow_up_met"]),
             follow_up_breached=int(row["follow_up_breached"]),
+            initial_running_at_end=int(row["initial_running_at_end"]),
+            follow_up_running_at_end=int(row["follow_up_running_at_end"]),
             breached_case_ids=tuple(str(i) for i in (ids if ids is not None else [])),
             policy_escalations=int(row["policy_escalations"]),
             recorded_escalations=int(row["recorded_escalations"]),
@@ -455,9 +460,11 @@ def to_json(update: WeeklyUpdate) -> dict[str, object]:
         "closed": c.closed,
         "active_at_end": c.active_at_end,
         "initial_met": c.initial_met,
-        "initial_breached": c.initial_breached,
         "follow_up_met": c.follow_up_met,
+        "initial_breached": c.initial_breached,
         "follow_up_breached": c.follow_up_breached,
+        "initial_running_at_end": c.initial_running_at_end,
+        "follow_up_running_at_end": c.follow_up_running_at_end,
         "breached_case_ids": list(c.breached_case_ids),
         "escalations": c.escalations,
     }

@@ -134,6 +134,7 @@ def _summary_lines(c: WeekCounts) -> list[tuple[str, int]]:
         ("Initial responses missed", c.initial_breached),
         ("Follow-ups met", c.follow_up_met),
         ("Follow-ups missed", c.follow_up_breached),
+        ("Still running at week end", c.initial_running_at_end + c.follow_up_running_at_end),
         ("Cases with a missed target", len(c.breached_case_ids)),
         ("Escalations (policy + recorded)", c.escalations),
     ]
@@ -142,22 +143,23 @@ def _summary_lines(c: WeekCounts) -> list[tuple[str, int]]:
 def _summary(u: WeeklyUpdate) -> _Section:
     """The week's numbers beside the previous week's and the change (the week alone without details)."""
     text = [
-        "Responses count in the week their clock started, with their status at the week's end; "
-        "a missed target is also a policy escalation at the moment it was missed."
+        "Each response target counts once, in the week its verdict became final: met by a response "
+        "inside the week, missed when its deadline passed inside the week (also a policy escalation "
+        "at that moment); targets without a verdict at the week's end are counted as still running."
     ]
     label = "SLA attainment (met of met + missed)"
     now = _summary_lines(u.counts)
     rows: list[tuple[str, ...]]
     if u.previous is None:
         rows = [(name, str(a)) for name, a in now]
-        rows.insert(7, (label, _percent(u.counts.attainment)))
+        rows.insert(8, (label, _percent(u.counts.attainment)))
         return _Section("Summary", text, ("", u.week), rows, frozenset({1}))
     before = _summary_lines(u.previous)
     rows = [(name, str(a), str(b), _signed(a - b)) for (name, a), (_, b) in zip(now, before, strict=True)]
     change = "-"
     if u.counts.attainment is not None and u.previous.attainment is not None:
         change = f"{_signed(round(100 * (u.counts.attainment - u.previous.attainment)))} pts"
-    rows.insert(7, (label, _percent(u.counts.attainment), _percent(u.previous.attainment), change))
+    rows.insert(8, (label, _percent(u.counts.attainment), _percent(u.previous.attainment), change))
     headers = ("", u.week, f"previous week ({u.previous_week})", "change")
     return _Section("Summary", text, headers, rows, frozenset({1, 2, 3}))
 

@@ -289,8 +289,6 @@ def test_cli_refuses_an_unknown_account_in_one_line(corpus: dict[str, Loaded], t
     assert is_user_error(result), (result.returncode, result.stderr[-600:])
 
 
-@pytest.mark.xfail(strict=True, reason="sla-rules.md section 7 as revised (running_at_end keys, verdict-week counting) "
-                   "is the weekly-update part of the 'numbers that survive a governance meeting' issue")
 def test_weekly_json_has_the_spec_keys(corpus: dict[str, Loaded], tmp_path: Path):
     """`weekly --format json` holds at least the keys of sla-rules.md section 7 (checked once, on the base)."""
     loaded = corpus["base"]

@@ -119,47 +119,57 @@ EXPECTED = {
     # on 03-10). Active C101, C105 (back to open), C111. Initial: C104 met, C105 breached, C101
     # still pending (deadline 09:30Z). Follow-ups: C104 #1 cancelled by the close, C105 #1 pending
     # (due 03-09T23:00Z). Breached in W10: C105 (14:00Z); C111's breach was in W09.
-    # Escalations: C105's breach + C104's recorded row.
+    # Escalations: C105's breach + C104's recorded row. Running at the end: C101's initial
+    # (due 09:30Z) and C105's follow-up #1.
     ("A1", "2026-W10"): {
         "account_id": "A1", "week": "2026-W10", "opened": 3, "closed": 1, "active_at_end": 3,
         "initial_met": 1, "initial_breached": 1, "follow_up_met": 0, "follow_up_breached": 0,
+        "initial_running_at_end": 1, "follow_up_running_at_end": 1,
         "breached_case_ids": ["C105"], "escalations": 2,
     },
     # W11 as of 03-16T06:00Z. Opened C102, C103. Closed C101, C105; C102 was closed on Thursday
-    # but reopened Friday. Active C102, C103, C111. Initial: C102 met, C103 breached (C101's
-    # started in W10). Follow-ups started in W11: C101 #1 and C105 #2 cancelled by the closes,
-    # C102 #1 met (28 h of 32), C102 #2 cancelled by Thursday's close. Breached in W11: C101's
-    # initial (09:30Z, an obligation of W10) and C103's. Escalations: 2 policy + C103's row.
+    # but reopened Friday. Active C102, C103, C111. Verdicts final in W11 (section 7 as revised):
+    # initial C102 met (16:00Z); initial breached C101 (09:30Z, an obligation started in W10)
+    # and C103 (03-14T00:00Z). Follow-ups met: C102 #1 (28 h of 32) and C105 #1 (started in
+    # W10, answered 03-09T20:00Z before its 23:00Z deadline). C101 #1, C105 #2 and C102 #2 end
+    # cancelled by closes. Nothing runs at the end (C111 breached in W09, C103 breached, no
+    # agent response since the reopen). Escalations: 2 policy + C103's row.
     ("A1", "2026-W11"): {
         "account_id": "A1", "week": "2026-W11", "opened": 2, "closed": 2, "active_at_end": 3,
-        "initial_met": 1, "initial_breached": 1, "follow_up_met": 1, "follow_up_breached": 0,
+        "initial_met": 1, "initial_breached": 2, "follow_up_met": 2, "follow_up_breached": 0,
+        "initial_running_at_end": 0, "follow_up_running_at_end": 0,
         "breached_case_ids": ["C101", "C103"], "escalations": 3,
     },
     # W10: C109 opened, met (initial and follow-up #1), #2 cancelled, closed Friday.
     ("A2", "2026-W10"): {
         "account_id": "A2", "week": "2026-W10", "opened": 1, "closed": 1, "active_at_end": 0,
         "initial_met": 1, "initial_breached": 0, "follow_up_met": 1, "follow_up_breached": 0,
+        "initial_running_at_end": 0, "follow_up_running_at_end": 0,
         "breached_case_ids": [], "escalations": 0,
     },
     # W11: opened C107 and C108 (Sunday 23:30 local); C107 closed; C108 active with its initial
     # clock pending (business hours start Monday). C107: initial met, #1 breached 03-10T08:00Z.
     # Escalations: C107's breach + C109's row; C108's row at exactly 06:00Z belongs to W12.
+    # Running at the end: C108's initial (started 05:30Z, business hours not begun).
     ("A2", "2026-W11"): {
         "account_id": "A2", "week": "2026-W11", "opened": 2, "closed": 1, "active_at_end": 1,
         "initial_met": 1, "initial_breached": 0, "follow_up_met": 0, "follow_up_breached": 1,
+        "initial_running_at_end": 1, "follow_up_running_at_end": 0,
         "breached_case_ids": ["C107"], "escalations": 2,
     },
     # W10: Gamma had nothing yet.
     ("A3", "2026-W10"): {
         "account_id": "A3", "week": "2026-W10", "opened": 0, "closed": 0, "active_at_end": 0,
         "initial_met": 0, "initial_breached": 0, "follow_up_met": 0, "follow_up_breached": 0,
+        "initial_running_at_end": 0, "follow_up_running_at_end": 0,
         "breached_case_ids": [], "escalations": 0,
     },
     # W11: C110 opened and still open; initial met at 08:00Z, follow-up #1 breached 03-12T16:00Z.
-    # C112 (opened at the week's end) is neither opened nor active in W11.
+    # C112 (opened at the week's end) is neither opened, active nor running in W11.
     ("A3", "2026-W11"): {
         "account_id": "A3", "week": "2026-W11", "opened": 1, "closed": 0, "active_at_end": 1,
         "initial_met": 1, "initial_breached": 0, "follow_up_met": 0, "follow_up_breached": 1,
+        "initial_running_at_end": 0, "follow_up_running_at_end": 0,
         "breached_case_ids": ["C110"], "escalations": 1,
     },
 }  # fmt: skip
@@ -354,7 +364,8 @@ def independent_week(cases: list[RefCase], config: dict, account: str, week: str
     """Every section-7 key for one account and week, counted in plain Python from the cases."""
     start, end = iso_week_bounds(week)
     counts = dict.fromkeys(("opened", "closed", "active_at_end", "initial_met", "initial_breached",
-                            "follow_up_met", "follow_up_breached", "escalations"), 0)  # fmt: skip
+                            "follow_up_met", "follow_up_breached", "initial_running_at_end",
+                            "follow_up_running_at_end", "escalations"), 0)  # fmt: skip
     breached: set[str] = set()
     for case in cases:
         if case.account_id != account or case.opened_at > end:
@@ -367,9 +378,13 @@ def independent_week(cases: list[RefCase], config: dict, account: str, week: str
         counts["active_at_end"] += case.opened_at < end and status in ("open", "pending_customer")
         counts["escalations"] += sum(1 for at, fld, _ in case.changes if fld == "escalation" and start <= at < end)
         for row in reference_obligations(case, config, end):
-            if start <= row["start_at"] < end and row["status"] in ("met", "breached"):
-                counts[f"{row['kind']}_{row['status']}"] += 1
+            # section 7 as revised: each verdict in the week it became final
+            if row["status"] == "met" and start <= row["end_at"] < end:
+                counts[f"{row['kind']}_met"] += 1
+            if row["status"] == "pending" and row["start_at"] < end:
+                counts[f"{row['kind']}_running_at_end"] += 1
             if row["breached_at"] is not None and start <= row["breached_at"] < end:
+                counts[f"{row['kind']}_breached"] += 1
                 breached.add(case.case_id)
                 counts["escalations"] += 1
     return {"account_id": account, "week": week, **counts, "breached_case_ids": sorted(breached)}

@@ -40,8 +40,11 @@ def test_markdown_lists_cases_misses_escalations_active_and_the_change(con):
     # opened 2 this week against 3 in W10; escalations 3 against 2
     assert "| Cases opened | 2 | 3 | −1 |" in text
     assert "| Escalations (policy + recorded) | 3 | 2 | +1 |" in text
-    # attainment: W11 met 2 (C102 initial + #1) of 3; W10 met 1 (C104) of 2
-    assert "| SLA attainment (met of met + missed) | 67 % | 50 % | +17 pts |" in text
+    # attainment by verdict week: W11 met 3 (C102 initial, C102 #1, C105 #1) of 5 (missed C101
+    # and C103 initials) = 60 %; W10 met 1 (C104) of 2 (missed C105 initial) = 50 %
+    assert "| SLA attainment (met of met + missed) | 60 % | 50 % | +10 pts |" in text
+    # W10 ended with C101's initial and C105's follow-up #1 running; W11 with none
+    assert "| Still running at week end | 0 | 2 | −2 |" in text
     assert "| C101 | initial response | 1 | Mon 2026-03-09 03:30 MDT | Breached at 2026-03-09 09:30:00Z" in text
     assert "| C103 | Fri 2026-03-13 20:00 MDT | 1 | 1 |" in text  # recorded Sat 02:00Z = Fri 20:00 MDT
     assert "Login \\<b\\>fails\\</b\\> & then \\| pipes" in text  # a subject stays text and keeps the table whole

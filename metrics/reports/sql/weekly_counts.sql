@@ -17,15 +17,22 @@ case_counts as (
 ),
 obligation_counts as (
     select account_id,
-           count(*) filter (where kind = 'initial' and status = 'met' and started_in_week) as initial_met,
-           count(*) filter (where kind = 'initial' and status = 'breached' and started_in_week) as initial_breached,
-           count(*) filter (where kind = 'follow_up' and status = 'met' and started_in_week) as follow_up_met,
-           count(*) filter (where kind = 'follow_up' and status = 'breached' and started_in_week) as follow_up_breached,
+           -- each obligation counts once, in the week its verdict became final: met by a
+           -- response inside the week, breached when its breached_at falls inside the week
+           count(*) filter (where kind = 'initial' and status = 'met' and ended_in_week) as initial_met,
+           count(*) filter (where kind = 'initial' and breached_in_week) as initial_breached,
+           count(*) filter (where kind = 'follow_up' and status = 'met' and ended_in_week) as follow_up_met,
+           count(*) filter (where kind = 'follow_up' and breached_in_week) as follow_up_breached,
+           -- no verdict yet at the week's end (the snapshot is taken at it)
+           count(*) filter (where kind = 'initial' and status = 'pending' and start_at < $week_end)
+               as initial_running_at_end,
+           count(*) filter (where kind = 'follow_up' and status = 'pending' and start_at < $week_end)
+               as follow_up_running_at_end,
            list_sort(list_distinct(list(case_id) filter (where breached_in_week))) as breached_case_ids,
            count(*) filter (where breached_in_week) as policy_escalations
     from (
-        select account_id, case_id, kind, status,
-               start_at >= $week_start and start_at < $week_end as started_in_week,
+        select account_id, case_id, kind, status, start_at,
+               coalesce(end_at >= $week_start and end_at < $week_end, false) as ended_in_week,
                coalesce(breached_at >= $week_start and breached_at < $week_end, false) as breached_in_week
         from obligations
     )
@@ -45,6 +52,8 @@ select w.account_id,
        coalesce(o.initial_breached, 0) as initial_breached,
        coalesce(o.follow_up_met, 0) as follow_up_met,
        coalesce(o.follow_up_breached, 0) as follow_up_breached,
+       coalesce(o.initial_running_at_end, 0) as initial_running_at_end,
+       coalesce(o.follow_up_running_at_end, 0) as follow_up_running_at_end,
        coalesce(o.breached_case_ids, []) as breached_case_ids,
        coalesce(o.policy_escalations, 0) as policy_escalations,
        coalesce(r.recorded_escalations, 0) as recorded_escalations
