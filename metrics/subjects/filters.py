@@ -139,13 +139,4 @@ def period_label(instant: str, grain: str, timezone_param: str = "?") -> str:
 
     day '2026-03-09', ISO week '2026-W11', month '2026-03', quarter '2026-Q1'.
     """
-    local = f"timezone({timezone_param}, {instant})"
-    if grain == "day":
-        return f"strftime({local}, '%Y-%m-%d')"
-    if grain == "week":
-        return f"strftime({local}, '%G-W%V')"
-    if grain == "month":
-        return f"strftime({local}, '%Y-%m')"
-    if grain == "quarter":
-        return f"(strftime({local}, '%Y') || '-Q' || quarter({local}))"
-    raise ValueError(f"period grain must be one of {PERIOD_GRAINS}, got {grain!r}")
+    return day_period_label(f"timezone({timezone_param}, {instant})", grain)
