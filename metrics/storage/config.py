@@ -46,7 +46,9 @@ _REPLACE_WHOLE = {"hours"}
 # The keys each known table may hold. Unknown top-level sections stay allowed (importers
 # record their choices in [importer]; later sections such as [[overrides]] will come).
 SOURCE_KEYS = ("timezone",)
-REPORTING_KEYS = ("at_risk_fraction", "timezone")
+REPORTING_KEYS = ("at_risk_fraction", "breach_severity", "escalation_incident_hours", "timezone")
+# The severity a breached obligation is reported under (sla-rules.md leaves it open; docs/metrics.md).
+BREACH_SEVERITIES = ("at_breach", "final")
 CALENDAR_KEYS = ("holidays", "hours", "timezone")
 HOLIDAY_KEYS = ("add", "country", "remove", "subdiv")
 PACKAGE_KEYS = (
@@ -128,6 +130,8 @@ class Config:
     calendars: dict[str, CalendarSpec]
     packages: dict[str, PackageSpec]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    breach_severity: str = "at_breach"
+    escalation_incident_hours: float = 24.0
 
     @property
     def longest_target_weeks(self) -> float:
@@ -249,6 +253,20 @@ def parse_config(tree: dict[str, Any], origin: str = "config.toml") -> Config:
         above_minimum=True,
     )
 
+    breach_severity = reporting.get("breach_severity", "at_breach")
+    if breach_severity not in BREACH_SEVERITIES:
+        raise LoadError(
+            f"{origin}: [reporting] breach_severity: expected one of {', '.join(BREACH_SEVERITIES)}, "
+            f"got {_show(breach_severity)}"
+        )
+    incident_hours = _number(
+        reporting.get("escalation_incident_hours", 24),
+        f"{origin}: [reporting] escalation_incident_hours",
+        "a number of hours in [0, 8784]",
+        minimum=0,
+        maximum=8784,
+    )
+
     calendar_specs = _table(tree.get("calendars", {}), f"{origin}: [calendars]", example=" such as [calendars.emea]")
     calendars: dict[str, CalendarSpec] = {}
     for name, spec in calendar_specs.items():
@@ -263,7 +281,10 @@ def parse_config(tree: dict[str, Any], origin: str = "config.toml") -> Config:
     for name, spec in package_specs.items():
         packages[name] = _parse_package(name, spec, calendars, origin, default_rank=len(packages) + 1)
     _check_reachable(calendars, packages, origin)
-    return Config(source_tz, reporting_tz, float(at_risk), calendars, packages, raw=tree)
+    return Config(
+        source_tz, reporting_tz, float(at_risk), calendars, packages, raw=tree,
+        breach_severity=breach_severity, escalation_incident_hours=float(incident_hours),
+    )
 
 
 # ---------------------------------------------------------------- value checks
