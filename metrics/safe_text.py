@@ -36,6 +36,14 @@ def _plain(value: Any) -> str:
     return " ".join(text.replace("\0", "\ufffd").split())  # CommonMark replaces NUL the same way
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def terminal(value: Any) -> str:
+    """A value as one line for a terminal: control characters (ESC sequences included) become U+FFFD."""
+    return _CONTROL.sub("\ufffd", _plain(value))
+
+
 def md(value: Any) -> str:
     r"""A data value as literal Markdown text, on one line: `[x](u)` -> `\[x\]\(u\)`.
 

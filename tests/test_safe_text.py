@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from metrics.safe_text import file_part, h, md, md_code, plot_text, spreadsheet_cell, spreadsheet_csv
+from metrics.safe_text import file_part, h, md, md_code, plot_text, spreadsheet_cell, spreadsheet_csv, terminal
 
 SAFE = MarkdownIt("commonmark", {"html": False})
 RAW_HTML_ON = MarkdownIt("commonmark")  # html on: md() alone must keep tags out
@@ -197,3 +197,10 @@ def test_file_part():
     assert file_part("Ann O'Neil/../x") == "Ann_O_Neil_.._x"
     assert file_part(":red[alarm]") == "_red_alarm_"
     assert file_part("") == "_"
+
+
+def test_terminal_text_cannot_drive_the_terminal():
+    """An ESC sequence (colour, cursor moves, a window title) or a C1 control prints as U+FFFD, on one line."""
+    assert terminal("got '\x1b[31mred\x1b[0m'") == "got '\ufffd[31mred\ufffd[0m'"
+    assert terminal("a\nb\x9bc\x07") == "a b\ufffdc\ufffd"
+    assert terminal("ACC-0002 Müller") == "ACC-0002 Müller"

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from metrics.errors import LoadError
+from metrics.safe_text import terminal
 from metrics.sqlfiles import literal
 from metrics.storage.config import Config, load_config
 from metrics.storage.contract import BY_NAME, EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
@@ -55,6 +56,8 @@ class LoadReport:
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_stored: dict[str, int] = field(default_factory=dict)
     quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)  # (file, rule) -> rows
+    # (file, rule) -> the first such row's "line N: reason", which quotes the offending value
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
     mode: str = "mirror"  # or "append"
     unchanged: bool = False  # the store already held exactly these files: nothing was done
 
@@ -76,6 +79,8 @@ class LoadReport:
             lines.append(f"Quarantined {self.total_quarantined:,} rows:")
             for (file, rule), n in sorted(self.quarantined.items()):
                 lines.append(f"  {file:<24} {rule:<20} {n:>8,}")
+                if (file, rule) in self.examples:
+                    lines.append(f"    first: {terminal(self.examples[(file, rule)])}")
         else:
             lines.append("No rows quarantined.")
         return "\n".join(lines)
@@ -267,10 +272,12 @@ def _stage_all(
     _check_rows(con, files)
     for table in TABLES:
         if table.name in files:
-            for rule, n in con.execute(
-                f"select rule, count(*) from stg_{table.name} where rule is not null group by rule"
+            for rule, n, line, reason in con.execute(
+                f"select rule, count(*), arg_min(__line, __line), arg_min(reason, __line)"
+                f" from stg_{table.name} where rule is not null group by rule"
             ).fetchall():
                 report.quarantined[(files[table.name].name, rule)] += n
+                report.examples[(files[table.name].name, rule)] = f"{_where(files[table.name], line)}: {reason}"
     if strict and report.quarantined:
         first = _first_quarantined(con, files)
         raise LoadError(f"--strict: {report.total_quarantined:,} rows would be quarantined; first: {first}")

@@ -361,6 +361,10 @@ def test_bad_rows_are_quarantined_with_file_line_and_reason(make_dataset, db_pat
         ("subscriptions.csv", 6, "bad_range", "column end_date: is before start_date"),
     ]
     assert report.quarantined[("responses.csv", "bad_value")] == 2
+    # the CLI report quotes the first offending value per file and rule (lines 6 and 7 are bad_value; 6 comes first)
+    summary = report.summary()
+    assert "    first: line 6: column author_type: expected 'agent' or 'customer', got 'bot'" in summary
+    assert "    first: line 3: column value: expected open, pending_customer or closed for field status, got 'waiting'" in summary
     assert report.rows_stored == {
         "accounts": 2, "subscriptions": 2, "cases": 2, "responses": 1, "case_changes": 1,
     }
