@@ -65,6 +65,21 @@ def fmt_duration(seconds: float) -> str:
     return sign + (f"{days}d {text}" if days else text)
 
 
+def fmt_clock_time(seconds: float, calendar: str) -> str:
+    """A clock duration in the clock's own terms: "72 business hours on americas", "4 hours, 24x7".
+
+    A business target of 72 hours is three working weeks' worth of days, not three days:
+    saying whose hours they are keeps it from being read against the calendar.
+    """
+    whole_hours, rest = divmod(int(seconds), 3600)
+    amount = f"{whole_hours:,} hour{'s' if whole_hours != 1 else ''}" if not rest else fmt_duration(seconds)
+    if calendar == ALWAYS:
+        return f"{amount}, 24x7"
+    if rest:
+        return f"{amount} of business time on {calendar}"
+    return f"{amount.replace('hour', 'business hour')} on {calendar}"
+
+
 def explain_case(
     con: duckdb.DuckDBPyConnection, case_id: str, as_of: dt.datetime | str, config: Config | None = None
 ) -> list[Explanation]:
@@ -171,11 +186,11 @@ def format_explanations(case_id: str, items: list[Explanation], as_of: dt.dateti
     for item in items:
         r = item.row
         name = "initial response" if r["kind"] == "initial" else f"follow-up #{r['seq']}"
-        target = fmt_duration(r["target_seconds"]) if r["target_seconds"] else "no target"
+        target = fmt_clock_time(r["target_seconds"], r["calendar"]) if r["target_seconds"] else "no target"
         lines.append("")
         lines.append(
             f"{name} [{r['status']}]  package {r['package'] or '-'}, severity {r['severity']}, "
-            f"calendar {r['calendar']}, target {target}"
+            f"target {target}"
         )
         ended = {"response": "an agent response", "close": "the case's close"}.get(item.ended_by or "")
         lines.append(
@@ -203,6 +218,6 @@ def format_explanations(case_id: str, items: list[Explanation], as_of: dt.dateti
             deadline = f"deadline {fmt_time(p.deadline)}" if p.deadline else "no target"
             breach = f", breaches at {fmt_time(p.breached_at)}" if p.breached_at else ""
             lines.append(f"  severity {p.severity} on {p.calendar} for {span}: {deadline}{breach}")
-        lines.append(f"  elapsed {fmt_duration(r['elapsed_seconds'])}")
+        lines.append(f"  elapsed {fmt_clock_time(r['elapsed_seconds'], r['calendar'])}")
         lines.append(f"  {item.verdict}")
     return "\n".join(lines)

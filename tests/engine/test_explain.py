@@ -7,7 +7,8 @@ import datetime as dt
 import duckdb
 import pytest
 
-from metrics.engine.explain import explain_case, fmt_duration, format_explanations
+from metrics.engine.explain import explain_case, fmt_clock_time, fmt_duration, format_explanations
+from metrics.engine.obligations import as_utc
 from tests.engine.test_obligations import AS_OF, write_examples
 
 UTC = dt.UTC
@@ -59,3 +60,28 @@ def test_unknown_case_says_so(con):
 def test_fmt_duration(seconds, text):
     """Durations read as hours and minutes, days when longer, seconds only when present."""
     assert fmt_duration(seconds) == text
+
+
+def test_targets_are_stated_in_the_clocks_own_terms(con):
+    """Example 7's 12 business hours (15 counted: Wed 3 + Fri 11 + Mon 1) and example 2's 2 h on 24x7."""
+    as_of = as_utc(AS_OF)
+    holiday = format_explanations("E7", explain_case(con, "E7", AS_OF), as_of)
+    assert "target 12 business hours on americas" in holiday
+    assert "elapsed 15 business hours on americas" in holiday
+    around_the_clock = format_explanations("E2", explain_case(con, "E2", AS_OF), as_of)
+    assert "target 2 hours, 24x7" in around_the_clock
+    assert "elapsed 2h 15m, 24x7" in around_the_clock  # 8100 s
+
+
+@pytest.mark.parametrize(
+    ("seconds", "calendar", "text"),
+    [
+        (259200, "americas", "72 business hours on americas"),
+        (3600, "emea", "1 business hour on emea"),
+        (5400, "americas", "1h 30m of business time on americas"),
+        (14400, "24x7", "4 hours, 24x7"),
+    ],
+)
+def test_fmt_clock_time(seconds, calendar, text):
+    """72 business hours is not three days: the unit names whose hours they are."""
+    assert fmt_clock_time(seconds, calendar) == text
