@@ -157,3 +157,19 @@ def test_ingest_succeeds_while_the_store_is_being_read(tmp_path: Path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from cases").fetchall() == [(2,)]
     con.close()
+
+
+def test_every_importer_ends_with_the_commands_that_follow(tmp_path: Path):
+    """import -> ingest -> run: each importer prints the ingest and the dashboard line for its folder."""
+    data = PROJECT_ROOT / "tests" / "data"
+    sources = {
+        "servicenow": data / "servicenow" / "incident_event_log_excerpt.csv.gz",
+        "bpic2013": data / "bpic2013" / "VINST_excerpt.csv",
+        "bpic2014": data / "bpic2014",
+    }
+    for name, source in sources.items():
+        out = tmp_path / name
+        done = run("import", name, str(source), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        assert f"python -m metrics ingest {out} --db {out}.duckdb" in done.stdout, name
+        assert f"SUPPORT_ANALYTICS_DB={out}.duckdb streamlit run dashboard.py" in done.stdout, name

@@ -32,7 +32,7 @@ import pandas as pd
 
 from metrics.errors import LoadError
 from metrics.storage.config import ALWAYS, load_config
-from metrics.tools.imports.common import ImportReport, iso_utc, write_dataset
+from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
 
 SR = "SR Number"
 WHEN = "Change Date+Time"
@@ -508,4 +508,4 @@ def command(
         severity_map=severity_map,
     )
     click.echo(report.summary())
-    click.echo(f"Wrote {out} (config.toml records the choices; next: python -m metrics ingest {out})")
+    click.echo(next_steps(out))

@@ -21,7 +21,7 @@ import pandas as pd
 
 from metrics.errors import LoadError
 from metrics.storage.config import load_config
-from metrics.tools.imports.common import ImportReport, iso_utc, write_dataset
+from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
 
 SOURCE = "BPIC 2014 (Rabobank Group ICT incidents)"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"  # Rabobank's wall clock; the files carry no offset
@@ -525,4 +525,4 @@ def command(
         operator_updates=operator_updates,
     )
     click.echo(report.summary())
-    click.echo(f"Wrote {out}; next: python -m metrics ingest {out}")
+    click.echo(next_steps(out))

@@ -33,6 +33,16 @@ class ImportReport:
         return "\n".join(lines)
 
 
+def next_steps(out: Path) -> str:
+    """What every importer prints last: where it wrote, and the two commands that follow."""
+    store = out.with_name(f"{out.name}.duckdb")
+    return "\n".join([
+        f"Wrote {out} (its config.toml records the choices). Next:",
+        f"  python -m metrics ingest {out} --db {store}",
+        f"  SUPPORT_ANALYTICS_DB={store} streamlit run dashboard.py",
+    ])
+
+
 def iso_utc(series: pd.Series) -> pd.Series:
     """Aware timestamps as ISO 8601 UTC text with `Z`, whole seconds (empty where missing)."""
     text = series.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from metrics.errors import LoadError
 from metrics.storage.config import load_config
-from metrics.tools.imports.common import ImportReport, iso_utc, write_dataset
+from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
 
 MISSING = "?"  # how the export writes an empty value
 TIME_FORMAT = "%d/%m/%Y %H:%M"  # day first, minutes only, no offset: 29/2/2016 01:16
@@ -496,4 +496,5 @@ def command(
         priority_map=parse_priority_map(priority_map), system_users=system_users,
     )
     click.echo(report.summary())
-    click.echo(f"Wrote {out} ({time.perf_counter() - started:.1f} s)")
+    click.echo(f"Took {time.perf_counter() - started:.1f} s")
+    click.echo(next_steps(out))
