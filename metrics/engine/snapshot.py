@@ -3,6 +3,9 @@
 The engine runs once per snapshot; every metric then queries the same `obligations`
 and `case_facts` tables, so a page, an export and a weekly update built from one
 snapshot can never disagree. `as_of` is always passed in, never read from a clock.
+The snapshot's `obligations` are the engine's rows plus `final_severity` (the engine's
+severity) with `severity` the severity each obligation is reported under
+(`[reporting] breach_severity`, see `reported_severity`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from metrics.storage.config import Config
 from metrics.storage.store import connect, stored_config
 
 CASE_FACTS_SQL = sqlfiles.read(__file__, "case_facts.sql")
+REPORTED_SEVERITY_SQL = sqlfiles.read(__file__, "reported_severity.sql")
 
 
 class _DerivedTables:
@@ -70,7 +74,7 @@ class Snapshot:
     con: duckdb.DuckDBPyConnection
     as_of: dt.datetime
     config: Config
-    obligations: pa.Table
+    obligations: pa.Table  # the engine's rows; `severity` as reported, `final_severity` the engine's
     case_facts: pa.Table
     accounts: tuple[str, ...] | None = None  # the snapshot covers only these accounts when set
     # Tables derived once per snapshot by the metrics that share them (see `derive`); the
@@ -124,15 +128,34 @@ def take_snapshot(
     moment = as_utc(as_of)
     config = config or stored_config(con)
     wanted = list(accounts) if accounts is not None else None
-    table = obligations_arrow(con, moment, config, accounts=wanted)
+    engine_rows = obligations_arrow(con, moment, config, accounts=wanted)
     cur = clock_cursor(con, moment, config)
     try:
+        table = reported_severity(cur, engine_rows, moment, config.breach_severity)
         cur.register("obligations", table)
         cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": wanted})
         facts = cur.sql("select * from case_facts").to_arrow_table()
     finally:
         cur.close()
     return Snapshot(con, moment, config, table, facts, tuple(wanted) if wanted is not None else None)
+
+
+def reported_severity(cur: duckdb.DuckDBPyConnection, engine_rows: pa.Table, as_of: dt.datetime, mode: str) -> pa.Table:
+    """The engine's rows with `final_severity` added and `severity` the severity reported.
+
+    `final_severity` is the engine's (and the obligations export's) severity: the one in force
+    when the obligation ended or at as-of. `severity` follows `[reporting] breach_severity`:
+    under `at_breach` (the default) a breached obligation is reported under the severity in force
+    at its `breached_at` (a change at exactly that instant is in force, as in the engine's pieces),
+    so downgrading a case after a miss never moves the miss to a milder column; under `final`,
+    and for every obligation that did not breach, `severity` equals `final_severity`. Metrics
+    read `severity`; the export never reads this table (it runs the engine itself).
+    """
+    cur.register("engine_obligations", engine_rows)
+    try:
+        return cur.sql(REPORTED_SEVERITY_SQL, params={"as_of": as_of, "mode": mode}).to_arrow_table()
+    finally:
+        cur.unregister("engine_obligations")
 
 
 def open_snapshot(db_path: Path | str, as_of: dt.datetime | str) -> Snapshot:
