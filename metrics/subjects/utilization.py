@@ -32,12 +32,29 @@ TERMS_SQL = sqlfiles.read(__file__, "utilization_terms.sql")
 BY_TERM_SQL = sqlfiles.read(__file__, "utilization_by_term.sql")
 
 # Usage bands of the executive ranking (see `usage_band`).
-OVER_FACTOR = 1.10  # forecast at least 10 % above the entitlement
-UNDER_FACTOR = 0.50  # forecast below half the entitlement ...
-UNDER_MIN_ELAPSED = 0.25  # ... once at least a quarter of the term has elapsed
-BANDS = ("over", "on pace", "no entitlement", "under")  # the ranking's order: over-users first, under-users last
+OVER_FACTOR = 1.10  # forecast at least 10 % above the entitlement ...
+UNDER_FACTOR = 0.50  # ... or below half of it ...
+MIN_ELAPSED = 0.25  # ... once at least a quarter of the term has elapsed (both forecasts)
+EXCEEDED = "used more than entitled"  # a fact: used > entitled already
+TRENDING_OVER = "trending over"  # a forecast
+# The ranking's order: over-users first (the fact before the forecast), under-users last.
+BANDS = (EXCEEDED, TRENDING_OVER, "on pace", "no entitlement", "under")
+# Which kind's band an account takes when its two kinds differ: the most pressing first.
+BAND_PRIORITY = (EXCEEDED, TRENDING_OVER, "under", "on pace")
+USAGE_KINDS = ("service_days", "training_sessions")
+BAND_RULE = (
+    "Per entitled kind (service days, training sessions): 'used more than entitled' when used > entitled "
+    "(a fact, at any elapsed share); else, before 25 % of the term has elapsed, 'on pace'; after it, "
+    "'trending over' when the forecast at term end (used / elapsed share) is >= 110 % of the entitlement, "
+    "'under' when it is < 50 %, else 'on pace'. The account's band is the most pressing of its entitled "
+    "kinds' bands (used more than entitled, trending over, under, on pace); 'no entitlement' when the "
+    "package entitles neither kind."
+)
 
-CONTACT_COLUMNS = ["account_id", "account_name", "package", "authorized_contacts", "allotted", "over_by"]
+CONTACT_COLUMNS = [
+    "account_id", "account_name", "package", "authorized_contacts_peak", "authorized_contacts_peak_date",
+    "authorized_contacts", "allotted", "over_by",
+]
 
 
 def entitlement_table(config: Config) -> pa.Table:
@@ -156,7 +173,9 @@ def utilization_by_term(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
     term_days, elapsed_days, elapsed_share, current; for service_days_* and
     training_sessions_*: used, entitled, share (NaN when nothing is entitled), forecast
     (NaN when no time elapsed); other_engagements (quantity of other kinds);
-    authorized_contacts, authorized_contacts_allotted; cases, cases_sev1..3 (submitted
+    authorized_contacts (authorized on the last counted day), authorized_contacts_peak and
+    authorized_contacts_peak_date (the most held on one local day of the term so far, first
+    such day), authorized_contacts_allotted; cases, cases_sev1..3 (submitted
     severity), channel_phone/email/web/chat/other (channel compared case-insensitively;
     a missing channel is other), phone_cases, phone_support, phone_without_entitlement,
     non_authorized_cases; pace (percentage points, NaN when nothing is entitled).
@@ -178,44 +197,63 @@ def utilization_by_term(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
 @metric(
     MetricDefinition(
         "authorized_contacts_designated",
-        "Authorized contacts designated",
-        "contacts of the account with authorized = true",
-        "contacts authorized on the term's last day or, for the running term, on the as-of local date",
+        "Authorized contacts held (peak)",
+        "contacts of the account with authorized = true, each valid from authorized_from to authorized_to "
+        "(local dates, inclusive, open-ended if empty)",
+        "the most contacts authorized on any one local day from the term's start to its last day or, for the "
+        "running term, to the as-of local date (with the first day that peak was held)",
         "the package's authorized_contacts allotment",
         None,
-        "Over allotment when designated > allotted in the current term.",
+        "Over allotment when the peak > allotted in the current term, so trimming the list before the term "
+        "ends does not hide months of over-allotment; over_by = peak - allotted. The contacts authorized on "
+        "the last counted day are shown beside it as authorized_contacts.",
     ),
     period_by="term_start / term_end (terms overlapping the period)",
 )
 def contacts_over_allotment(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
-    """Accounts whose current term designates more authorized contacts than the package allots.
+    """Accounts whose current term held more authorized contacts at some point than the package allots.
 
-    Most over first. Designated contacts are those counted by `utilization_by_term`: the
-    contacts authorized on the as-of local date (a replaced contact no longer counts).
+    Most over first. The peak is `utilization_by_term`'s authorized_contacts_peak: the most
+    contacts authorized on any one local day of the term so far (a contact replaced mid-term
+    does not overlap its successor, so a replacement is not over-allotment).
     """
     terms = utilization_by_term(snap, filters)
-    over = terms[terms["current"] & (terms["authorized_contacts"] > terms["authorized_contacts_allotted"])]
+    over = terms[terms["current"] & (terms["authorized_contacts_peak"] > terms["authorized_contacts_allotted"])]
     frame = over.rename(columns={"authorized_contacts_allotted": "allotted"}).assign(
-        over_by=lambda f: f["authorized_contacts"] - f["allotted"]
+        over_by=lambda f: f["authorized_contacts_peak"] - f["allotted"]
     )
     return frame.sort_values(["over_by", "account_id"], ascending=[False, True])[CONTACT_COLUMNS].reset_index(drop=True)
 
 
-def usage_band(forecast_share: float, elapsed_share: float) -> str:
-    """The executive band of one term from its forecast use as a share of the entitlement.
+def usage_band(used_share: float, forecast_share: float, elapsed_share: float) -> str:
+    """The band of one entitled kind of one term (BAND_RULE).
 
-    'over' when the forecast is at least 110 % of the entitlement; 'under' when it is below
-    50 % and at least a quarter of the term has elapsed (earlier, a slow start is still
-    'on pace'); otherwise 'on pace'. NaN (nothing entitled) gives 'no entitlement'.
+    'used more than entitled' when used_share > 1 (a fact); before a quarter of the term has
+    elapsed anything else is 'on pace' (a slow or quick start says little); after it,
+    'trending over' when the forecast is at least 110 % of the entitlement and 'under' below
+    50 %; otherwise 'on pace'. NaN used_share (nothing entitled) gives 'no entitlement'.
+    E.g. 1 of 3 days used 15.6 % into the term: forecast 213 %, but 'on pace'.
     """
-    if math.isnan(forecast_share):
+    if math.isnan(used_share):
         return "no entitlement"
+    if round(used_share, 9) > 1:
+        return EXCEEDED
+    if elapsed_share < MIN_ELAPSED:
+        return "on pace"
     share = round(forecast_share, 9)  # 11 / 10 is exactly "10 % over", not 1.0999999...
     if share >= OVER_FACTOR:
-        return "over"
-    if share < UNDER_FACTOR and elapsed_share >= UNDER_MIN_ELAPSED:
+        return TRENDING_OVER
+    if share < UNDER_FACTOR:
         return "under"
     return "on pace"
+
+
+def _account_band(bands: list[str]) -> tuple[str, int | None]:
+    """The account's band and the index (in USAGE_KINDS) of the kind that gives it (service days first)."""
+    for band in BAND_PRIORITY:
+        if band in bands:
+            return band, bands.index(band)
+    return "no entitlement", None
 
 
 @metric(
@@ -223,46 +261,71 @@ def usage_band(forecast_share: float, elapsed_share: float) -> str:
         "usage_band",
         "Usage band",
         "accounts' current terms",
-        "forecast use at term end on the usage basis (service days, else training sessions)",
-        "entitlement on that basis",
+        "per entitled kind: used and forecast use at term end",
+        "the kind's entitlement",
         None,
-        "over: >= 110 %; under: < 50 % once a quarter of the term elapsed; else on pace; "
-        "no entitlement when neither service days nor training sessions are entitled.",
+        BAND_RULE,
     ),
     period_by="term_start / term_end (terms overlapping the period)",
 )
 def utilization_ranking(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """The portfolio of current terms, one row per account, most over-using first, most under-using last.
 
-    Columns of `utilization_by_term` plus `usage_basis` ('service_days', or
-    'training_sessions' when the package has no service days; None when it has neither),
-    `forecast_share` (forecast use at term end / entitlement on that basis) and
-    `usage_band`:
+    Columns of `utilization_by_term` plus, per kind in USAGE_KINDS, `<kind>_band`
+    (`usage_band` of that kind, 'no entitlement' when the package entitles none), and
+    `usage_band` (the account's: BAND_RULE), `usage_basis` (the kind whose band it is,
+    service days first when both are in it; None without entitlement), `used_share` and
+    `forecast_share` (used and forecast at term end over the entitlement, of that kind).
 
-    - 'over': forecast_share >= 1.10 (the forecast exceeds the entitlement by 10 % or more);
-    - 'under': forecast_share < 0.50 after at least 25 % of the term has elapsed;
-    - 'on pace': anything else with an entitlement;
-    - 'no entitlement': neither service days nor training sessions entitled.
-
-    Sorted by band in that order (over, on pace, no entitlement, under), then by
-    forecast_share descending and account_id.
+    Sorted by band in BANDS order (used more than entitled, trending over, on pace, no
+    entitlement, under), then by forecast_share descending and account_id.
     """
     terms = utilization_by_term(snap, filters)
     frame = terms[terms["current"]].copy()
-    on_service = frame["service_days_entitled"] > 0
-    on_training = ~on_service & (frame["training_sessions_entitled"] > 0)
-    frame["usage_basis"] = pd.Series(None, index=frame.index, dtype="object")
-    frame.loc[on_service, "usage_basis"] = "service_days"
-    frame.loc[on_training, "usage_basis"] = "training_sessions"
-    service = frame["service_days_forecast"] / frame["service_days_entitled"].where(on_service)
-    training = frame["training_sessions_forecast"] / frame["training_sessions_entitled"].where(on_training)
-    frame["forecast_share"] = service.where(on_service, training).astype("float64")
-    frame["usage_band"] = [
-        usage_band(share, elapsed)
-        for share, elapsed in zip(frame["forecast_share"], frame["elapsed_share"], strict=True)
+    shares = {}
+    for kind in USAGE_KINDS:
+        entitled = frame[f"{kind}_entitled"].where(frame[f"{kind}_entitled"] > 0)
+        used = (frame[f"{kind}_used"] / entitled).astype("float64")
+        forecast = (frame[f"{kind}_forecast"] / entitled).astype("float64")
+        shares[kind] = (used, forecast)
+        frame[f"{kind}_band"] = [
+            usage_band(u, f, e) for u, f, e in zip(used, forecast, frame["elapsed_share"], strict=True)
+        ]
+    picked = [
+        _account_band([row[f"{kind}_band"] for kind in USAGE_KINDS])
+        for _, row in frame[[f"{kind}_band" for kind in USAGE_KINDS]].iterrows()
     ]
+    frame["usage_band"] = [band for band, _ in picked]
+    frame["usage_basis"] = pd.Series([USAGE_KINDS[i] if i is not None else None for _, i in picked],
+                                     index=frame.index, dtype="object")
+    for column, part in (("used_share", 0), ("forecast_share", 1)):
+        values = [
+            shares[USAGE_KINDS[i]][part].iloc[n] if i is not None else math.nan
+            for n, (_, i) in enumerate(picked)
+        ]
+        frame[column] = pd.Series(values, index=frame.index, dtype="float64")
     frame["band_order"] = frame["usage_band"].map(BANDS.index)
     frame = frame.sort_values(
         ["band_order", "forecast_share", "account_id"], ascending=[True, False, True], na_position="last"
     )
     return frame.drop(columns="band_order").reset_index(drop=True)
+
+
+@metric(
+    MetricDefinition(
+        "usage_band_counts",
+        "Accounts per usage band",
+        "accounts' current terms (one per account)",
+        "accounts whose usage band (BAND_RULE) is each band",
+        None,
+        None,
+        "Tiles: 'used more than entitled' (a fact) apart from 'trending over' (a forecast) and 'under'. "
+        + BAND_RULE,
+    ),
+    period_by="term_start / term_end (terms overlapping the period)",
+)
+def usage_band_counts(snap: Snapshot, filters: Filters = Filters()) -> dict[str, int]:
+    """Accounts per usage band of `utilization_ranking`, every band of BANDS present (0 when none), plus 'accounts'."""
+    ranking = utilization_ranking(snap, filters)
+    counts = {band: int((ranking["usage_band"] == band).sum()) for band in BANDS}
+    return {"accounts": len(ranking), **counts}

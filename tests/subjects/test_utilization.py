@@ -339,27 +339,59 @@ def test_snapshot_of_some_accounts_reports_only_their_terms(store):
 
 
 def test_contacts_over_allotment_of_current_terms(snap):
-    """A3 designates 4 of 2 in its current term; A1 (3 of 3 after replacing K6 by K3) and A4 (3 of 3) are not listed."""
+    """Peak contacts held on one day of the current term: A3 holds 4 of 2 from its first day; A1 and A4 are not over.
+
+    A1 (term from Apr 1): Apr 1 K1, K6, K7 = 3; Apr 5 K1, K3, K7 = 3 (K6 ended Apr 2; K4 starts
+    after the as-of) -> peak 3 of 3. A4: K12 ended before the term -> K9..K11 = 3 of 3.
+    """
     expected = pd.DataFrame(
-        [("A3", "Gamma", "Standard", 4, 2, 2)],
-        columns=["account_id", "account_name", "package", "authorized_contacts", "allotted", "over_by"],
+        [("A3", "Gamma", "Standard", 4, dt.date(2026, 1, 1), 4, 2, 2)],
+        columns=["account_id", "account_name", "package", "authorized_contacts_peak",
+                 "authorized_contacts_peak_date", "authorized_contacts", "allotted", "over_by"],
     )
     pd.testing.assert_frame_equal(contacts_over_allotment(snap), expected, check_dtype=False)
 
 
+def test_contacts_peak_per_term(snap):
+    """Peak and its first day per current term (see the test above); A6's only contact ended before its term."""
+    frame = utilization_by_term(snap)
+    frame = frame[frame["current"]]
+    got = {
+        row.account_id: (row.authorized_contacts_peak,
+                         None if pd.isna(row.authorized_contacts_peak_date) else row.authorized_contacts_peak_date)
+        for row in frame.itertuples()
+    }
+    assert got == {
+        "A1": (3, dt.date(2026, 4, 1)),
+        "A2": (1, dt.date(2026, 3, 3)),  # K8 open-ended, from the term's first day
+        "A3": (4, dt.date(2026, 1, 1)),
+        "A4": (3, dt.date(2026, 2, 9)),
+        "A5": (0, None),
+        "A6": (0, None),  # K17 until Mar 1, the term starts Mar 2
+    }
+
+
 def test_ranking_bands_and_order(snap):
-    """Current terms only, over-users first, under-users last, with the forecast share behind each band."""
-    columns = ["account_id", "usage_basis", "forecast_share", "usage_band"]
+    """Current terms only, over-users first, under-users last; both kinds banded, the guard on every forecast."""
+    columns = ["account_id", "service_days_band", "training_sessions_band", "usage_band", "usage_basis",
+               "forecast_share"]
     expected = expect(
         columns,
         [
-            ("A1", "service_days", 10 / 3, "over"),  # forecast 10 of 3
-            ("A6", "training_sessions", 7.5 / 6, "over"),  # no service days: 7.5 of 6 training sessions = 125 %
-            ("A4", "service_days", (2 / 0.61) / 3, "on pace"),  # 3.279 of 3 = 109.3 %, just under the 110 % line
-            ("A5", "service_days", 0.0, "on pace"),  # nothing used but only 20 % of the term elapsed
-            ("A3", None, NAN, "no entitlement"),  # Standard
-            ("A2", "service_days", 2.5 / 10, "under"),  # 25 % of entitlement with 40 % of the term gone
+            # Learning, 40 % elapsed: 3 of 6 sessions, forecast 3 / 0.4 = 7.5 of 6 = 125 % >= 110 %
+            ("A6", "no entitlement", "trending over", "trending over", "training_sessions", 7.5 / 6),
+            # 10 % elapsed: 1 of 3 days (forecast 333 %), 1 of 4 sessions: too early to call either
+            ("A1", "on pace", "on pace", "on pace", "service_days", 10 / 3),
+            ("A5", "on pace", "on pace", "on pace", "service_days", 0.0),  # nothing used, 20 % elapsed
+            ("A3", "no entitlement", "no entitlement", "no entitlement", None, NAN),  # Standard
+            # 40 % elapsed: 1 of 10 days, forecast 2.5 of 10 = 25 % < 50 % (sessions 2 of 8 -> 5 of 8 = 62.5 %)
+            ("A2", "under", "on pace", "under", "service_days", 2.5 / 10),
+            # 61 % elapsed: days 2 of 3 -> 3.279 of 3 = 109.3 % on pace; sessions 0 of 4 -> 0 % under
+            ("A4", "on pace", "under", "under", "training_sessions", 0.0),
         ],
+    )
+    expected["usage_basis"] = pd.Series(
+        ["training_sessions", "service_days", "service_days", None, "service_days", "training_sessions"], dtype=object
     )
     pd.testing.assert_frame_equal(select(utilization_ranking(snap), columns), expected, check_dtype=False)
 
@@ -372,18 +404,19 @@ def test_ranking_keeps_term_columns_and_filters(snap):
 
 
 @pytest.mark.parametrize(
-    ("forecast_share", "elapsed_share", "band"),
+    ("used_share", "forecast_share", "elapsed_share", "band"),
     [
-        (11 / 10, 0.5, "over"),  # exactly 10 % over counts as over
-        (1.0999, 0.5, "on pace"),
-        (0.5, 0.9, "on pace"),  # exactly half is not under
-        (0.4999, 0.25, "under"),  # a quarter elapsed is enough to call it
-        (0.4999, 0.2499, "on pace"),  # too early to call
-        (0.0, 0.1, "on pace"),
-        (3.0, 0.01, "over"),  # over-use is called at any time
-        (NAN, 0.5, "no entitlement"),
+        (0.5, 11 / 10, 0.5, "trending over"),  # exactly 10 % over counts as trending over
+        (0.5, 1.0999, 0.5, "on pace"),
+        (0.45, 0.5, 0.9, "on pace"),  # exactly half is not under
+        (0.1, 0.4999, 0.25, "under"),  # a quarter elapsed is enough to call it
+        (0.1, 0.4999, 0.2499, "on pace"),  # too early to call
+        (1 / 3, 2.1345, 0.156, "on pace"),  # the sample's 1 of 3 days 15.6 % in: too early to call over
+        (1.0, 1.2, 0.8, "trending over"),  # all used is not more than entitled
+        (4 / 3, 15.0, 0.0877, "used more than entitled"),  # a fact, at any time
+        (NAN, NAN, 0.5, "no entitlement"),
     ],
 )
-def test_usage_band_thresholds(forecast_share, elapsed_share, band):
-    """Over at >= 110 % of entitlement, under below 50 % once 25 % of the term elapsed, else on pace."""
-    assert usage_band(forecast_share, elapsed_share) == band
+def test_usage_band_thresholds(used_share, forecast_share, elapsed_share, band):
+    """More than entitled at once; trending over >= 110 % and under < 50 % only once 25 % elapsed; else on pace."""
+    assert usage_band(used_share, forecast_share, elapsed_share) == band
