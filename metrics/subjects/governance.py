@@ -29,6 +29,7 @@ from metrics.subjects.utilization import contacts_over_allotment
 RECLASSIFIED_SQL = sqlfiles.read(__file__, "governance_reclassified_cases.sql")
 PAUSED_SQL = sqlfiles.read(__file__, "governance_paused_share.sql")
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
+DOWNGRADED_SQL = sqlfiles.read(__file__, "governance_downgraded_after_breach.sql")
 
 # The dimensions paused_share groups by: columns of the follow-up lives table (alias f).
 PAUSE_DIMENSIONS = ("owner", "account_id", "account_name", "advisor", "package", "region", "severity")
@@ -153,17 +154,32 @@ def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
 @metric(
     MetricDefinition(
         "paused_share",
-        "Follow-up time waiting on the customer",
-        "follow-up obligations, their life [start_at, end_at or as-of] in wall-clock seconds",
-        "seconds of the lives inside pending_customer stretches",
-        "seconds of the lives (paused + running)",
+        "Wall-clock share waiting on the customer",
+        "follow-up obligations starting in the period, their life [start_at, end_at or as-of] in wall-clock "
+        "seconds",
+        "wall-clock seconds of the lives inside pending_customer stretches of the case",
+        "wall-clock seconds of the lives (waiting + not waiting)",
         "start_at",
-        "Wall-clock seconds on both sides, so owners and accounts on different calendars compare alike; "
-        "an obligation's elapsed_seconds (its clock time) is not used here.",
+        "How long cases spent waiting on the customer, not how much SLA time was stopped: nights, weekends "
+        "and holidays weigh as much as working hours, so owners and accounts on different calendars compare "
+        "alike. The SLA clock's own pause is clock_paused_share.",
+    ),
+    MetricDefinition(
+        "clock_paused_share",
+        "Clock-time share paused waiting on the customer",
+        "follow-up obligations starting in the period, in clock seconds: working seconds of each obligation's "
+        "calendar (24x7 or the account's region calendar, the one its elapsed_seconds are counted on)",
+        "clock seconds inside pending_customer stretches of the obligation's life, when its clock was paused",
+        "those paused clock seconds + the obligations' elapsed_seconds (the clock time that ran)",
+        "start_at",
+        "The share of the obligations' clock time during which the clock was stopped because the case was "
+        "waiting on the customer (the pauses the engine removes from the deadline); a pause over a weekend "
+        "on a business calendar counts no clock time. A pause running at as-of ends at as-of.",
     ),
     dimensions=PAUSE_DIMENSIONS,
     period_by="start_at",
-    additive=("follow_ups", "paused_follow_ups", "running_seconds", "paused_seconds"),
+    additive=("follow_ups", "paused_follow_ups", "running_seconds", "paused_seconds",
+              "clock_running_seconds", "clock_paused_seconds"),
     needs_dimension=True,
 )
 def paused_share(
@@ -172,10 +188,11 @@ def paused_share(
     """Share of follow-up time spent waiting on the customer, per group, for follow-ups starting in the period.
 
     Columns: the `by` keys (PAUSE_DIMENSIONS), follow_ups, paused_follow_ups (with any
-    pause), running_seconds, paused_seconds and paused_share = paused / (paused + running).
-    Both are wall-clock seconds of each obligation's life [start_at, end_at or as-of]; a
-    clock's business seconds would make a weekend pause weigh nothing, and groups on
-    different calendars would not compare.
+    pause), in wall-clock seconds of each obligation's life [start_at, end_at or as-of]:
+    running_seconds, paused_seconds and paused_share = paused / (paused + running); in clock
+    seconds of the obligation's calendar: clock_running_seconds (its elapsed_seconds),
+    clock_paused_seconds (working seconds inside the pauses) and clock_paused_share =
+    clock paused / (clock paused + clock running), NaN when no clock time at all.
     """
     columns = group_columns(paused_share, by, "f")
     # every follow-up's paused and total seconds, once per snapshot
@@ -188,14 +205,18 @@ def paused_share(
                count(*) filter (where paused_s > 0) as paused_follow_ups,
                cast(sum(life_s - paused_s) as bigint) as running_seconds,
                cast(sum(paused_s) as bigint) as paused_seconds,
-               sum(paused_s) / nullif(sum(life_s), 0) as paused_share
+               sum(paused_s) / nullif(sum(life_s), 0) as paused_share,
+               cast(sum(clock_running_s) as bigint) as clock_running_seconds,
+               cast(sum(clock_paused_s) as bigint) as clock_paused_seconds,
+               sum(clock_paused_s) / nullif(sum(clock_paused_s + clock_running_s), 0) as clock_paused_share
         from follow_up_lives f
         where {where}
         group by {keys}
         order by {keys}
     """
     frame = snap.query(sql, params).to_pandas()
-    frame["paused_share"] = frame["paused_share"].astype("float64")
+    for column in ("paused_share", "clock_paused_share"):
+        frame[column] = frame[column].astype("float64")
     return frame
 
 
@@ -242,19 +263,22 @@ def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     MetricDefinition(
         "non_authorized_requests",
         "Cases from non-authorized contacts",
-        "cases whose contact_id is not an authorized contact of the account on the local opening date",
-        "such cases",
-        "cases with a contact_id",
+        "cases opened in the period",
+        "cases whose contact_id is not an authorized contact of the account on the local opening date "
+        "(account's region timezone)",
+        "cases opened in the period (with or without a contact)",
         "opened_at",
+        "A case without a contact_id is neither authorized nor non-authorized: it is counted apart as "
+        "cases_without_contact (and stays in the denominator).",
     ),
     period_by="opened_at",
 )
 def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """Per account with cases opened in the period: how many came from non-authorized contacts.
 
-    Columns: account_id, account_name, advisor, cases, cases_with_contact,
-    non_authorized_cases (the contact was not authorized for the account on the local
-    opening date), non_authorized_share (over cases_with_contact; NaN without contacts) and
+    Columns: account_id, account_name, advisor, cases (opened), cases_with_contact,
+    cases_without_contact, non_authorized_cases (the contact was not authorized for the
+    account on the local opening date), non_authorized_share (over cases opened) and
     non_authorized_case_ids. Most non-authorized cases first.
     """
     where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
@@ -262,9 +286,9 @@ def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.
         select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
                count(*) as cases,
                count(f.contact_id) as cases_with_contact,
+               count(*) - count(f.contact_id) as cases_without_contact,
                count(*) filter (where not f.requester_authorized) as non_authorized_cases,
-               count(*) filter (where not f.requester_authorized) / nullif(count(f.contact_id), 0)
-                   as non_authorized_share,
+               count(*) filter (where not f.requester_authorized) / count(*) as non_authorized_share,
                coalesce(list(f.case_id order by f.case_id) filter (where not f.requester_authorized), [])
                    as non_authorized_case_ids
         from case_facts f
@@ -275,6 +299,89 @@ def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.
     frame = snap.query(sql, params).to_pandas()
     frame["non_authorized_share"] = frame["non_authorized_share"].astype("float64")
     return frame
+
+
+@metric(
+    MetricDefinition(
+        "non_authorized_share",
+        "Share of cases from non-authorized contacts",
+        "cases opened in the period",
+        "cases whose contact was not an authorized contact of the account on the local opening date",
+        "cases opened in the period (with or without a contact)",
+        "opened_at",
+        "None when no case was opened.",
+    ),
+    MetricDefinition(
+        "cases_without_contact",
+        "Cases without a contact",
+        "cases opened in the period",
+        "cases with no contact_id (whether their requester was authorized cannot be told)",
+        "cases opened in the period",
+        "opened_at",
+    ),
+    period_by="opened_at",
+)
+def non_authorized_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
+    """The period's totals of non_authorized_requests, for the tiles.
+
+    Keys: cases_opened, non_authorized_cases, non_authorized_share (None without cases),
+    cases_without_contact and cases_without_contact_share (None without cases).
+    """
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    row = snap.query(
+        f"""select count(*) as opened,
+                   count(*) filter (where not f.requester_authorized) as non_authorized,
+                   count(*) - count(f.contact_id) as without_contact
+            from case_facts f where {where}""",
+        params,
+    ).to_pylist()[0]
+    opened, non_authorized, without = int(row["opened"]), int(row["non_authorized"]), int(row["without_contact"])
+    return {
+        "cases_opened": opened,
+        "non_authorized_cases": non_authorized,
+        "non_authorized_share": non_authorized / opened if opened else None,
+        "cases_without_contact": without,
+        "cases_without_contact_share": without / opened if opened else None,
+    }
+
+
+@metric(
+    MetricDefinition(
+        "downgraded_after_breach",
+        "Downgraded after a breach",
+        "breached obligations whose breached_at falls in the period",
+        "those whose final severity (in force at the obligation's end or at as-of) is milder (a greater "
+        "number) than the severity in force at breached_at; counted as obligations and as distinct cases",
+        None,
+        "breached_at",
+        "The severity filter applies to the severity at the breach. The count is the same under either "
+        "[reporting] breach_severity: with at_breach such misses stay under their severity at the breach; "
+        "with final they move to the milder one.",
+    ),
+    period_by="breached_at",
+)
+def downgraded_after_breach(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
+    """Breached obligations re-classified to a milder severity after the miss.
+
+    Keys: breached_obligations (breached_at in the period), downgraded_obligations,
+    downgraded_cases and downgraded (a frame of those obligations: case_id, seq, kind,
+    account_id, account_name, advisor, package, breached_at, breach_severity, final_severity).
+    """
+    rows = _breaches_with_severities(snap, filters)
+    down = rows[rows["downgraded"]].drop(columns="downgraded").reset_index(drop=True)
+    return {
+        "breached_obligations": len(rows),
+        "downgraded_obligations": len(down),
+        "downgraded_cases": int(down["case_id"].nunique()),
+        "downgraded": down,
+    }
+
+
+def _breaches_with_severities(snap: Snapshot, filters: Filters) -> pd.DataFrame:
+    where, params = filters.where("b", "b.breached_at", snap.reporting_timezone, severity="b.breach_severity")
+    sql_filter, named = sqlfiles.named(where, params, "f")
+    sql = DOWNGRADED_SQL.replace("{filter}", sql_filter)
+    return snap.query(sql, {"as_of": snap.as_of, **named}).to_pandas()
 
 
 def _biggest_accounts(snap: Snapshot, filters: Filters, top: int) -> pd.DataFrame:
@@ -343,6 +450,7 @@ def governance_review(snap: Snapshot, filters: Filters = Filters(), grain: str =
 
     Keys: attainment_trend (attainment_table by kind per `grain`), escalation_trend,
     reclassifications (dict), reclassified_cases, development_tickets, non_authorized_requests,
+    non_authorized_summary (dict), downgraded_after_breach (dict),
     contacts_over_allotment, suspended_accounts, paused_by_owner, paused_by_account and
     account_health.
     """
@@ -353,6 +461,8 @@ def governance_review(snap: Snapshot, filters: Filters = Filters(), grain: str =
         "reclassified_cases": reclassified_cases(snap, filters),
         "development_tickets": development_tickets(snap, filters),
         "non_authorized_requests": non_authorized_requests(snap, filters),
+        "non_authorized_summary": non_authorized_summary(snap, filters),
+        "downgraded_after_breach": downgraded_after_breach(snap, filters),
         "contacts_over_allotment": contacts_over_allotment(snap, filters),
         "suspended_accounts": suspended_accounts(snap, filters),
         "paused_by_owner": paused_share(snap, filters, by=("owner",)),

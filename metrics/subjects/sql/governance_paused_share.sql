@@ -1,10 +1,15 @@
 -- Every follow-up obligation with the wall-clock seconds of its life [start_at, end_at or
--- as-of] inside a pending_customer stretch of its case (paused_s) and in all (life_s),
--- with the attributes paused_share groups and filters by. Built once per snapshot.
+-- as-of] inside a pending_customer stretch of its case (paused_s) and in all (life_s), and the
+-- same in clock time: the working seconds of the obligation's calendar (its `calendar`, the one
+-- its elapsed_seconds are counted on) inside those stretches (clock_paused_s) and the clock's
+-- elapsed_seconds (clock_running_s, pauses already left out by the engine), with the
+-- attributes paused_share groups and filters by. Built once per snapshot.
+-- W(cal, t) = cum_before + least(t - start_s, end_s - start_s) of the last working interval
+-- starting at or before t (metrics/engine/calendars.py), so work(a, b) = W(b) - W(a).
 -- Status timeline as in docs/sla-clock.md: each row holds from its instant on, the last row
 -- at an instant wins and closed_at comes after every row; a pause running at as-of ends there.
 with follow_ups as (
-    select o.case_id, o.seq, o.start_at, o.severity, f.package, f.region, f.advisor, f.account_id,
+    select o.case_id, o.seq, o.start_at, o.severity, o.calendar, o.elapsed_seconds, f.package, f.region, f.advisor, f.account_id,
            f.account_name, f.owner,
            epoch(o.start_at)::bigint as start_s,
            coalesce(epoch(o.end_at)::bigint, epoch($as_of)::bigint) as end_s
@@ -33,14 +38,28 @@ pending as (
     from (select *, lead(t) over (partition by case_id order by t) as next_t from statuses)
     where status = 'pending_customer'
 ),
-paused as (
-    select u.case_id, u.seq, sum(least(p.to_s, u.end_s) - greatest(p.from_s, u.start_s)) as paused_s
+pieces as (
+    select u.case_id, u.seq, z.cal, greatest(p.from_s, u.start_s) as from_s, least(p.to_s, u.end_s) as to_s
     from follow_ups u
     join pending p on p.case_id = u.case_id and p.from_s < u.end_s and p.to_s > u.start_s
-    group by u.case_id, u.seq
+    left join calendar_zones z on z.calendar = u.calendar
+),
+w_from as (
+    select g.*, i.cum_before + least(g.from_s - i.start_s, i.end_s - i.start_s) as w_from
+    from pieces g asof left join calendar_intervals i on i.cal = g.cal and g.from_s >= i.start_s
+),
+w_to as (
+    select g.*, i.cum_before + least(g.to_s - i.start_s, i.end_s - i.start_s) as w_to
+    from w_from g asof left join calendar_intervals i on i.cal = g.cal and g.to_s >= i.start_s
+),
+paused as (
+    select case_id, seq, sum(to_s - from_s) as paused_s, sum(coalesce(w_to - w_from, 0)) as clock_paused_s
+    from w_to
+    group by case_id, seq
 ),
 lives as (
-    select u.*, u.end_s - u.start_s as life_s, coalesce(p.paused_s, 0) as paused_s
+    select u.*, u.end_s - u.start_s as life_s, coalesce(p.paused_s, 0) as paused_s,
+           u.elapsed_seconds as clock_running_s, coalesce(p.clock_paused_s, 0) as clock_paused_s
     from follow_ups u left join paused p using (case_id, seq)
 )
 select * from lives
