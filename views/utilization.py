@@ -6,7 +6,14 @@ import dataclasses
 
 import streamlit as st
 
-from metrics.subjects.utilization import contacts_over_allotment, utilization_by_term, utilization_ranking
+from metrics.subjects.utilization import (
+    EXCEEDED,
+    TRENDING_OVER,
+    contacts_over_allotment,
+    usage_band_counts,
+    utilization_by_term,
+    utilization_ranking,
+)
 from ui import components as ui
 from ui import figures, state
 from ui.help import definition_help
@@ -21,26 +28,41 @@ if ranking.empty:
     ui.empty_state("No account has a term in force for these filters.")
     st.stop()
 
-bands = ranking["usage_band"].value_counts()
-cols = st.columns(4)
-cols[0].metric("Accounts in view", f"{len(ranking):,}", border=True)
-cols[1].metric("▲ Over-using", f"{int(bands.get('over', 0)):,}", border=True)
-cols[2].metric("▼ Under-using", f"{int(bands.get('under', 0)):,}", border=True)
+bands = state.metric(usage_band_counts, filters=filters)
+band_help = definition_help("usage_band")
+cols = st.columns(5)
+cols[0].metric("Accounts in view", f"{bands['accounts']:,}", border=True)
+cols[1].metric("▲ Used more than entitled", f"{bands[EXCEEDED]:,}", border=True,
+               help=f"Already used more than the term entitles (a fact). {band_help}")
+cols[2].metric("↗ Trending over", f"{bands[TRENDING_OVER]:,}", border=True,
+               help=f"Forecast at term end >= 110 % of the entitlement (a forecast). {band_help}")
+cols[3].metric("▼ Under-using", f"{bands['under']:,}", border=True, help=band_help)
 over = state.metric(contacts_over_allotment, filters=filters)
-cols[3].metric("Over contact allotment", f"{len(over):,}", border=True,
-               help="Accounts designating more authorized contacts than their package allots.")
+cols[4].metric("Over contact allotment", f"{len(over):,}", border=True,
+               help=definition_help("authorized_contacts_designated"))
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(figures.build_utilization_figure(ranking, "service_days_used", "service_days_entitled",
-                                                     "Service days used vs term elapsed"), key="util_days")
+    st.plotly_chart(figures.build_utilization_figure(ranking, "service_days_share", "service_days_used",
+                                                     "service_days_entitled", "Service days used vs term elapsed"),
+                    key="util_days")
 with right:
-    st.plotly_chart(figures.build_utilization_figure(ranking, "training_sessions_used", "training_sessions_entitled",
-                                                     "Training sessions used vs term elapsed"), key="util_training")
+    st.plotly_chart(figures.build_utilization_figure(ranking, "training_sessions_share", "training_sessions_used",
+                                                     "training_sessions_entitled",
+                                                     "Training sessions used vs term elapsed"),
+                    key="util_training")
 
-st.subheader("Portfolio ranking", help="Over: forecast use at term end exceeds the entitlement by 10 % or more. "
-             "Under: forecast below half the entitlement after a quarter of the term.")
-ui.show_table(ranking, key="util_ranking", file_name="utilization_ranking.csv",
+st.subheader("Portfolio ranking", help=band_help)
+ranking_columns = [
+    "account_id", "account_name", "advisor", "package", "usage_band", "service_days_band", "training_sessions_band",
+    "usage_basis", "used_share", "forecast_share", "elapsed_share", "service_days_used", "service_days_entitled",
+    "training_sessions_used", "training_sessions_entitled", "term_start", "term_end",
+]
+ui.show_table(ranking[[c for c in ranking_columns if c in ranking]], key="util_ranking",
+              file_name="utilization_ranking.csv",
+              usage_band=st.column_config.TextColumn("usage band", help=band_help),
+              used_share=st.column_config.NumberColumn("used of entitled (band's kind)", format="percent"),
+              forecast_share=st.column_config.NumberColumn("forecast at term end (band's kind)", format="percent"),
               elapsed_share=st.column_config.ProgressColumn("term elapsed", min_value=0.0, max_value=1.0,
                                                             format="percent"))
 
@@ -49,5 +71,9 @@ terms = state.metric(utilization_by_term, filters=dataclasses.replace(state.curr
 ui.show_table(terms, key="util_terms", file_name="utilization_by_term.csv")
 
 if not over.empty:
-    st.subheader("Authorized contacts over allotment")
-    ui.show_table(over, key="util_contacts", file_name="contacts_over_allotment.csv")
+    st.subheader("Authorized contacts over allotment",
+                 help=definition_help("authorized_contacts_designated"))
+    ui.show_table(over, key="util_contacts", file_name="contacts_over_allotment.csv",
+                  authorized_contacts_peak=st.column_config.NumberColumn("peak held in the term"),
+                  authorized_contacts_peak_date=st.column_config.DateColumn("peak first held on"),
+                  authorized_contacts=st.column_config.NumberColumn("authorized on the last counted day"))
