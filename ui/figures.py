@@ -159,16 +159,18 @@ def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations
     return _layout(fig, title)
 
 
-def build_utilization_figure(frame: pd.DataFrame, used: str, entitled: str, title: str) -> go.Figure:
-    """Per account: share of the entitlement used (bars) against the share of the term elapsed (diamonds)."""
-    rows = frame[frame[entitled] > 0].copy()
+def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitled: str, title: str) -> go.Figure:
+    """Per account: share of the entitlement used (bars, the metric's `share` column) against the term elapsed.
+
+    It plots the metric's own shares (NaN = nothing entitled, left out); `used` and `entitled`
+    only label the bars ("2/3").
+    """
+    rows = frame[frame[share].notna()].sort_values(share)
     if rows.empty:
         return empty_figure("No account in view has this entitlement")
-    rows["share"] = rows[used] / rows[entitled]
-    rows = rows.sort_values("share")
     names = rows["account_name"].map(plot_text)
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=names, x=rows["share"] * 100, orientation="h", name="used",
+    fig.add_trace(go.Bar(y=names, x=rows[share] * 100, orientation="h", name="used",
                          marker={"color": MET},
                          text=[f"{u:g}/{e:g}" for u, e in zip(rows[used], rows[entitled], strict=True)],
                          textposition="auto"))
