@@ -9,9 +9,13 @@ against the previous week (computed the same way, as of that week's end).
 Counting rules, all half-open on UTC instants (an event at exactly the week's end belongs to
 the next week, although the as-of cut keeps it): `opened` by `opened_at`; `closed` when the
 status at the end is closed and the last change to closed (`case_facts.closed_at`) lies in
-the week; `active_at_end` opened before the end and open at it; met and breached
-obligations by `start_at`; `breached_case_ids` and policy escalations by `breached_at`;
-recorded escalations by the change's instant.
+the week; `reopened` (text only) opened before the week, closed just before it and open
+again at an instant inside it; `active_at_end` opened before the end and open at it; met
+obligations by the response's instant (`end_at`), breached ones, `breached_case_ids` and
+policy escalations by `breached_at`; recorded escalations by the change's instant.
+So opened - closed + reopened is the change in `active_at_end`, except when a status change
+falls at exactly a week's boundary: `active_at_end` is taken as of that instant and sees it
+in the week that ends there, the half-open counts in the week that starts there.
 
 Names, ids and subjects come from the dataset's files and stay as they are here: the
 Markdown and the HTML of weekly_render.py escape each of them.
@@ -88,6 +92,40 @@ DEFINITIONS: tuple[MetricDefinition, ...] = (
         None,
         "closed_at",
         "A case closed and reopened inside the period is not counted; one closed again later counts then.",
+    ),
+    MetricDefinition(
+        "cases_reopened",
+        "Cases reopened",
+        "cases",
+        "cases opened before the period whose status just before it was closed and that have a status change "
+        "to open or pending_customer inside it",
+        None,
+        "the change to open",
+        "The weekly update's text shows it beside opened and closed (not a JSON key), so that opened - closed + "
+        "reopened = the change in active at period end. A case opened and reopened inside the period counts as "
+        "opened only; one closed and reopened inside the period neither as closed nor as reopened; a status change "
+        "at exactly the period's boundary is the one exception to the identity (active at end is taken as of "
+        "that instant).",
+    ),
+    MetricDefinition(
+        "running_at_end",
+        "Still running at period end",
+        "obligations",
+        "obligations started before the period's end and still pending at it (no verdict yet)",
+        None,
+        None,
+        "The weekly update's `initial_running_at_end` + `follow_up_running_at_end`: their verdict is counted in "
+        "the week it becomes final.",
+    ),
+    MetricDefinition(
+        "breaches_on_earlier_cases",
+        "Breaches on cases opened earlier",
+        "obligations",
+        "obligations whose breached_at falls in the period, on cases opened before the period started",
+        "obligations whose breached_at falls in the period",
+        "breached_at",
+        'The weekly update\'s sentence "M of the N breaches this week are on cases opened before the week"; '
+        "each breach is reported under the severity set by [reporting] breach_severity.",
     ),
     MetricDefinition(
         "active_at_end",
@@ -168,6 +206,13 @@ class WeekCounts:
     breached_case_ids: tuple[str, ...]
     policy_escalations: int
     recorded_escalations: int
+    # Shown in the text only (the JSON holds exactly section 7's keys):
+    reopened: int  # closed just before the week, opened before it, open again inside it
+    breached_on_earlier_cases: int  # of initial_breached + follow_up_breached, on cases opened before the week
+
+    @property
+    def running_at_end(self) -> int:
+        return self.initial_running_at_end + self.follow_up_running_at_end
 
     @property
     def escalations(self) -> int:
@@ -258,6 +303,8 @@ def _counts_by_account(frame: pd.DataFrame) -> dict[str, WeekCounts]:
             breached_case_ids=tuple(str(i) for i in (ids if ids is not None else [])),
             policy_escalations=int(row["policy_escalations"]),
             recorded_escalations=int(row["recorded_escalations"]),
+            reopened=int(row["reopened"]),
+            breached_on_earlier_cases=int(row["breached_on_earlier_cases"]),
         )
     return out
 

@@ -129,15 +129,38 @@ def _summary_lines(c: WeekCounts) -> list[tuple[str, int]]:
     return [
         ("Cases opened", c.opened),
         ("Cases closed", c.closed),
+        ("Cases reopened", c.reopened),
         ("Active at week end", c.active_at_end),
         ("Initial responses met", c.initial_met),
         ("Initial responses missed", c.initial_breached),
         ("Follow-ups met", c.follow_up_met),
         ("Follow-ups missed", c.follow_up_breached),
-        ("Still running at week end", c.initial_running_at_end + c.follow_up_running_at_end),
+        ("Still running at week end", c.running_at_end),
         ("Cases with a missed target", len(c.breached_case_ids)),
         ("Escalations (policy + recorded)", c.escalations),
     ]
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _verdict_sentences(c: WeekCounts) -> list[str]:
+    """What the week's verdicts leave open: targets still running, misses on cases opened earlier.
+
+    2 running: "2 obligations are still running at week end; their verdict comes later."
+    1 of 2 misses on an older case: "1 of the 2 breaches this week are on cases opened before the week."
+    """
+    out = []
+    if c.running_at_end:
+        verb = "is" if c.running_at_end == 1 else "are"
+        out.append(f"{_plural(c.running_at_end, 'obligation', 'obligations')} {verb} still running at week end; "
+                   "their verdict comes later.")  # fmt: skip
+    if c.breached:
+        verb = "is" if c.breached_on_earlier_cases == 1 else "are"
+        out.append(f"{c.breached_on_earlier_cases} of the {_plural(c.breached, 'breach', 'breaches')} this week "
+                   f"{verb} on cases opened before the week.")  # fmt: skip
+    return out
 
 
 def _summary(u: WeeklyUpdate) -> _Section:
@@ -145,21 +168,25 @@ def _summary(u: WeeklyUpdate) -> _Section:
     text = [
         "Each response target counts once, in the week its verdict became final: met by a response "
         "inside the week, missed when its deadline passed inside the week (also a policy escalation "
-        "at that moment); targets without a verdict at the week's end are counted as still running."
+        "at that moment); targets without a verdict at the week's end are counted as still running. "
+        "Reopened: cases closed before the week and open again in it, so opened − closed + reopened "
+        "is the change in active tickets.",
+        *_verdict_sentences(u.counts),
     ]
     label = "SLA attainment (met of met + missed)"
     now = _summary_lines(u.counts)
+    at = [name for name, _ in now].index("Cases with a missed target")  # attainment goes before it
     rows: list[tuple[str, ...]]
     if u.previous is None:
         rows = [(name, str(a)) for name, a in now]
-        rows.insert(8, (label, _percent(u.counts.attainment)))
+        rows.insert(at, (label, _percent(u.counts.attainment)))
         return _Section("Summary", text, ("", u.week), rows, frozenset({1}))
     before = _summary_lines(u.previous)
     rows = [(name, str(a), str(b), _signed(a - b)) for (name, a), (_, b) in zip(now, before, strict=True)]
     change = "-"
     if u.counts.attainment is not None and u.previous.attainment is not None:
         change = f"{_signed(round(100 * (u.counts.attainment - u.previous.attainment)))} pts"
-    rows.insert(8, (label, _percent(u.counts.attainment), _percent(u.previous.attainment), change))
+    rows.insert(at, (label, _percent(u.counts.attainment), _percent(u.previous.attainment), change))
     headers = ("", u.week, f"previous week ({u.previous_week})", "change")
     return _Section("Summary", text, headers, rows, frozenset({1, 2, 3}))
 
@@ -201,7 +228,10 @@ def _escalations(u: WeeklyUpdate) -> _Section:
 def _cases(u: WeeklyUpdate) -> _Section:
     frame = u.cases
     if frame.empty:
-        return _Section("Cases opened or closed this week", ["No case was opened or closed this week."])
+        reopened = (
+            f" {u.counts.reopened} reopened (closed before the week, open again in it)." if u.counts.reopened else ""
+        )
+        return _Section("Cases opened or closed this week", [f"No case was opened or closed this week.{reopened}"])
     missed = set(u.counts.breached_case_ids)
     rows = []
     for r in frame.head(MAX_LISTED).to_dict("records"):
@@ -220,7 +250,10 @@ def _cases(u: WeeklyUpdate) -> _Section:
     more = len(frame) - len(rows)
     return _Section(
         f"Cases opened or closed this week ({len(frame)})",
-        [f"{u.counts.opened} opened, {u.counts.closed} closed (and still closed at the week's end)."],
+        [
+            f"{u.counts.opened} opened, {u.counts.closed} closed (and still closed at the week's end), "
+            f"{u.counts.reopened} reopened (closed before the week, open again in it)."
+        ],
         ("case", "this week", "opened", "severity", "status at week end", "target this week", "subject"),
         rows,
         note=f"... and {more} more." if more > 0 else "",

@@ -105,3 +105,28 @@ def test_file_name_keeps_an_account_id_inside_the_folder():
     """Characters a path would read (/, spaces) become '_': the name stays one file in the folder."""
     update = SimpleNamespace(account_id="../x y/z", week="2026-W11")
     assert file_name(update, "md") == "2026-W11-.._x_y_z.md"  # type: ignore[arg-type]
+
+
+def test_summary_says_what_is_still_running_and_which_misses_are_on_older_cases(con):
+    """W10 ends with 2 targets running; in W11 one of the 2 misses (C101) is on a case opened before the week."""
+    w10 = to_markdown(weekly_update(con, "A1", "2026-W10"))
+    # W10 as of 03-09T06:00Z: C101's initial (due 09:30Z) and C105's follow-up #1 (due 23:00Z) run on
+    assert "2 obligations are still running at week end; their verdict comes later." in w10
+    # W10's one miss is C105's initial; C105 opened Sat 03-07, inside W10 (from 03-02T07:00Z)
+    assert "0 of the 1 breach this week are on cases opened before the week." in w10
+    w11 = to_markdown(weekly_update(con, "A1", "2026-W11"))
+    # W11 (from 03-09T06:00Z): misses C101 (opened 03-09T05:30Z, still W10) and C103 (opened 03-13)
+    assert "1 of the 2 breaches this week is on cases opened before the week." in w11
+    assert "still running at week end; their verdict" not in w11  # nothing runs at W11's end
+    # C102 was closed Thursday and reopened Friday, but opened in W11 itself: opened, not reopened
+    assert "| Cases reopened | 0 | 0 | 0 |" in w11
+    assert "2 opened, 2 closed (and still closed at the week's end), 0 reopened" in w11
+    html = to_html(weekly_update(con, "A1", "2026-W11"))
+    assert "1 of the 2 breaches this week is on cases opened before the week." in html
+
+
+def test_the_json_keeps_exactly_the_section_7_keys(con):
+    """reopened and the misses on older cases are text only: the JSON object is section 7's keys."""
+    from metrics.reports.weekly import JSON_KEYS
+
+    assert tuple(json.loads(render(weekly_update(con, "A1", "2026-W11"), "json"))) == JSON_KEYS
