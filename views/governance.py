@@ -12,7 +12,9 @@ from metrics.subjects.escalations import escalation_summary, escalation_trend
 from metrics.subjects.governance import (
     account_health,
     development_tickets,
+    downgraded_after_breach,
     non_authorized_requests,
+    non_authorized_summary,
     paused_share,
     reclassifications,
     suspended_accounts,
@@ -20,7 +22,7 @@ from metrics.subjects.governance import (
 from metrics.subjects.utilization import contacts_over_allotment
 from ui import components as ui
 from ui import figures, state
-from ui.help import dimension_label
+from ui.help import definition_help, dimension_label
 from ui.navigation import page_title
 
 snap = state.snapshot()
@@ -35,23 +37,46 @@ st.caption(f"Period {filters.start} to {filters.end} · as of {snap.as_of:%Y-%m-
 summary = state.metric(attainment_summary, filters=filters)  # against filters.previous(), the one rule
 escalation = state.metric(escalation_summary, filters=filters)
 reclass = state.metric(reclassifications, filters=filters)
+downgraded = state.metric(downgraded_after_breach, filters=filters)
 non_auth = state.metric(non_authorized_requests, filters=filters)
+non_auth_totals = state.metric(non_authorized_summary, filters=filters)
 # contacts are an account matter: severity does not apply (dropping it keeps the cache warm)
 over = state.metric(contacts_over_allotment, filters=dataclasses.replace(filters, severities=()))
 suspended = state.metric(suspended_accounts, filters=filters)
 dev = state.metric(development_tickets, filters=filters)
 
-attainment = summary.get("attainment")
-headline = [
-    ("SLA attainment", ui.pct(attainment)),
-    ("Escalations", f"{escalation['total']:,}"),
+# The headline: attainment per kind (never pooled), the share of cases escalated with policy and
+# recorded escalations side by side, re-classifications, development tickets. The HTML pack shows
+# the same tiles with the same captions.
+escalated_share = escalation.get("escalated_share")
+if "escalated_share" in escalation:
+    escalation_value = ui.pct(escalated_share)
+    escalation_caption = f"policy {escalation.get('policy', 0):,} · recorded {escalation.get('recorded', 0):,}"
+else:  # engineer B's escalation_summary keys have not landed: the old event count, said so
+    escalation_value = f"{escalation['total']:,}"
+    escalation_caption = "escalation events (policy + recorded)"
+headline: list[tuple[str, str] | tuple[str, str, list[str]]] = [
+    (tile["label"], tile["value"], list(tile["captions"])) for tile in ui.attainment_tile_texts(summary)
+]
+headline += [
+    ("Escalations", escalation_value, [escalation_caption]),
     ("Re-classified cases", f"{reclass['cases_reclassified']:,}"),
+    ("Downgraded after a breach", f"{downgraded['downgraded_obligations']:,}",
+     [f"{downgraded['downgraded_cases']:,} cases"]),
     ("Development tickets", f"{len(dev):,}"),
 ]
-cols = st.columns(4)
-cols[0].metric(headline[0][0], headline[0][1], ui.delta_pp(attainment, summary.get("previous_attainment")), border=True)
-for col, (label, value) in zip(cols[1:], headline[1:], strict=True):
-    col.metric(label, value, border=True)
+cols = st.columns(6)
+ui.attainment_tiles(cols[:2], summary)
+cols[2].metric("Escalations", escalation_value, border=True,
+               help="Share of the period's cases escalated at least once (distinct escalated cases / cases "
+                    "opened); policy breaches and recorded escalations are counted side by side.")
+cols[2].caption(escalation_caption)
+cols[3].metric("Re-classified cases", f"{reclass['cases_reclassified']:,}", border=True,
+               help=definition_help("severity_reclassifications"))
+cols[4].metric("Downgraded after a breach", f"{downgraded['downgraded_obligations']:,}", border=True,
+               help=definition_help("downgraded_after_breach"))
+cols[4].caption(f"{downgraded['downgraded_cases']:,} cases")
+cols[5].metric("Development tickets", f"{len(dev):,}", border=True, help=definition_help("development_tickets"))
 
 height = 520 if meeting else 380
 trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="month")
@@ -63,11 +88,19 @@ left.plotly_chart(fig_trend, key="gov_trend")
 right.plotly_chart(fig_esc, key="gov_escalations")
 
 st.header("Subscriber obligations")
-compliance = st.columns(3)
-non_auth_cases = int(non_auth["non_authorized_cases"].sum()) if "non_authorized_cases" in non_auth else 0
-compliance[0].metric("Cases from non-authorized contacts", f"{non_auth_cases:,}", border=True)
-compliance[1].metric("Accounts over contact allotment", f"{len(over):,}", border=True)
-compliance[2].metric(
+compliance = st.columns(4)
+compliance[0].metric(
+    "Cases from non-authorized contacts", ui.pct(non_auth_totals["non_authorized_share"]), border=True,
+    help=definition_help("non_authorized_share"),
+)
+compliance[0].caption(
+    f"{non_auth_totals['non_authorized_cases']:,} of {non_auth_totals['cases_opened']:,} cases opened"
+)
+compliance[1].metric("Cases without a contact", f"{non_auth_totals['cases_without_contact']:,}", border=True,
+                     help=definition_help("cases_without_contact"))
+compliance[2].metric("Accounts over contact allotment", f"{len(over):,}", border=True,
+                     help=definition_help("authorized_contacts_designated"))
+compliance[3].metric(
     "Suspended accounts", f"{suspended['account_id'].nunique() if not suspended.empty else 0:,}", border=True
 )
 with st.expander("Details", expanded=not meeting):
@@ -80,6 +113,9 @@ changes = st.columns(3)
 changes[0].metric("Raised (more severe)", f"{reclass['changes_up']:,}", border=True)
 changes[1].metric("Lowered", f"{reclass['changes_down']:,}", border=True)
 share = reclass.get("severity_differs_share")
+if not downgraded["downgraded"].empty:
+    with st.expander("Breaches downgraded afterwards", expanded=not meeting):
+        ui.show_table(downgraded["downgraded"], key="gov_downgraded", file_name="downgraded_after_breach.csv")
 changes[2].metric(
     "Final severity differs from submitted",
     ui.pct(share),
@@ -90,7 +126,10 @@ changes[2].metric(
 st.header("Prioritized development tickets")
 ui.show_table(dev, key="gov_dev", file_name="development_tickets.csv")
 
-st.header("Time parked waiting on the customer")
+st.header(
+    "Follow-up time waiting on the customer: wall-clock share and SLA clock time paused",
+    help=f"{definition_help('paused_share')}\n\n{definition_help('clock_paused_share')}",
+)
 by = st.segmented_control(
     "By", ["owner", "account_name"], default="owner", key="gov_paused_by",
     format_func=lambda b: dimension_label(b).lower(),
@@ -100,7 +139,16 @@ ui.show_table(
     paused,
     key="gov_paused",
     file_name="paused_share.csv",
-    paused_share=st.column_config.ProgressColumn("paused share", min_value=0.0, max_value=1.0, format="percent"),
+    paused_share=st.column_config.ProgressColumn(
+        "wall-clock share waiting on the customer", min_value=0.0, max_value=1.0, format="percent",
+        help="Wall-clock time the follow-ups spent waiting on the customer / their whole wall-clock life "
+             "(not SLA time stopped).",
+    ),
+    clock_paused_share=st.column_config.ProgressColumn(
+        "clock-time share paused (waiting on the customer)", min_value=0.0, max_value=1.0, format="percent",
+        help="Working time of each obligation's calendar during which its clock was paused because the case "
+             "waited on the customer / (that + the clock time that ran).",
+    ),
 )
 
 st.header("Biggest accounts' health")
@@ -119,11 +167,12 @@ def build_pack() -> bytes:
             ("Attainment by month", trend),
             ("Escalations by month", esc_trend),
             ("Cases from non-authorized contacts", non_auth),
+            ("Breaches downgraded afterwards", downgraded["downgraded"]),
             ("Accounts over contact allotment", over),
             ("Suspended accounts", suspended),
             ("Prioritized development tickets", dev),
             ("Biggest accounts' health", health),
-            ("Time waiting on the customer", paused),
+            ("Follow-up time waiting on the customer (wall-clock share) and clock time paused", paused),
         ],
     ).encode()
 
