@@ -52,9 +52,14 @@ escalated_share = escalation.get("escalated_share")
 if "escalated_share" in escalation:
     escalation_value = ui.pct(escalated_share)
     escalation_caption = f"policy {escalation.get('policy', 0):,} · recorded {escalation.get('recorded', 0):,}"
+    escalation_help = (
+        "Share of the period's cases escalated at least once (distinct escalated cases / cases opened); "
+        "policy breaches and recorded escalations are counted side by side, never summed."
+    )
 else:  # engineer B's escalation_summary keys have not landed: the old event count, said so
     escalation_value = f"{escalation['total']:,}"
-    escalation_caption = "escalation events (policy + recorded)"
+    escalation_caption = f"policy {escalation['policy']:,} · recorded {escalation['recorded']:,}"
+    escalation_help = "Escalation events in the period: policy breaches plus recorded escalations."
 headline: list[tuple[str, str] | tuple[str, str, list[str]]] = [
     (tile["label"], tile["value"], list(tile["captions"])) for tile in ui.attainment_tile_texts(summary)
 ]
@@ -67,9 +72,7 @@ headline += [
 ]
 cols = st.columns(6)
 ui.attainment_tiles(cols[:2], summary)
-cols[2].metric("Escalations", escalation_value, border=True,
-               help="Share of the period's cases escalated at least once (distinct escalated cases / cases "
-                    "opened); policy breaches and recorded escalations are counted side by side.")
+cols[2].metric("Escalations", escalation_value, border=True, help=escalation_help)
 cols[2].caption(escalation_caption)
 cols[3].metric("Re-classified cases", f"{reclass['cases_reclassified']:,}", border=True,
                help=definition_help("severity_reclassifications"))
