@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from metrics.subjects.active import active_summary, active_tickets
+from metrics.subjects.active import (
+    CLOCK_STATES,
+    FORECAST_HOURS,
+    active_summary,
+    active_tickets,
+    breach_forecast,
+    breach_forecast_totals,
+)
 from ui import components as ui
 from ui import figures, state
 from ui.help import CLOCK_HELP, definition_help
@@ -24,15 +31,29 @@ cols[2].metric("▲ At risk", f"{summary['at_risk']:,}", border=True, help=defin
 cols[3].metric("✖ Breached", f"{summary['breached']:,}", border=True)
 cols[4].metric("‖ Waiting on customer", f"{summary['waiting_on_customer']:,}", border=True)
 
+STATE_LABELS = {s: figures.STATE_STYLE[s][1] if s in figures.STATE_STYLE else "◇ no clock" for s in CLOCK_STATES}
+
+st.subheader("Breach forecast", help=definition_help("breach_forecast"))
+forecast_totals = state.metric(breach_forecast_totals, filters=filters)
+st.caption(f"Of {forecast_totals['running']:,} running clocks with a target (not yet breached), due within "
+           "the next clock hours on their own calendar (business hours count only while working).")
+forecast_cols = st.columns(len(FORECAST_HOURS))
+for column, hours in zip(forecast_cols, FORECAST_HOURS, strict=True):
+    column.metric(f"Due within {hours} clock h", f"{forecast_totals[f'due_within_{hours}h']:,}", border=True,
+                  help=definition_help("breach_forecast"))
+forecast = state.metric(breach_forecast, filters=filters)
+if not forecast.empty:
+    ui.show_table(forecast, key="active_forecast", file_name="breach_forecast.csv")
+
 tickets = state.metric(active_tickets, filters=filters)
 if tickets.empty:
     ui.empty_state("No open cases for these filters at this moment.")
     st.stop()
 
-states = st.pills(
-    "Show", ["breached", "at_risk", "on_track", "paused", "untargeted", "suspended"], selection_mode="multi",
-    default=["breached", "at_risk", "on_track", "paused"], key="active_states",
-    format_func=lambda s: figures.STATE_STYLE[s][1],
+states = st.pills(  # most urgent first; no_clock (reopened, nobody answered since) needs attention too
+    "Show", list(CLOCK_STATES), selection_mode="multi",
+    default=["breached", "at_risk", "no_clock", "on_track", "paused"], key="active_states",
+    format_func=lambda s: STATE_LABELS[s],
 )
 shown = tickets[tickets["clock_state"].isin(states or [])]
 st.plotly_chart(figures.build_active_clock_figure(shown), key="active_clocks")
@@ -41,7 +62,7 @@ view = shown.assign(
     age_hours=(shown["age_seconds"] / 3600).round(1),
     business_age_hours=(shown["age_business_seconds"] / 3600).round(1),
     remaining_hours=(shown["remaining_seconds"] / 3600).round(1),
-    state=shown["clock_state"].map(lambda s: figures.STATE_STYLE.get(s, ("", s))[1]),
+    state=shown["clock_state"].map(lambda s: STATE_LABELS.get(s, s)),
 )
 columns = ["case_id", "account_name", "package", "severity", "state", "kind", "deadline_at", "remaining_hours",
            "consumed", "waiting_on", "age_hours", "business_age_hours", "escalation_level", "owner"]

@@ -21,8 +21,12 @@ from metrics.subjects.registry import MetricDefinition, metric
 
 ACTIVE_SQL = sqlfiles.read(__file__, "active_tickets.sql")
 
-# Clock states, most urgent first (the order active_tickets sorts by).
-CLOCK_STATES = ("breached", "at_risk", "on_track", "paused", "untargeted", "suspended", "no_clock")
+# Clock states, most urgent first (the order active_tickets sorts by): no_clock, an open case
+# nobody has answered since it was reopened, needs attention before any clock on track.
+CLOCK_STATES = ("breached", "at_risk", "no_clock", "on_track", "paused", "untargeted", "suspended")
+# The breach forecast's horizons, in clock hours on each obligation's own calendar.
+FORECAST_HOURS = (4, 8, 24)
+
 
 @metric(
     MetricDefinition(
@@ -32,9 +36,11 @@ CLOCK_STATES = ("breached", "at_risk", "on_track", "paused", "untargeted", "susp
         "one state per case: breached, at_risk, on_track, paused, untargeted, suspended or no_clock",
         None,
         None,
-        "Precedence as listed: a breached clock is breached even if paused; an at-risk clock is at risk even "
-        "while paused (the next minute it runs counts); paused = waiting on the customer on a follow-up; "
-        "no_clock = an open case without a running obligation (reopened after a close, no agent response since).",
+        "A breached clock is breached even if paused; an at-risk clock is at risk even while paused (the next "
+        "minute it runs counts); paused = waiting on the customer on a follow-up; no_clock = an open case without "
+        "a running obligation (reopened after a close, no agent response since). The queue is sorted breached, "
+        "at_risk, no_clock, on_track, paused, untargeted, suspended: a reopened case nobody answered needs "
+        "attention before the clocks on track.",
     ),
     MetricDefinition(
         "consumed",
@@ -72,7 +78,8 @@ def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame
     opened_at, age_seconds (wall clock), age_business_seconds (region calendar), kind, seq,
     calendar, target_seconds, deadline_at, elapsed_seconds, remaining_seconds, consumed,
     obligation_status, breached_at, escalation_level, escalations, owner, clock_state.
-    Sorted by clock state (CLOCK_STATES order), then consumed share and age, largest first.
+    Sorted by clock state (CLOCK_STATES order: breached, at_risk, no_clock, on_track, paused,
+    untargeted, suspended), then consumed share and age, largest first.
     """
     moment = dataclasses.replace(filters, start=None, end=None)  # the queue is a moment
     snap.derive("active_queue", lambda: _whole_queue(snap))  # filters then narrow that small table
@@ -126,3 +133,49 @@ def summarize_active(frame: pd.DataFrame) -> dict[str, int]:
 def active_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str, int]:
     """Headline counts of the queue (see summarize_active), for the overview tiles."""
     return summarize_active(active_tickets(snap, filters))
+
+
+BREACH_FORECAST = MetricDefinition(
+    "breach_forecast",
+    "Due in the next 4, 8 and 24 clock hours",
+    "running obligations of active tickets with a target, not yet breached",
+    "those whose remaining clock time (target_seconds - elapsed_seconds, on the obligation's own calendar, "
+    "pauses excluded) is at most 4, 8 or 24 hours, by severity and package",
+    None,
+    None,
+    "Cumulative: the 8-hour count includes the 4-hour one. Clock hours, not wall hours: on a business "
+    "calendar 4 clock hours may run into the next working day, and a paused follow-up counts with the clock "
+    "time it has left. Already breached obligations are not forecast (they are the queue's breached tickets).",
+)
+
+
+def _due(frame: pd.DataFrame) -> pd.DataFrame:
+    """The running, targeted, not yet breached obligations of an active_tickets frame, with due_within_<h>h flags."""
+    running = frame[(frame["obligation_status"] == "pending") & frame["remaining_seconds"].notna()]
+    flags = {f"due_within_{h}h": (running["remaining_seconds"] <= h * 3600).astype("int64") for h in FORECAST_HOURS}
+    return running.assign(running=1, **flags)
+
+
+@metric(BREACH_FORECAST)
+def breach_forecast(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """Running obligations due within 4, 8 and 24 clock hours, one row per severity and package.
+
+    Columns: severity, package, running (running obligations with a target, not breached),
+    due_within_4h, due_within_8h, due_within_24h (cumulative). Only groups with a running
+    obligation appear, ordered by severity then package.
+    """
+    due = _due(active_tickets(snap, filters))
+    columns = ["running", *(f"due_within_{h}h" for h in FORECAST_HOURS)]
+    if due.empty:
+        return pd.DataFrame({"severity": pd.Series(dtype="int64"), "package": pd.Series(dtype=object),
+                             **{c: pd.Series(dtype="int64") for c in columns}})  # fmt: skip
+    grouped = due.groupby(["severity", "package"], as_index=False, dropna=False)[columns].sum()
+    return grouped.sort_values(["severity", "package"], ignore_index=True)
+
+
+@metric(BREACH_FORECAST)
+def breach_forecast_totals(snap: Snapshot, filters: Filters = Filters()) -> dict[str, int]:
+    """breach_forecast's counts over every severity and package: running, due_within_4h, _8h, _24h."""
+    due = _due(active_tickets(snap, filters))
+    columns = ["running", *(f"due_within_{h}h" for h in FORECAST_HOURS)]
+    return {c: int(due[c].sum()) if not due.empty else 0 for c in columns}

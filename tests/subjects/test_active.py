@@ -19,7 +19,13 @@ import pytest
 
 from metrics.engine.snapshot import Snapshot, open_snapshot
 from metrics.storage.ingest import ingest
-from metrics.subjects.active import CLOCK_STATES, active_summary, active_tickets
+from metrics.subjects.active import (
+    CLOCK_STATES,
+    active_summary,
+    active_tickets,
+    breach_forecast,
+    breach_forecast_totals,
+)
 from metrics.subjects.filters import Filters
 
 AS_OF = "2026-03-18T16:00:00Z"
@@ -121,8 +127,17 @@ def write_dataset(folder: Path, files: dict[str, str]) -> None:
 
 
 def expected_frame(cases: list[str]) -> pd.DataFrame:
-    columns = ["clock_state", "waiting_on", "kind", "target_seconds", "elapsed_seconds",
-               "remaining_seconds", "consumed", "age_seconds", "age_business_seconds"]
+    columns = [
+        "clock_state",
+        "waiting_on",
+        "kind",
+        "target_seconds",
+        "elapsed_seconds",
+        "remaining_seconds",
+        "consumed",
+        "age_seconds",
+        "age_business_seconds",
+    ]
     rows = [(c, *EXPECTED[c]) for c in cases]
     frame = pd.DataFrame(rows, columns=["case_id", *columns])
     for col in ("target_seconds", "elapsed_seconds", "remaining_seconds", "age_seconds", "age_business_seconds"):
@@ -132,8 +147,20 @@ def expected_frame(cases: list[str]) -> pd.DataFrame:
 
 
 def actual_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame[["case_id", "clock_state", "waiting_on", "kind", "target_seconds", "elapsed_seconds",
-                 "remaining_seconds", "consumed", "age_seconds", "age_business_seconds"]].copy()
+    out = frame[
+        [
+            "case_id",
+            "clock_state",
+            "waiting_on",
+            "kind",
+            "target_seconds",
+            "elapsed_seconds",
+            "remaining_seconds",
+            "consumed",
+            "age_seconds",
+            "age_business_seconds",
+        ]
+    ].copy()
     for col in ("target_seconds", "elapsed_seconds", "remaining_seconds", "age_seconds", "age_business_seconds"):
         out[col] = out[col].astype("Float64")
     out["consumed"] = out["consumed"].astype("float64")
@@ -143,7 +170,9 @@ def actual_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_queue_rows_values_and_urgency_order(snap: Snapshot) -> None:
     """Each active case's clock numbers and ages match the hand-worked ones, most urgent first."""
-    order = ["K4", "K9", "K3", "K1", "K7", "K2", "K8", "K11", "K10"]
+    # breached, at risk (13/14 before 6/8), no_clock (nobody answered since the reopen), on track
+    # (26/72 before 2/12), paused, untargeted, suspended
+    order = ["K4", "K9", "K3", "K10", "K1", "K7", "K2", "K8", "K11"]
     got = actual_frame(active_tickets(snap))
     want = expected_frame(order)
     want["kind"] = want["kind"].astype(object).where(want["kind"].notna(), None)
@@ -175,8 +204,15 @@ def test_descriptive_columns(snap: Snapshot) -> None:
 def test_summary_counts(snap: Snapshot) -> None:
     """The summary counts each clock state once and the two cases pending on the customer (K2, K7)."""
     assert active_summary(snap) == {
-        "active": 9, "breached": 1, "at_risk": 2, "on_track": 2, "paused": 1,
-        "untargeted": 1, "suspended": 1, "no_clock": 1, "waiting_on_customer": 2,
+        "active": 9,
+        "breached": 1,
+        "at_risk": 2,
+        "on_track": 2,
+        "paused": 1,
+        "untargeted": 1,
+        "suspended": 1,
+        "no_clock": 1,
+        "waiting_on_customer": 2,
     }
     assert set(CLOCK_STATES) <= set(active_summary(snap))
 
@@ -187,10 +223,12 @@ def test_summary_counts(snap: Snapshot) -> None:
         (Filters(regions=("japan",)), ["K9"]),  # the only japan account
         (Filters(severities=(1,)), ["K4"]),  # current severity 1
         (Filters(accounts=("A3", "A4")), ["K8", "K11"]),
-        (Filters(packages=("Gold",), advisors=("Ann",)), ["K4", "K3", "K1", "K7", "K2", "K10"]),  # A1 only
+        (Filters(packages=("Gold",), advisors=("Ann",)), ["K4", "K3", "K10", "K1", "K7", "K2"]),  # A1 only
         # the period is ignored: March 1-2 contains none of the openings, yet the queue is whole
-        (Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 2)),
-         ["K4", "K9", "K3", "K1", "K7", "K2", "K8", "K11", "K10"]),
+        (
+            Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 2)),
+            ["K4", "K9", "K3", "K10", "K1", "K7", "K2", "K8", "K11"],
+        ),
     ],
 )
 def test_filters_narrow_the_queue_but_not_the_period(snap: Snapshot, filters: Filters, cases: list[str]) -> None:
@@ -204,3 +242,45 @@ def test_at_risk_fraction_comes_from_config(make_dataset: Callable[..., Path], d
     ingest(folder, db_path)
     states = active_tickets(open_snapshot(db_path, AS_OF)).set_index("case_id")["clock_state"]
     assert states["K3"] == "on_track" and states["K9"] == "at_risk"
+
+
+def test_no_clock_is_sorted_as_needing_attention() -> None:
+    """no_clock comes right after breached and at_risk, before on_track and every state without a target."""
+    assert CLOCK_STATES == ("breached", "at_risk", "no_clock", "on_track", "paused", "untargeted", "suspended")
+
+
+def test_breach_forecast_by_severity_and_package(snap: Snapshot) -> None:
+    """Running, targeted, not breached obligations due within 4, 8, 24 clock hours (cumulative), from EXPECTED.
+
+    Remaining clock time: K9 1 h (Silver S3), K3 2 h (Gold S2), K7 10 h (Gold S3), K1 46 h (Gold S3),
+    K2 61 h (Gold S2, paused: counted with the clock time it has left). K4 already breached, K8
+    untargeted, K11 suspended and K10 without a clock are not forecast.
+    Gold S2: K3, K2 running; K3 within 4 h.  Gold S3: K1, K7 running; K7 within 24 h only.
+    Silver S3: K9 running, within 4 h.
+    """
+    got = breach_forecast(snap)
+    want = pd.DataFrame(
+        {
+            "severity": [2, 3, 3],
+            "package": ["Gold", "Gold", "Silver"],
+            "running": [2, 2, 1],
+            "due_within_4h": [1, 0, 1],
+            "due_within_8h": [1, 0, 1],
+            "due_within_24h": [1, 1, 1],
+        }
+    )
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    # totals over the groups: 5 running; 4 h: K9, K3; 8 h: the same; 24 h: + K7
+    assert breach_forecast_totals(snap) == {"running": 5, "due_within_4h": 2, "due_within_8h": 2, "due_within_24h": 3}
+
+
+def test_breach_forecast_follows_the_filters(snap: Snapshot) -> None:
+    """Japan holds only K9 (1 h left); an account with nothing running gives an empty frame and zeros."""
+    japan = breach_forecast(snap, Filters(regions=("japan",)))
+    assert japan.to_dict("records") == [
+        {"severity": 3, "package": "Silver", "running": 1, "due_within_4h": 1, "due_within_8h": 1, "due_within_24h": 1}
+    ]
+    assert breach_forecast(snap, Filters(accounts=("A3", "A4"))).empty  # K8 untargeted, K11 suspended
+    assert breach_forecast_totals(snap, Filters(accounts=("A3", "A4"))) == {
+        "running": 0, "due_within_4h": 0, "due_within_8h": 0, "due_within_24h": 0,
+    }  # fmt: skip

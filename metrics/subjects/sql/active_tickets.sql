@@ -59,8 +59,11 @@ judged as (
 select * exclude (urgency)
 from (
     select *,
-           case clock_state when 'breached' then 0 when 'at_risk' then 1 when 'on_track' then 2
-                            when 'paused' then 3 when 'untargeted' then 4 when 'suspended' then 5 else 6 end
+           -- no_clock (the customer spoke last, nobody answered since a reopen) needs attention:
+           -- right after breached and at risk, before every running clock on track
+           case clock_state when 'breached' then 0 when 'at_risk' then 1 when 'no_clock' then 2
+                            when 'on_track' then 3 when 'paused' then 4 when 'untargeted' then 5
+                            else 6 end
                as urgency
     from judged
 )
