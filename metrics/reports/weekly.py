@@ -253,6 +253,7 @@ class WeeklyUpdate:
     recorded_escalations: pd.DataFrame  # case_changes escalations in the week
     active: pd.DataFrame | None = None  # active.active_tickets rows; None without details
     utilization: pd.DataFrame | None = None  # utilization_by_term rows; None without details
+    breach_severity: str = "at_breach"  # [reporting] breach_severity: the severity the misses are listed under
 
 
 def weekly_counts(snap: Snapshot, week: str) -> pd.DataFrame:
@@ -459,6 +460,7 @@ def weekly_updates(
             recorded_escalations=_of(recorded, a),
             active=None if active is None else _of(active, a),
             utilization=None if utilization is None else _of(utilization, a),
+            breach_severity=config.breach_severity,
         )
         for a in ids
     ]

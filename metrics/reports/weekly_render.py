@@ -207,7 +207,14 @@ def _misses(u: WeeklyUpdate) -> _Section:
     ]
     return _Section(
         f"SLA misses ({len(rows)})",
-        [f"Targets missed this week, on {len(u.counts.breached_case_ids)} case(s)."],
+        [
+            f"Targets missed this week, on {len(u.counts.breached_case_ids)} case(s). Severity: "
+            + (
+                "the one in force when the deadline passed."
+                if u.breach_severity == "at_breach"
+                else "the last one before the target ended (or at the week's end)."
+            )
+        ],
         ("case", "response", "severity", "missed at", "why"),
         rows,
     )

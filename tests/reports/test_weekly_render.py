@@ -130,3 +130,16 @@ def test_the_json_keeps_exactly_the_section_7_keys(con):
     from metrics.reports.weekly import JSON_KEYS
 
     assert tuple(json.loads(render(weekly_update(con, "A1", "2026-W11"), "json"))) == JSON_KEYS
+
+
+def test_misses_say_which_severity_they_are_listed_under(con):
+    """Under the default at_breach the misses name the severity in force at the deadline; under final the last."""
+    import dataclasses
+
+    from metrics.storage.store import stored_config
+
+    update = weekly_update(con, "A1", "2026-W11")
+    assert update.breach_severity == "at_breach"
+    assert "Severity: the one in force when the deadline passed." in to_markdown(update)
+    final = weekly_update(con, "A1", "2026-W11", dataclasses.replace(stored_config(con), breach_severity="final"))
+    assert "Severity: the last one before the target ended (or at the week's end)." in to_markdown(final)
