@@ -1,10 +1,19 @@
 """Escalations: policy (every breached obligation, at its breach) and recorded (case_changes).
 
-Both kinds are events with an instant; trends, rates, time to first escalation and repeat
-counts are all built on one `escalation_events` temp table (sql/escalation_events.sql) so
-that every page and the weekly update count them the same way. Wherever a period filter
-applies to escalations, an event belongs to the period its own instant falls in (in the
-reporting timezone): a breach's `breached_at`, a recorded row's `at`.
+Both kinds are events with an instant; trends, shares, incidents, time to first escalation
+and repeat counts are all built on one `escalation_events` table (sql/escalation_events.sql)
+so that every page counts them the same way. Wherever a period filter applies to
+escalations, an event belongs to the period its own instant falls in (in the reporting
+timezone): a breach's `breached_at`, a recorded row's `at`.
+
+Policy and recorded escalations are always counted apart, never summed: where one number
+stands for both it is the **incident** count, policy + recorded - merged, where a recorded
+escalation at or within `[reporting] escalation_incident_hours` after a breach of the same
+case is *merged* into that breach's incident.
+
+The headline is the **share of cases escalated**, a cohort figure: of the cases opened in
+the period (by `opened_at`), those with any escalation up to the as-of; both sides filter
+on the same severity column, the case's severity at the as-of (`case_facts.severity`).
 """
 
 from __future__ import annotations
@@ -23,20 +32,63 @@ from metrics.subjects.filters import PERIOD_GRAINS, Filters, period_label
 from metrics.subjects.registry import MetricDefinition, check_grain, group_columns, metric
 
 EVENTS_SQL = sqlfiles.read(__file__, "escalation_events.sql")
+FIRSTS_SQL = sqlfiles.read(__file__, "escalation_firsts.sql")
 EVENT_AT = 'e."at"'  # the instant an escalation event counts by
 
 # The dimensions escalations group by: columns of both escalation_events (e) and case_facts (f).
 EVENT_DIMENSIONS = ("package", "severity", "account_id", "account_name", "advisor", "region")
 _BY_SOURCE = (
-    "count(*) filter (where e.source = 'policy') as policy, "
-    "count(*) filter (where e.source = 'recorded') as recorded"
+    "count(*) filter (where e.source = 'policy') as policy, count(*) filter (where e.source = 'recorded') as recorded"
 )
 _SOURCE_COUNTS = f"{_BY_SOURCE}, count(*) as total"
+# policy and recorded apart, the recorded ones merged into a breach's incident, and incidents
+_INCIDENT_COUNTS = (
+    f"{_BY_SOURCE}, count(*) filter (where e.merged) as merged, count(*) filter (where not e.merged) as incidents"
+)
+INCIDENT_COLUMNS = ["policy", "recorded", "merged", "incidents"]
+
+SEVERITY_BASIS = (
+    "Both sides filter on the case's severity at the as-of (case_facts.severity: the last "
+    "re-classification up to the as-of), so a case counts once, under one severity."
+)
+
+
+def incident_note(hours: float | None = None) -> str:
+    """The merge rule in words (the configured window when known)."""
+    window = "[reporting] escalation_incident_hours (default 24)" if hours is None else f"{hours:g} h"
+    return (
+        f"A recorded escalation at or within {window} after a policy breach of the same case is merged "
+        "into that breach's incident; incidents = policy + recorded - merged, dated by their first event."
+    )
+
+
+ESCALATED_SHARE = MetricDefinition(
+    "escalated_share",
+    "Share of cases escalated",
+    "cases opened in the period (by opened_at, in the reporting timezone)",
+    "of those cases, the distinct ones with any escalation (policy breach or recorded) up to the as-of",
+    "cases opened in the period",
+    "opened_at",
+    f"The headline of the Escalations, Overview and Governance pages. {SEVERITY_BASIS} "
+    "Escalations after the period's end still count (up to the as-of), so a recent period can still rise.",
+)
+INCIDENTS = MetricDefinition(
+    "escalation_incidents",
+    "Escalation incidents",
+    "escalation incidents",
+    "policy escalations + recorded escalations - merged recorded escalations",
+    None,
+    "breached_at / at",
+    incident_note() + " Shown beside policy and recorded, never instead of them; severity: each event's own.",
+)
+
 
 @contextmanager
 def _events_cursor(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A snapshot cursor holding the `escalation_events` table, built once per snapshot."""
-    snap.derive("escalation_events", lambda: snap.query(EVENTS_SQL, {"as_of": snap.as_of}))
+    """A snapshot cursor holding `escalation_events` and `escalation_firsts`, built once per snapshot."""
+    window = round(snap.config.escalation_incident_hours * 3600)
+    snap.derive("escalation_events", lambda: snap.query(EVENTS_SQL, {"as_of": snap.as_of, "incident_seconds": window}))
+    snap.derive("escalation_firsts", lambda: snap.query(FIRSTS_SQL))
     cur = snap.cursor()
     try:
         yield cur
@@ -61,7 +113,8 @@ def _event_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
         "breached obligations",
         None,
         "breached_at",
-        "Each breach escalates the case to support management (sla-rules.md section 5).",
+        "Each breach escalates the case to support management (sla-rules.md section 5). Grouped "
+        "and filtered by the obligation's reported severity ([reporting] breach_severity).",
     ),
     MetricDefinition(
         "recorded_escalations",
@@ -70,6 +123,9 @@ def _event_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
         "escalation rows",
         None,
         "at",
+        "Grouped and filtered by the severity in force at the row's instant. "
+        + incident_note()
+        + " Counted apart from policy escalations, never added to them.",
     ),
     period_by="the event's instant (breached_at / at)",
 )
@@ -79,7 +135,9 @@ def escalation_events(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFr
     Columns: case_id, account_id, account_name, advisor, region, package, source
     ('policy' | 'recorded'), at, severity (the obligation's reported one for policy, the one
     in force at the instant for recorded), kind and seq (policy only), level (recorded only),
-    opened_at. The period filter applies to `at`; the severity filter to `severity`.
+    opened_at, merged (recorded at or within the incident window after a breach of the case)
+    and merged_breach_at (that breach). The period filter applies to `at`; the severity
+    filter to `severity`.
     """
     where, params = _event_where(snap, filters)
     sql = f"""select * from escalation_events e where {where}
@@ -159,7 +217,7 @@ def _trend_frame(
     period, period_params = _period_column(EVENT_AT, grain, snap.reporting_timezone)
     columns = ", ".join([period, *group_columns(escalation_trend, by, "e")])
     where, params = _event_where(snap, filters)
-    sql = f"""select {columns}, {_SOURCE_COUNTS}
+    sql = f"""select {columns}, {_INCIDENT_COUNTS}
               from escalation_events e where {where} group by all order by all"""
     return _frame(cur, sql, [*period_params, *params])
 
@@ -168,16 +226,18 @@ def _trend_frame(
     MetricDefinition(
         "escalations",
         "Escalations",
-        "policy escalations (breached obligations) and recorded escalations (case_changes rows)",
-        "policy + recorded escalations",
+        "policy escalations (breached obligations) and recorded escalations (case_changes rows), apart",
+        "policy escalations; recorded escalations; merged; incidents (each its own column)",
         None,
         "breached_at / at",
-        "Trends show policy and recorded side by side, labelled; total is their sum.",
+        "Trends and tables show policy and recorded side by side, never summed; the one total is "
+        "incidents. " + incident_note() + " Each event in the period of its own instant, under its own "
+        "severity (policy: the obligation's reported severity; recorded: the one in force at its instant).",
     ),
     dimensions=EVENT_DIMENSIONS,
     grains=PERIOD_GRAINS,
     period_by="the event's instant (breached_at / at)",
-    additive=("policy", "recorded", "total"),
+    additive=tuple(INCIDENT_COLUMNS),
 )
 def escalation_trend(
     snap: Snapshot,
@@ -188,29 +248,27 @@ def escalation_trend(
     """Escalations per period (day, ISO week, month, quarter in the reporting timezone), by source.
 
     Columns: period, the `by` keys (package, severity, account_id, account_name, advisor,
-    region), policy, recorded, total. Each event falls in the period of its own instant.
+    region), policy, recorded, merged (recorded ones merged into a breach's incident),
+    incidents (policy + recorded - merged). Each event falls in the period of its own instant.
     Periods without events are present with zeros, from the filter's start (else the first
     period with an event) to its end (else the last), for every group present.
     """
     check_grain(escalation_trend, grain)
     with _events_cursor(snap) as cur:
         frame = _trend_frame(cur, snap, grain, by, filters)
-    return _fill_periods(frame, grain, list(by), ["policy", "recorded", "total"], filters)
+    return _fill_periods(frame, grain, list(by), INCIDENT_COLUMNS, filters)
+
+
+def _share(escalated: int, opened: int) -> float | None:
+    return escalated / opened if opened else None
 
 
 @metric(
-    MetricDefinition(
-        "escalation_rate",
-        "Escalations per 100 cases",
-        "escalations (policy + recorded) against cases opened",
-        "100 x escalations in the period",
-        "cases opened in the period",
-        "breached_at / at / opened_at",
-    ),
+    ESCALATED_SHARE,
     dimensions=EVENT_DIMENSIONS,
     grains=PERIOD_GRAINS,
-    period_by="breached_at / at; cases by opened_at",
-    additive=("policy", "recorded", "total", "cases_opened"),
+    period_by="the case's opened_at",
+    additive=("cases_opened", "cases_escalated", *INCIDENT_COLUMNS),
 )
 def escalation_rate(
     snap: Snapshot,
@@ -218,66 +276,69 @@ def escalation_rate(
     by: tuple[str, ...] | list[str] = (),
     filters: Filters = Filters(),
 ) -> pd.DataFrame:
-    """Escalations per 100 cases opened, per period and group.
+    """The share of cases escalated per period of opening and group (a cohort, one basis).
 
-    Escalations fall in the period of their own instant; cases in the period of their
-    `opened_at`. So an escalation and the case it belongs to may sit in different periods,
-    and the rate may exceed 100. Grouped by severity, escalations use their own severity
-    (see `escalation_events`) and opened cases their current one.
-    Columns: period, the `by` keys, policy, recorded, total, cases_opened,
-    escalations_per_100_cases (NaN where no case was opened).
+    A case belongs to the period of its `opened_at` and to its own groups (the case's
+    package, account, advisor, region and severity at the as-of, the same severity the
+    severity filter reads). Its escalations are all those up to the as-of, whatever their
+    instant. Columns: period, the `by` keys, cases_opened, cases_escalated (distinct cases
+    with any escalation), escalated_share (NaN where no case was opened), and the cohort's
+    escalations apart: policy, recorded, merged, incidents.
     """
     keys = list(by)
     check_grain(escalation_rate, grain)
     tz = snap.reporting_timezone
-    event_where, event_params = _event_where(snap, filters)
     case_where, case_params = filters.where("f", "f.opened_at", tz)
-    event_period, event_period_params = _period_column(EVENT_AT, grain, tz)
     case_period, case_period_params = _period_column("f.opened_at", grain, tz)
-    event_columns = ", ".join([event_period, *group_columns(escalation_rate, by, "e")])
     case_columns = ", ".join([case_period, *group_columns(escalation_rate, by, "f")])
-    join_keys = ", ".join(["period", *keys])
     sql = f"""
-        with events as (
-            select {event_columns}, {_SOURCE_COUNTS}
-            from escalation_events e where {event_where} group by all
-        ),
-        opened as (
-            select {case_columns}, count(*) as cases_opened
-            from case_facts f where {case_where} group by all
+        with per_case as (
+            select e.case_id, {_INCIDENT_COUNTS} from escalation_events e group by e.case_id
         )
-        select {join_keys}, coalesce(policy, 0) as policy, coalesce(recorded, 0) as recorded,
-               coalesce(total, 0) as total, coalesce(cases_opened, 0) as cases_opened
-        from events full join opened using ({join_keys})
-        order by all
+        select {case_columns}, count(*) as cases_opened, count(p.case_id) as cases_escalated,
+               coalesce(sum(p.policy), 0) as policy, coalesce(sum(p.recorded), 0) as recorded,
+               coalesce(sum(p.merged), 0) as merged, coalesce(sum(p.incidents), 0) as incidents
+        from case_facts f left join per_case p using (case_id)
+        where {case_where}
+        group by all order by all
     """
+    counts = ["cases_opened", "cases_escalated", *INCIDENT_COLUMNS]
     with _events_cursor(snap) as cur:
-        params = [*event_period_params, *event_params, *case_period_params, *case_params]
-        frame = _frame(cur, sql, params)
-    frame = _fill_periods(frame, grain, keys, ["policy", "recorded", "total", "cases_opened"], filters)
+        frame = _frame(cur, sql, [*case_period_params, *case_params])
+    frame = _fill_periods(frame, grain, keys, counts, filters)
     opened = frame["cases_opened"].where(frame["cases_opened"] > 0)
-    frame["escalations_per_100_cases"] = (100 * frame["total"] / opened).astype("float64")
-    return frame
+    frame["escalated_share"] = (frame["cases_escalated"] / opened).astype("float64")
+    return frame[["period", *keys, "cases_opened", "cases_escalated", "escalated_share", *INCIDENT_COLUMNS]]
 
 
 def _first_escalations(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: Filters) -> pd.DataFrame:
-    where, params = _event_where(snap, filters)
+    where, params = _event_where_at(snap, filters, "e.first_escalation_at")
     sql = f"""
-        with ranked as (
-            select *, row_number() over (
-                partition by case_id order by "at", source = 'recorded', seq
-            ) as rank_in_case
-            from escalation_events
-        )
         select e.case_id, e.account_id, e.account_name, e.package, e.severity, e.opened_at,
-               e."at" as first_escalation_at,
-               date_diff('second', e.opened_at, e."at") as time_to_first_escalation_seconds,
-               e.source as first_source
-        from ranked e
-        where e.rank_in_case = 1 and {where}
-        order by first_escalation_at, e.case_id
+               e.first_escalation_at, e.first_source, e.calendar,
+               e.time_to_first_escalation_seconds,
+               e.business_seconds_to_first_escalation,
+               e.time_to_first_escalation_seconds / 3600 as hours_to_first_escalation,
+               e.business_seconds_to_first_escalation / 3600 as business_hours_to_first_escalation
+        from escalation_firsts e
+        where {where}
+        order by e.first_escalation_at, e.case_id
     """
     return _frame(cur, sql, params)
+
+
+def _event_where_at(snap: Snapshot, filters: Filters, instant: str) -> tuple[str, list[object]]:
+    return filters.where("e", instant, snap.reporting_timezone, severity="e.severity")
+
+
+FIRST_NOTE = (
+    "Shown in calendar hours and, beside them, in business hours on the case's clock: the calendar "
+    "its obligations run on for its package (in force at opening) and the first escalation's severity "
+    "(24x7 for severity 1 unless the package says otherwise, else the account's region calendar, "
+    "holidays excluded), so business equals calendar on a 24x7 clock. Median and p90 in hours "
+    "(linear interpolation); a case belongs to the period of its first escalation, under that "
+    "escalation's severity."
+)
 
 
 @metric(
@@ -285,10 +346,11 @@ def _first_escalations(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: 
         "time_to_first_escalation",
         "Time to first escalation",
         "escalated cases",
-        "calendar seconds from opened_at to the case's first escalation (policy or recorded; policy on a tie)",
+        "seconds from opened_at to the case's first escalation (policy or recorded; policy on a tie), "
+        "calendar and business",
         None,
         "first escalation instant",
-        "Median and p90 in hours; a case belongs to the period of its first escalation.",
+        FIRST_NOTE,
     ),
     period_by="the case's first escalation instant",
 )
@@ -298,9 +360,13 @@ def time_to_first_escalation(snap: Snapshot, filters: Filters = Filters()) -> pd
     The first escalation is the earliest event of the case, policy or recorded, over all
     its events as of the snapshot (a policy and a recorded one at the same instant: policy).
     A case is in the filtered period when that first escalation is; the severity filter
-    applies to the first event's severity. Seconds are calendar (wall-clock) seconds.
+    applies to the first event's severity. Calendar seconds are wall-clock; business
+    seconds count the working time of `calendar`, the clock the case's obligations run on
+    for its package and that severity (sql/escalation_firsts.sql).
     Columns: case_id, account_id, account_name, package, severity, opened_at,
-    first_escalation_at, time_to_first_escalation_seconds, first_source.
+    first_escalation_at, first_source, calendar, time_to_first_escalation_seconds,
+    business_seconds_to_first_escalation, hours_to_first_escalation,
+    business_hours_to_first_escalation.
     """
     with _events_cursor(snap) as cur:
         return _first_escalations(cur, snap, filters)
@@ -309,10 +375,10 @@ def time_to_first_escalation(snap: Snapshot, filters: Filters = Filters()) -> pd
 def _repeats(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: Filters) -> pd.DataFrame:
     where, params = _event_where(snap, filters)
     sql = f"""
-        select e.case_id, e.account_id, e.account_name, count(*) as events, {_BY_SOURCE}
+        select e.case_id, e.account_id, e.account_name, {_INCIDENT_COUNTS}
         from escalation_events e where {where}
-        group by all having count(*) > 1
-        order by events desc, e.case_id
+        group by all having count(*) filter (where not e.merged) > 1
+        order by incidents desc, e.case_id
     """
     return _frame(cur, sql, params)
 
@@ -320,18 +386,21 @@ def _repeats(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: Filters) -
 @metric(
     MetricDefinition(
         "repeat_escalations",
-        "Repeat escalations",
-        "cases with more than one escalation event (policy + recorded) in the period",
+        "Cases escalated more than once",
+        "cases with more than one escalation incident in the period",
         "such cases",
         None,
         "breached_at / at",
+        "Incidents as in escalation_incidents: a breach and the recorded escalations merged into it "
+        "are one; each event in the period of its own instant.",
     ),
     period_by="the event's instant (breached_at / at)",
 )
 def repeat_escalations(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
-    """Cases escalated more than once: more than one event (policy + recorded) in the filtered period.
+    """Cases escalated more than once: more than one incident among their events in the filtered period.
 
-    Columns: case_id, account_id, account_name, events, policy, recorded; most events first.
+    Columns: case_id, account_id, account_name, policy, recorded, merged, incidents; most
+    incidents first.
     """
     with _events_cursor(snap) as cur:
         return _repeats(cur, snap, filters)
@@ -339,10 +408,13 @@ def repeat_escalations(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
 
 def _quantile_hours(seconds: pd.Series, q: float) -> float | None:
     """Linear-interpolated quantile in hours (as DuckDB's quantile_cont), None without data."""
+    seconds = seconds.dropna()
     return None if seconds.empty else float(seconds.quantile(q)) / 3600
 
 
 @metric(
+    ESCALATED_SHARE,
+    INCIDENTS,
     MetricDefinition(
         "escalated_cases",
         "Escalated cases",
@@ -351,39 +423,61 @@ def _quantile_hours(seconds: pd.Series, q: float) -> float | None:
         None,
         "breached_at / at",
     ),
-    period_by="breached_at / at; cases by opened_at",
+    period_by="opened_at for the share; breached_at / at for the escalations",
 )
 def escalation_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
     """Headline numbers of the Escalations page for the filtered period.
 
-    Keys: policy, recorded, total (events in the period by their instant), escalated_cases
-    (distinct cases among them), cases_opened (by opened_at), escalations_per_100_cases
-    (None without opened cases), median_hours_to_first_escalation and
-    p90_hours_to_first_escalation (cases first escalated in the period; None without any),
-    repeat_cases (cases with more than one event in the period).
+    The share (cohort, by opened_at, the case's severity at the as-of on both sides):
+    cases_opened, cases_escalated (of those, distinct cases with any escalation up to the
+    as-of), escalated_share (None without opened cases).
+    The escalations (events in the period by their own instant, each under its own
+    severity): policy, recorded, merged (recorded ones at or within incident_hours after a
+    breach of the same case), incidents (policy + recorded - merged), incident_hours (the
+    window). Time to first escalation (cases first escalated in the period; None without
+    any): median_hours_to_first_escalation, p90_hours_to_first_escalation (calendar) and
+    median_business_hours_to_first_escalation, p90_business_hours_to_first_escalation.
+    repeat_cases: cases with more than one incident in the period.
+    Kept for pages still switching, not to be shown: total (policy + recorded events),
+    escalated_cases (distinct cases with an event in the period), escalations_per_100_cases
+    (total / cases_opened: events and cases on different bases).
     """
     tz = snap.reporting_timezone
     event_where, event_params = _event_where(snap, filters)
     case_where, case_params = filters.where("f", "f.opened_at", tz)
-    sql = f"""
-        select (select count(*) from case_facts f where {case_where}) as cases_opened,
-               {_SOURCE_COUNTS}, count(distinct e.case_id) as escalated_cases
+    cohort_sql = f"""
+        select count(*) as cases_opened,
+               count(*) filter (where f.case_id in (select case_id from escalation_events)) as cases_escalated
+        from case_facts f where {case_where}
+    """
+    events_sql = f"""
+        select {_INCIDENT_COUNTS}, count(*) as total, count(distinct e.case_id) as escalated_cases
         from escalation_events e where {event_where}
     """
     with _events_cursor(snap) as cur:
-        totals = _frame(cur, sql, [*case_params, *event_params]).iloc[0]
+        cohort = _frame(cur, cohort_sql, case_params).iloc[0]
+        totals = _frame(cur, events_sql, event_params).iloc[0]
         firsts = _first_escalations(cur, snap, filters)
         repeats = _repeats(cur, snap, filters)
-    opened = int(totals["cases_opened"])
+    opened = int(cohort["cases_opened"])
+    escalated = int(cohort["cases_escalated"])
     seconds = firsts["time_to_first_escalation_seconds"].astype("float64")
+    business = firsts["business_seconds_to_first_escalation"].astype("float64")
     return {
+        "cases_opened": opened,
+        "cases_escalated": escalated,
+        "escalated_share": _share(escalated, opened),
         "policy": int(totals["policy"]),
         "recorded": int(totals["recorded"]),
-        "total": int(totals["total"]),
-        "escalated_cases": int(totals["escalated_cases"]),
-        "cases_opened": opened,
-        "escalations_per_100_cases": 100 * int(totals["total"]) / opened if opened else None,
+        "merged": int(totals["merged"]),
+        "incidents": int(totals["incidents"]),
+        "incident_hours": snap.config.escalation_incident_hours,
         "median_hours_to_first_escalation": _quantile_hours(seconds, 0.5),
         "p90_hours_to_first_escalation": _quantile_hours(seconds, 0.9),
+        "median_business_hours_to_first_escalation": _quantile_hours(business, 0.5),
+        "p90_business_hours_to_first_escalation": _quantile_hours(business, 0.9),
         "repeat_cases": len(repeats),
+        "total": int(totals["total"]),
+        "escalated_cases": int(totals["escalated_cases"]),
+        "escalations_per_100_cases": 100 * int(totals["total"]) / opened if opened else None,
     }
