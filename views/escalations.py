@@ -1,9 +1,10 @@
-"""Escalations: policy (from breaches) and recorded, by period, package and severity; rates and repeats."""
+"""Escalations: the share of cases escalated, policy and recorded apart, incidents, times and repeats."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from metrics.safe_text import md
 from metrics.subjects.escalations import (
     escalation_rate,
     escalation_summary,
@@ -22,20 +23,51 @@ page_title(__file__)
 summary = state.metric(escalation_summary, filters=filters)
 previous = filters.previous()  # the registry's one previous-period rule (Q3 -> Q2, March -> February)
 before = state.metric(escalation_summary, filters=previous) if previous else None
+
+
+def count_delta(key: str) -> str | None:
+    return f"{summary[key] - before[key]:+,} vs previous period" if before else None
+
+
+share = summary["escalated_share"]
 cols = st.columns(4)
 cols[0].metric(
-    "Escalations", f"{summary['total']:,}",
-    f"{summary['total'] - before['total']:+,} vs previous period" if before else None, delta_color="inverse",
+    "Escalations", "–" if share is None else f"{ui.pct(share)} of cases",
+    ui.delta_pp(share, before["escalated_share"]) if before else None, delta_color="inverse", border=True,
+    help=f"{definition_help('escalated_share')} {PREVIOUS_PERIOD_HELP}",
+)
+cols[1].metric(
+    "Policy escalations (breaches)", f"{summary['policy']:,}", count_delta("policy"), delta_color="inverse",
     border=True, help=f"{definition_help('policy_escalations')} {PREVIOUS_PERIOD_HELP}",
 )
-rate = summary.get("escalations_per_100_cases")
-cols[1].metric("Per 100 cases", "–" if rate is None else f"{rate:.1f}", border=True,
-               help=definition_help("escalation_rate"))
-hours = summary.get("median_hours_to_first_escalation")
-cols[2].metric("Median hours to first", "–" if hours is None else f"{hours:.1f}", border=True)
-cols[3].metric("Escalated more than once", f"{summary['repeat_cases']:,}", border=True)
+cols[2].metric(
+    "Recorded escalations", f"{summary['recorded']:,}", count_delta("recorded"), delta_color="inverse",
+    border=True, help=f"{definition_help('recorded_escalations')} {PREVIOUS_PERIOD_HELP}",
+)
+cols[3].metric(
+    "Incidents", f"{summary['incidents']:,}", count_delta("incidents"), delta_color="inverse", border=True,
+    help=f"{definition_help('escalation_incidents')} {PREVIOUS_PERIOD_HELP}",
+)
+window = md(f"{summary['incident_hours']:g}")
+st.caption(
+    f"{summary['cases_escalated']:,} of {summary['cases_opened']:,} cases opened in this period were escalated "
+    f"(policy or recorded, up to the as-of; severity: the case's at the as-of). "
+    f"{summary['incidents']:,} incidents ({summary['merged']:,} recorded escalations followed a breach "
+    f"within {window} h) from {summary['policy']:,} policy and {summary['recorded']:,} recorded escalations "
+    "in this period."
+)
 
-if summary["total"] == 0:
+times = st.columns(3)
+hours = summary["median_hours_to_first_escalation"]
+business = summary["median_business_hours_to_first_escalation"]
+times[0].metric("Median hours to first escalation", "–" if hours is None else f"{hours:.1f}", border=True,
+               help=definition_help("time_to_first_escalation"))
+times[1].metric("Median business hours to first escalation", "–" if business is None else f"{business:.1f}",
+               border=True, help=definition_help("time_to_first_escalation"))
+times[2].metric("Escalated more than once", f"{summary['repeat_cases']:,}", border=True,
+               help=definition_help("repeat_escalations"))
+
+if summary["policy"] == 0 and summary["recorded"] == 0 and not summary["cases_escalated"]:
     ui.empty_state("No escalations in this period for these filters.")
     st.stop()
 
@@ -47,11 +79,12 @@ st.plotly_chart(figures.build_escalation_trend_figure(trend, f"Escalations by {g
 left, right = st.columns(2)
 with left:
     by_package = state.metric(escalation_rate, filters=filters, grain="quarter", by=["package"])
-    st.markdown("**Rate per 100 cases by package**")
-    ui.show_table(by_package, key="esc_rate_package", file_name="escalation_rate_by_package.csv")
+    st.markdown("**Share of cases escalated by package** (cases by quarter opened)")
+    ui.show_table(by_package, key="esc_rate_package", file_name="escalated_share_by_package.csv",
+                  escalated_share=st.column_config.NumberColumn("escalated share", format="percent"))
 with right:
     by_severity = state.metric(escalation_trend, filters=filters, grain="quarter", by=["severity"])
-    st.markdown("**By severity**")
+    st.markdown("**By severity** (escalations by quarter of their instant)")
     ui.show_table(by_severity, key="esc_by_severity", file_name="escalations_by_severity.csv")
 
 st.subheader("Cases escalated more than once")
@@ -62,4 +95,8 @@ if rows:
 
 st.subheader("Time from opening to first escalation")
 first = state.metric(time_to_first_escalation, filters=filters)
-ui.show_table(first, key="esc_first", file_name="time_to_first_escalation.csv")
+ui.show_table(
+    first, key="esc_first", file_name="time_to_first_escalation.csv",
+    hours_to_first_escalation=st.column_config.NumberColumn("calendar hours", format="%.1f"),
+    business_hours_to_first_escalation=st.column_config.NumberColumn("business hours", format="%.1f"),
+)
