@@ -10,7 +10,7 @@ import datetime as dt
 
 import streamlit as st
 
-from ui import state
+from ui import access, state
 from ui.help import CLOCK_HELP, SEVERITY_HELP
 from ui.navigation import navigation
 
@@ -21,8 +21,12 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
+viewer = access.gate()  # sign-in, deny by default; local mode without an [auth] section
 state.begin_run()
-bounds = state.bounds()
+bounds = state.bounds()  # only the accounts and advisors inside the viewer's scope
+if state.out_of_scope_in_address():  # read before the widgets drop it from the address
+    st.warning("The address named an account or advisor outside your access; it was left out.",
+               icon=":material/visibility_off:")
 tz = bounds.timezone
 latest_day = bounds.local_date(bounds.latest)
 first_day = bounds.local_date(bounds.first)
@@ -60,6 +64,7 @@ with st.sidebar:
     )
     st.caption(f"Data up to {bounds.latest:%Y-%m-%d %H:%M} UTC. "
                "The address bar holds these filters: copy it to share this view.")
+    access.sidebar_line(viewer)
 
 
 @st.fragment(run_every=state.REFRESH_CHECK_SECONDS)
@@ -71,4 +76,8 @@ def watch_store() -> None:
 
 watch_store()
 
-navigation().run()
+page = navigation(viewer.may_open)
+try:
+    page.run()
+finally:
+    state.record_downloads(page.url_path or "overview")

@@ -9,6 +9,7 @@ script puts Streamlit in its legacy multipage mode, which `st.navigation` does n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +44,13 @@ PAGES: tuple[PageSpec, ...] = (
 BY_NAME = {p.name: p for p in PAGES}
 
 
-def navigation() -> StreamlitPage:
-    """Streamlit's navigation over PAGES, in the top bar."""
-    pages = [st.Page(p.script, title=p.title, icon=p.icon, default=p.default) for p in PAGES]
+def navigation(may_open: Callable[[str], bool] | None = None) -> StreamlitPage:
+    """Streamlit's navigation over PAGES, in the top bar: only the pages `may_open` allows (all without it).
+
+    A page left out is not served at all: its address falls back to the default page.
+    """
+    pages = [st.Page(p.script, title=p.title, icon=p.icon, default=p.default)
+             for p in PAGES if may_open is None or may_open(p.name)]
     return st.navigation(pages, position="top")
 
 

@@ -7,6 +7,12 @@ checks the function and its dimensions and grain against the registry
 (`metrics.subjects.registry`) and caches results per snapshot and arguments
 (`st.cache_data`, bounded). Deltas compare with `filters.previous()`, the registry's one
 previous-period rule.
+
+The viewer's scope (ui/access.py) is enforced here, server-side and in one place: every
+`metric()` and `report()` call has its filters intersected with the viewer's accounts
+(`metrics.subjects.scope.Scope.restrict`), and `bounds()` gives the sidebar only the
+accounts and advisors inside the scope, so no page can forget it and neither the address
+bar nor a widget can widen it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from metrics.storage.ingest import ensure_store
 from metrics.storage.store import connect_published, dashboard_db, latest_load, store_version
 from metrics.subjects import registry  # importing metrics.subjects imports every subject: the registry is complete
 from metrics.subjects.filters import Filters
+from metrics.subjects.scope import Scope
+from ui import access, audit
 
 if TYPE_CHECKING:
     import duckdb
@@ -131,9 +139,49 @@ def _bounds(store: str) -> DataBounds:
     return data_bounds(get_connection(store))
 
 
+def viewer() -> access.Viewer:
+    """Who runs this session (set by the frame's sign-in gate; local mode without sign-in)."""
+    return access.current()
+
+
+def scope() -> Scope:
+    """The accounts this session may see (an advisor's book is read from the store's accounts)."""
+    return viewer().scope(_bounds(store_key()).account_advisors)
+
+
+def _scoped_bounds(whole: DataBounds, who: access.Viewer, allowed: Scope) -> DataBounds:
+    if allowed.unrestricted:
+        return whole
+    accounts = {a: n for a, n in whole.accounts.items() if allowed.allows(a)}
+    advisors = (who.advisor,) if who.role == "advisor" and who.advisor in whole.advisors else ()
+    return dataclasses.replace(
+        whole,
+        accounts=accounts,
+        account_advisors={a: adv for a, adv in whole.account_advisors.items() if a in accounts},
+        advisors=cast(tuple[str, ...], advisors),
+    )
+
+
 def bounds() -> DataBounds:
-    """Latest instant, options of the filters: what the sidebar needs before anything else (cached per version)."""
-    return _bounds(store_key())
+    """Latest instant, options of the filters: what the sidebar needs before anything else (cached per version).
+
+    Only the accounts (and advisors) inside the viewer's scope: a subscriber's options name
+    their own accounts and no advisor; an advisor's name their book and themselves.
+    """
+    return _scoped_bounds(_bounds(store_key()), viewer(), scope())
+
+
+ADDRESS_KEYS = ("account", "weekly_account", "advisor")  # query parameters that name accounts or advisors
+
+
+def out_of_scope_in_address() -> bool:
+    """True when the address names an account or advisor outside a restricted scope (the widgets drop it)."""
+    if scope().unrestricted:
+        return False
+    b = bounds()
+    accounts = set(b.accounts) | set(b.accounts.values())
+    allowed = {"account": accounts, "weekly_account": accounts, "advisor": set(b.advisors)}
+    return any(v and v not in allowed[key] for key in ADDRESS_KEYS for v in st.query_params.get_all(key))
 
 
 def as_of_instant() -> dt.datetime:
@@ -155,14 +203,18 @@ def current_filters(with_period: bool = True) -> Filters:
     state = st.session_state
     period: tuple[dt.date, ...] = tuple(state.get("period") or ())
     start, end = (period[0], period[1]) if len(period) == 2 else (None, None)
+    allowed = scope()
+    advisors = tuple(state.get("advisor") or ())
+    if not allowed.unrestricted:  # the widgets offer nothing else; this holds whatever state says
+        advisors = tuple(a for a in advisors if a in bounds().advisors)
     return Filters(
         start=start if with_period else None,
         end=end if with_period else None,
         packages=tuple(state.get("package") or ()),
         severities=tuple(int(s) for s in state.get("severity") or ()),
         regions=tuple(state.get("region") or ()),
-        advisors=tuple(state.get("advisor") or ()),
-        accounts=tuple(state.get("account") or ()),
+        advisors=advisors,
+        accounts=allowed.keep(state.get("account") or ()),
     )
 
 
@@ -217,7 +269,11 @@ def metric(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwa
     registered = registry.get(function)
     bound = inspect.signature(registered.function).bind(None, *args, **kwargs).arguments
     bound.pop(next(iter(bound)))  # the snapshot's place
-    filters = bound.pop("filters", None)
+    allowed = scope()
+    filters = allowed.restrict(cast(Filters, bound.pop("filters", None) or current_filters()))
+    for key, value in bound.items():  # any other Filters argument (a previous period) is scoped as well
+        if isinstance(value, Filters):
+            bound[key] = allowed.restrict(value)
     if "by" in bound:
         registry.check_dimensions(registered.name, cast(Any, bound["by"]))
     if "grain" in bound:
@@ -226,7 +282,7 @@ def metric(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwa
         registered.name,
         store_key(),
         as_of_instant().isoformat(),
-        _filters_key(filters if isinstance(filters, Filters) else current_filters()),
+        _filters_key(filters),
         json.dumps({k: _encode(v) for k, v in bound.items()}, default=str, sort_keys=True),
     )
     return cast(T, result)
@@ -244,8 +300,50 @@ def report(function: Callable[..., T], **kwargs: Any) -> T:
 
     Reports (the weekly update) run the engine on their own cut of the data rather than on
     the sidebar's snapshot; the cache is shared between sessions, so never modify the result.
+    A restricted viewer's `account_ids` keep only the accounts in scope (an advisor's zip holds
+    their book only); a report that cannot be narrowed to accounts is refused them.
     """
     if not function.__module__.startswith("metrics.reports."):
         raise ValueError(f"{function.__qualname__} is not a report of metrics.reports")
+    allowed = scope()
+    if not allowed.unrestricted:
+        if "account_ids" not in kwargs and not any(isinstance(v, Filters) for v in kwargs.values()):
+            raise PermissionError(f"{function.__qualname__} cannot be narrowed to the viewer's accounts")
+        kwargs = {k: allowed.restrict(v) if isinstance(v, Filters) else v for k, v in kwargs.items()}
+        if "account_ids" in kwargs:
+            kwargs["account_ids"] = allowed.keep(kwargs["account_ids"])
     encoded = json.dumps(kwargs, default=str, sort_keys=True)
     return cast(T, _report(function.__module__, function.__qualname__, store_key(), encoded))
+
+
+# Download buttons whose click is recorded in the audit trail: these keys, and every table's
+# "Download CSV" (ui.components keys it `<table>_csv`). What each file holds is described
+# from the widgets that chose it (the weekly update's account and week, the advisor's zip).
+DOWNLOADS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "weekly_md": ("weekly update (Markdown)", ("weekly_account", "weekly_week")),
+    "weekly_html": ("weekly update (HTML)", ("weekly_account", "weekly_week")),
+    "weekly_zip": ("advisor's weekly updates (zip)", ("weekly_advisor", "weekly_week")),
+    "gov_pack": ("governance review (HTML)", ()),
+}
+
+
+def _clicked_downloads() -> list[str]:
+    state = st.session_state
+    keys = [k for k in state if isinstance(k, str) and (k in DOWNLOADS or k.endswith("_csv"))]
+    return sorted(k for k in keys if state.get(k) is True)
+
+
+def record_downloads(page: str) -> None:
+    """Append each download clicked in this run to the audit trail: page, file, the filters it was cut with."""
+    clicked = _clicked_downloads()
+    if not clicked:
+        return
+    who = viewer()
+    filters = scope().restrict(current_filters())
+    shown = {k: v for k, v in dataclasses.asdict(filters).items() if v not in (None, ())}
+    for key in clicked:
+        label, chosen_by = DOWNLOADS.get(key, (f"table {key.removesuffix('_csv')} (CSV)", ()))
+        what: dict[str, object] = {"page": page, "file": label}
+        what.update({k: st.session_state.get(k) for k in chosen_by})
+        what["filters"] = json.dumps(shown, default=str)
+        audit.record("download", who.identity, who.role, what)

@@ -1,4 +1,8 @@
-"""Data: load a dataset (upload or folder), see what was stored and quarantined, and how fresh it is."""
+"""Data: load a dataset (upload or folder), see what was stored and quarantined, how fresh it is, and the audit trail.
+
+Only admins (and the one user of local mode) load data and read the audit trail; executives
+see the store's counts read-only, advisors its freshness only (subscribers have no Data page).
+"""
 
 from __future__ import annotations
 
@@ -30,8 +34,8 @@ from metrics.storage.datasets import (
 )
 from metrics.storage.ingest import ingest
 from metrics.storage.store import dashboard_db, remove_store, store_summary
+from ui import access, audit, state
 from ui import components as ui
-from ui import state
 from ui.navigation import page_title
 
 STORES = dashboard_db().parent / "stores"  # loads made here sit beside the default store
@@ -39,6 +43,13 @@ ROOT = data_root()  # the only tree folders load from; no path under it or outsi
 log = logging.getLogger(__name__)
 
 page_title(__file__)
+viewer = state.viewer()
+if not viewer.can_load:
+    st.info(f"Loading data and the audit trail are for admins; ask {md(access.whom_to_ask())} if you need a load.",
+            icon=":material/lock:")
+    if viewer.role != "executive":  # an advisor sees how fresh the data is, not the whole book's counts
+        st.metric("Latest instant", f"{state.bounds().latest:%Y-%m-%d %H:%M} UTC", border=True)
+        st.stop()
 if "data_loaded_report" in st.session_state:
     st.success("Loaded. The whole app now shows this data.", icon=":material/check_circle:")
     st.code(st.session_state.pop("data_loaded_report"), language=None)  # a code block: shown verbatim
@@ -68,6 +79,22 @@ loads = summary.loads.assign(dataset=[dataset_label(d, ROOT) for d in summary.lo
 st.subheader("Loads")
 ui.show_table(loads, key="data_loads", file_name="loads.csv")
 
+if not viewer.can_load:
+    st.stop()
+
+
+def trail() -> None:
+    """The audit trail, newest first, narrowed by event and by text (read only when asked for: it only grows)."""
+    st.subheader("Audit trail")
+    if not st.toggle("Show the audit trail: sign-ins, refused visitors, data loads and downloads, newest first",
+                     key="audit_show"):
+        return
+    left, right = st.columns([1, 2])
+    events = left.multiselect("Events", audit.EVENTS, key="audit_events", placeholder="All events")
+    text = right.text_input("Contains", key="audit_text", placeholder="an address, a role, a page or a file")
+    ui.show_table(audit.matching(audit.entries(), tuple(events), text), key="audit", file_name="audit.csv")
+
+
 st.subheader("Load another dataset")
 root_note = (
     f"the folder set by the environment variable `{DATA_ROOT_ENV}`" if DATA_ROOT_ENV in os.environ
@@ -87,6 +114,11 @@ def load(folder: Path, label: str) -> None:
     Runs as a button callback, so its outcome survives the rerun that follows a click.
     `label` is what the user may see of the folder (``imports/bpic2013``, ``upload``).
     """
+    who = state.viewer()
+    if not who.can_load:  # the buttons are never drawn for them; a forged click is refused and recorded
+        audit.record("load_refused", who.identity, who.role, {"dataset": label})
+        st.session_state["data_load_error"] = "only admins load data."
+        return
     target = STORES / store_name(Path(label).name, dt.datetime.now(dt.UTC))
     previous = Path(state.store_path())
     bar = st.progress(0.0, text=f"Loading {md(label)}…")
@@ -112,6 +144,8 @@ def load(folder: Path, label: str) -> None:
         prune_stores(STORES, keep_stores(), protect={target, previous})
     finally:
         bar.empty()
+        outcome = "loaded" if loaded else f"failed: {st.session_state.get('data_load_error', '')}"
+        audit.record("data_load", who.identity, who.role, {"dataset": label, "result": outcome})
     if not loaded:  # what a failed load left beside its store (a lock file at least) is of no use
         remove_store(target)
 
@@ -167,3 +201,6 @@ else:
     )
     st.button("Load folder", key="data_load_folder", type="primary", disabled=not (chosen or text.strip()),
               on_click=load_folder)
+
+st.divider()
+trail()
