@@ -7,6 +7,7 @@ for spreadsheets, so formula-like cells are neutralised (`spreadsheet_csv`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from metrics.safe_text import md, md_code, spreadsheet_csv
 from metrics.subjects.attainment import breached_obligations
 from metrics.subjects.filters import Filters
 from ui import state
+from ui.help import PREVIOUS_PERIOD_HELP, definition_help
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -31,6 +33,76 @@ def delta_pp(now: float | None, before: float | None) -> str | None:
     if now is None or before is None or any(isinstance(v, float) and math.isnan(v) for v in (now, before)):
         return None
     return f"{(now - before) * 100:+.1f} pp"
+
+
+KIND_LABELS = {"initial": "Initial response", "follow_up": "Follow-up"}
+
+
+def kind_text(kind: str) -> str:
+    """'follow_up' -> 'follow-up' (the words a tile or title uses)."""
+    return kind.replace("_", "-")
+
+
+def lowest_text(lowest: Mapping[str, Any] | None) -> str | None:
+    """The worst severity x kind cell in words: 'lowest: severity 1 follow-up 57.7 % (157/272)'."""
+    if not lowest:
+        return None
+    decided = int(lowest["met"]) + int(lowest["breached"])
+    return (
+        f"lowest: severity {int(lowest['severity'])} {kind_text(str(lowest['kind']))} "
+        f"{pct(lowest['attainment'])} ({int(lowest['met']):,}/{decided:,})"
+    )
+
+
+def provisional_text(pending: int | None) -> str:
+    """'provisional: 135 still running', or that nothing is still running (the figure is settled)."""
+    n = int(pending or 0)
+    return f"provisional: {n:,} still running" if n else "settled: none still running"
+
+
+def attainment_tile_texts(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What each per-kind attainment tile says, from `attainment_summary` (testable without Streamlit).
+
+    One entry per kind (initial, follow-up): label, value, delta (pp vs the previous period, or
+    None), and captions: the kind's "provisional: N still running" and, on the tile of its
+    kind, the lowest severity x kind cell of the whole view.
+    """
+    tiles = []
+    lowest = summary.get("lowest")
+    previous = summary.get("previous_by_kind") or {}
+    for kind, label in KIND_LABELS.items():
+        now = (summary.get("by_kind") or {}).get(kind) or {}
+        was = previous.get(kind) or {}
+        captions = [provisional_text(now.get("pending"))]
+        if lowest and lowest.get("kind") == kind:
+            captions.insert(0, lowest_text(lowest) or "")
+        tiles.append({
+            "kind": kind,
+            "label": f"{label} attainment",
+            "value": pct(now.get("attainment")),
+            "delta": delta_pp(now.get("attainment"), was.get("attainment")),
+            "decided": int(now.get("met") or 0) + int(now.get("breached") or 0),
+            "captions": captions,
+        })
+    return tiles
+
+
+def attainment_tiles(columns: Sequence[Any], summary: Mapping[str, Any]) -> None:
+    """Attainment per kind (initial, follow-up) in the first two of `columns`, never pooled.
+
+    Each tile shows its kind's attainment with the change in percentage points against the
+    previous period, how many of its obligations are still running (the figure is
+    provisional until they are decided), and the tile of the worst cell's kind names the lowest
+    severity x kind cell ("lowest: severity 1 follow-up 57.7 % (157/272)").
+    """
+    help_text = (
+        f"{definition_help('attainment_by_kind')} {definition_help('lowest_attainment_cell')} "
+        f"{definition_help('provisional_obligations')} {PREVIOUS_PERIOD_HELP}"
+    )
+    for column, tile in zip(columns, attainment_tile_texts(summary), strict=False):
+        column.metric(tile["label"], tile["value"], tile["delta"], border=True, help=help_text)
+        for caption in tile["captions"]:
+            column.caption(md(caption))
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:

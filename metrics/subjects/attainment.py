@@ -217,12 +217,42 @@ def response_times(
         "The previous period ends the day before: whole calendar months step back by whole months, any other "
         "period by its length in days (Filters.previous()).",
     ),
+    MetricDefinition(
+        "attainment_by_kind",
+        "SLA attainment per kind",
+        "response obligations of one kind (initial or follow-up) starting in the period",
+        "met obligations of the kind",
+        "met + breached obligations of the kind",
+        "start_at",
+        "The headline tiles show initial and follow-up apart, never pooled, each with its change in percentage "
+        "points against the previous period.",
+    ),
+    MetricDefinition(
+        "lowest_attainment_cell",
+        "Lowest severity x kind attainment",
+        "severity x kind cells (e.g. severity 1 follow-up) with at least one met or breached obligation",
+        "met obligations of the cell",
+        "met + breached obligations of the cell",
+        "start_at",
+        "Named on the attainment tiles ('lowest: severity 1 follow-up 57.7 %') so a pooled figure cannot hide "
+        "its worst cell; ties go to the more severe cell, then initial before follow-up.",
+    ),
+    MetricDefinition(
+        "provisional_obligations",
+        "Provisional: still running",
+        "response obligations starting in the period that have no verdict yet as of the as-of instant",
+        "pending obligations",
+        None,
+        "start_at",
+        "Shown beside every attainment figure ('provisional: N still running'): the figure may still change "
+        "as they are met or breached.",
+    ),
     period_by="start_at",
 )
 def attainment_summary(
     snap: Snapshot, filters: Filters = Filters(), previous: Filters | None = None
 ) -> dict[str, Any]:
-    """Headline attainment of a period beside the previous period's, for the Overview tile.
+    """Headline attainment of a period beside the previous period's, per kind, with its worst cell.
 
     `previous` defaults to `filters.previous()`, the registry's one previous-period rule
     (none when the period is open-ended).
@@ -230,6 +260,13 @@ def attainment_summary(
     obligations, attainment (a fraction, None when nothing was decided), the same prefixed
     `previous_` (None without a previous period), and delta_pp = 100 x (attainment -
     previous_attainment) in percentage points, None when either is undefined.
+    `by_kind` = {"initial": {...}, "follow_up": {...}}, each with met, breached, pending,
+    obligations and attainment (None when nothing was decided); `previous_by_kind` the same
+    for the previous period (None without one). `lowest` = {severity, kind, attainment,
+    met, breached}: the severity x kind cell with the lowest attainment among the cells
+    with at least one met or breached obligation (ties: the higher severity, i.e. the
+    smaller number, then initial before follow-up); None when nothing was decided.
+    `pending` is the provisional count: obligations of the period still running.
     """
     previous = previous if previous is not None else filters.previous()
     periods = [("current", filters)] + ([("previous", previous)] if previous is not None else [])
@@ -237,25 +274,59 @@ def attainment_summary(
     for name, period in periods:
         where, where_params = _cube_where(snap, period)
         parts.append(
-            f"select '{name}' as which, {_CUBE_COUNTS}, coalesce(sum(f.n), 0) as obligations"
-            f" from {_CUBE_FACTS} where {where}"
+            f"select '{name}' as which, f.kind, f.severity, {_CUBE_COUNTS}, coalesce(sum(f.n), 0) as obligations"
+            f" from {_CUBE_FACTS} where {where} group by all"
         )
         params += where_params
-    rows = _cube_query(snap, " union all ".join(parts), params).set_index("which")
+    cells = _cube_query(snap, " union all ".join(parts), params)
     counts = [*STATUSES, "obligations"]
+    cells[counts] = cells[counts].astype("int64")
+    current, before = cells[cells["which"] == "current"], cells[cells["which"] == "previous"]
     summary: dict[str, Any] = {"start": filters.start, "end": filters.end}
-    summary |= {c: int(rows.loc["current", c]) for c in counts}
+    summary |= {c: int(current[c].sum()) for c in counts}
     summary["attainment"] = _none_if_nan(_ratio(summary["met"], summary["breached"]))
     summary["previous_start"] = previous.start if previous else None
     summary["previous_end"] = previous.end if previous else None
     for c in counts:
-        summary[f"previous_{c}"] = int(rows.loc["previous", c]) if previous else None
+        summary[f"previous_{c}"] = int(before[c].sum()) if previous else None
     summary["previous_attainment"] = (
         _none_if_nan(_ratio(summary["previous_met"], summary["previous_breached"])) if previous else None
     )
-    now, before = summary["attainment"], summary["previous_attainment"]
-    summary["delta_pp"] = 100 * (now - before) if now is not None and before is not None else None
+    now, was = summary["attainment"], summary["previous_attainment"]
+    summary["delta_pp"] = 100 * (now - was) if now is not None and was is not None else None
+    summary["by_kind"] = _by_kind(current)
+    summary["previous_by_kind"] = _by_kind(before) if previous else None
+    summary["lowest"] = _lowest_cell(current)
     return summary
+
+
+KINDS = ("initial", "follow_up")
+
+
+def _by_kind(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Met, breached, pending, obligations and attainment per kind (both kinds always present)."""
+    result: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        part = cells[cells["kind"] == kind]
+        entry: dict[str, Any] = {c: int(part[c].sum()) for c in ("met", "breached", "pending", "obligations")}
+        entry["attainment"] = _none_if_nan(_ratio(entry["met"], entry["breached"]))
+        result[kind] = entry
+    return result
+
+
+def _lowest_cell(cells: pd.DataFrame) -> dict[str, Any] | None:
+    """The severity x kind cell with the lowest attainment among cells with a decided obligation."""
+    grouped = cells.groupby(["severity", "kind"], as_index=False)[["met", "breached"]].sum()
+    grouped = grouped[(grouped["met"] + grouped["breached"]) > 0]
+    if grouped.empty:
+        return None
+    grouped["attainment"] = grouped["met"] / (grouped["met"] + grouped["breached"])
+    grouped["kind_order"] = grouped["kind"].map({k: i for i, k in enumerate(KINDS)})
+    row = grouped.sort_values(["attainment", "severity", "kind_order"]).iloc[0]
+    return {
+        "severity": int(row["severity"]), "kind": str(row["kind"]), "attainment": float(row["attainment"]),
+        "met": int(row["met"]), "breached": int(row["breached"]),
+    }
 
 
 def _none_if_nan(value: float) -> float | None:

@@ -331,7 +331,39 @@ def test_summary_of_a_month_against_the_previous_month(snap):
         "previous_untargeted": 1, "previous_suspended": 0, "previous_obligations": 10,
         "previous_attainment": pytest.approx(5 / 7),
         "delta_pp": pytest.approx(100 * (1 / 3 - 5 / 7)),  # -38.095
+        # March initial: C03 met; C11 breached; C04 pending; C10 suspended; C13 untargeted -> 1/2
+        # March follow-up: C06 #1 breached -> 0/1
+        "by_kind": {
+            "initial": {"met": 1, "breached": 1, "pending": 1, "obligations": 5, "attainment": 0.5},
+            "follow_up": {"met": 0, "breached": 1, "pending": 0, "obligations": 1, "attainment": 0.0},
+        },
+        # February initial: C01 #0, C06 #0, C08 #0, C09 met; C02, C07 breached; C05 cancelled; C12 -> 4/6
+        # February follow-up: C01 #1 met; C08 #1 cancelled -> 1/1
+        "previous_by_kind": {
+            "initial": {"met": 4, "breached": 2, "pending": 0, "obligations": 8, "attainment": pytest.approx(4 / 6)},
+            "follow_up": {"met": 1, "breached": 0, "pending": 0, "obligations": 2, "attainment": 1.0},
+        },
+        # March cells: severity 1 initial 1/2, severity 1 follow-up 0/1; severity 2 and 3 decided nothing
+        "lowest": {"severity": 1, "kind": "follow_up", "attainment": 0.0, "met": 0, "breached": 1},
     }  # fmt: skip
+
+
+def test_summary_lowest_cell_ties_go_to_the_more_severe_cell(snap):
+    """Platinum: severity 1 follow-up (C06 #1) and severity 2 initial (C07) are both 0/1: severity 1 is named."""
+    summary = attainment_summary(snap, Filters(packages=("Platinum",)))
+    # severity 1 initial: C06 #0, C08 #0 met -> 2/2; severity 1 follow-up: C06 #1 breached (C08 #1 cancelled)
+    assert summary["lowest"] == {"severity": 1, "kind": "follow_up", "attainment": 0.0, "met": 0, "breached": 1}
+    assert summary["by_kind"]["initial"] == {"met": 2, "breached": 1, "pending": 0, "obligations": 3,
+                                             "attainment": pytest.approx(2 / 3)}  # C06 #0, C08 #0; C07
+    assert summary["previous_by_kind"] is None  # open-ended: no previous period
+
+
+def test_summary_without_a_decided_obligation_names_no_lowest_cell(snap):
+    """Bronze obligations are all untargeted: no cell has a verdict, so there is no lowest one."""
+    summary = attainment_summary(snap, Filters(packages=("Bronze",)))
+    assert summary["lowest"] is None
+    assert summary["by_kind"]["initial"] == {"met": 0, "breached": 0, "pending": 0, "obligations": 2,
+                                             "attainment": None}  # C12, C13 untargeted
 
 
 def test_summary_of_a_week_against_the_week_before(snap):
