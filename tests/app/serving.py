@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`streamlit run dashboard.py` with `env` added, up once /_stcore/health answers; yields its URL."""
-    port = free_port()
+def served_app(env: dict[str, str], log_path: Path, args: Sequence[str] = (), port: int | None = None) -> Iterator[str]:
+    """`streamlit run dashboard.py` with `env` added, up once /_stcore/health answers; yields its URL.
+
+    `args` are more options of `streamlit run` (`--secrets.files PATH`); `port` a port chosen
+    beforehand (a redirect URI written before the start names it), else a free one.
+    """
+    port = port or free_port()
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *args],
             cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
