@@ -6,6 +6,7 @@ for spreadsheets, so formula-like cells are neutralised (`spreadsheet_csv`).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from metrics.engine.explain import explain_case, fmt_duration, fmt_time
 from metrics.safe_text import md, md_code, spreadsheet_csv
 from metrics.subjects.attainment import breached_obligations
 from metrics.subjects.filters import Filters
-from ui import state
+from ui import figures, state
 from ui.help import PREVIOUS_PERIOD_HELP, definition_help
 
 
@@ -87,6 +88,43 @@ def attainment_tile_texts(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return tiles
 
 
+def week_to_date_label(as_of_local: dt.datetime) -> str:
+    """'Breaches this week (to Thu 12:00)'; an as-of at local midnight closes the day before ('to end of Sun')."""
+    if as_of_local.time() == dt.time():
+        return f"Breaches this week (to end of {(as_of_local - dt.timedelta(days=1)):%a})"
+    return f"Breaches this week (to {as_of_local:%a %H:%M})"
+
+
+def escalation_tile_texts(summary: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The Escalations tile: the share of cases escalated, its pp delta, and policy and recorded apart.
+
+    Reads `escalation_summary`'s keys with .get: "–" until a summary carries `escalated_share`.
+    Policy breaches and recorded escalations are named side by side, never summed.
+    """
+    share = summary.get("escalated_share")
+    before = previous.get("escalated_share") if previous else None
+    caption = f"policy {int(summary.get('policy') or 0):,} · recorded {int(summary.get('recorded') or 0):,}"
+    if summary.get("cases_opened") is not None and share is not None:
+        caption = f"{int(summary.get('cases_escalated') or 0):,} of {int(summary['cases_opened']):,} cases · " + caption
+    return {
+        "value": "–" if share is None else f"{pct(share)} of cases",
+        "delta": delta_pp(share, before),
+        "caption": caption,
+    }
+
+
+def pooled_attainment_tile(column: Any, summary: Mapping[str, Any]) -> None:
+    """"SLA attainment" over both kinds, never alone: it names the lowest cell and the provisional count."""
+    column.metric(
+        "SLA attainment", pct(summary.get("attainment")),
+        delta_pp(summary.get("attainment"), summary.get("previous_attainment")), border=True,
+        help=f"{definition_help('attainment')} {definition_help('lowest_attainment_cell')} {PREVIOUS_PERIOD_HELP}",
+    )
+    for caption in (lowest_text(summary.get("lowest")), provisional_text(summary.get("pending"))):
+        if caption:
+            column.caption(md(caption))
+
+
 def attainment_tiles(columns: Sequence[Any], summary: Mapping[str, Any]) -> None:
     """Attainment per kind (initial, follow-up) in the first two of `columns`, never pooled.
 
@@ -103,6 +141,18 @@ def attainment_tiles(columns: Sequence[Any], summary: Mapping[str, Any]) -> None
         column.metric(tile["label"], tile["value"], tile["delta"], border=True, help=help_text)
         for caption in tile["captions"]:
             column.caption(md(caption))
+
+
+def attainment_heatmaps(matrix: pd.DataFrame, summary: Mapping[str, Any], key: str) -> None:
+    """The severity x package heatmap once per kind, side by side, each titled with its provisional count.
+
+    `matrix` is `attainment_table(by=["kind", "severity", "package"])`, `summary` the same view's
+    `attainment_summary` (its `by_kind` pending counts).
+    """
+    for column, kind in zip(st.columns(2), KIND_LABELS, strict=True):
+        pending = (summary.get("by_kind") or {}).get(kind, {}).get("pending")
+        title = f"{figures.KIND_TITLES[kind]} by severity and package · {provisional_text(pending)}"
+        column.plotly_chart(figures.build_attainment_matrix_figure(matrix, kind, title), key=f"{key}_{kind}")
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:

@@ -51,17 +51,41 @@ def empty_figure(message: str) -> go.Figure:
     return _layout(fig, "", height=200)
 
 
+def _one_row_per(frame: pd.DataFrame, keys: list[str]) -> None:
+    """Refuse a frame with several rows for one group: a builder plots a metric's rows, it never aggregates.
+
+    A page that passes a finer grouping than the figure shows (per package when the bars are
+    per kind x severity) would otherwise need the builder to combine values it cannot combine
+    (a median of medians is not the median); ask the metric for the figure's own grouping.
+    """
+    duplicated = frame.duplicated(keys)
+    if duplicated.any():
+        first = frame.loc[duplicated, keys].iloc[0].to_dict()
+        raise ValueError(f"one row per {', '.join(keys)} expected (the metric's own grouping); {first} repeats")
+
+
+def provisional_hover(pending: int) -> str:
+    """The hover line of a point or cell whose obligations are not all decided yet."""
+    return f"provisional: {int(pending):,} still running" if pending else "settled"
+
+
 def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment by period") -> go.Figure:
     """Lines of attainment % per period, one per kind (or series column), each with its own symbol.
 
-    Expects columns period, attainment (0..1), met, breached and optionally kind.
+    Expects the rows of `attainment_table(by=["kind"], grain=...)`: period, attainment (0..1),
+    met, breached, pending and optionally kind, one row per kind and period. A point whose period
+    still has pending obligations is drawn hollow (its symbol's `-open` variant) and its hover
+    says "provisional: N still running": the value may still change.
     """
     if frame.empty:
         return empty_figure("No obligations started in this period")
+    _one_row_per(frame, ["kind", "period"] if "kind" in frame else ["period"])
     fig = go.Figure()
     series = frame["kind"].unique() if "kind" in frame else ["all"]
     for i, name in enumerate(series):
         part = frame[frame["kind"] == name] if "kind" in frame else frame
+        pending = part["pending"].astype("int64") if "pending" in part else pd.Series(0, index=part.index)
+        symbol = SYMBOLS[i % len(SYMBOLS)]
         fig.add_trace(
             go.Scatter(
                 x=part["period"],
@@ -69,34 +93,51 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
                 mode="lines+markers",
                 name=plot_text(str(name).replace("_", "-")),
                 line={"color": PALETTE[i % len(PALETTE)], "width": 3},
-                marker={"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 9},
-                customdata=part[["met", "breached"]].to_numpy(),
-                hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]:,}, breached %{customdata[1]:,}<extra></extra>",
+                marker={"symbol": [f"{symbol}-open" if n else symbol for n in pending], "size": 9,
+                        "line": {"width": 2}},
+                customdata=list(zip(part["met"], part["breached"], [provisional_hover(n) for n in pending],
+                                    strict=True)),
+                hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]:,}, breached %{customdata[1]:,}"
+                              "<br>%{customdata[2]}<extra></extra>",
             )
         )
     fig.update_yaxes(title="attainment %", ticksuffix=" %", rangemode="normal")
-    return _layout(fig, title)
+    return _layout(fig, title + " (hollow: provisional, obligations still running)")
 
 
-def build_attainment_matrix_figure(frame: pd.DataFrame, title: str = "Attainment by severity and package") -> go.Figure:
-    """Heatmap of attainment per severity (rows) and package (columns), each cell labelled with % and counts."""
-    decided = frame[(frame["met"] + frame["breached"]) > 0]
-    if decided.empty:
-        return empty_figure("No met or breached obligations for these filters")
-    grouped = decided.groupby(["severity", "package"], as_index=False)[["met", "breached"]].sum()
-    grouped["attainment"] = grouped["met"] / (grouped["met"] + grouped["breached"])
-    rates = grouped.pivot(index="severity", columns="package", values="attainment")
-    labels = grouped.assign(
-        label=lambda d: [
-            f"{a:.1%}<br>{m:,}/{m + b:,}" for a, m, b in zip(d["attainment"], d["met"], d["breached"], strict=True)
+def build_attainment_matrix_figure(
+    frame: pd.DataFrame, kind: str | None = None, title: str | None = None
+) -> go.Figure:
+    """Heatmap of attainment per severity (rows) and package (columns) of one kind, each cell labelled.
+
+    Expects the rows of `attainment_table(by=["kind", "severity", "package"])` (or without kind):
+    one row per cell, its `attainment`, met, breached and pending plotted as they are. `kind`
+    picks the initial or follow-up cells (a heatmap never pools the two). A cell with nothing
+    decided is blank; a cell with obligations still running says so.
+    """
+    rows = frame[frame["kind"] == kind] if kind is not None and "kind" in frame else frame
+    name = KIND_TITLES.get(kind or "", "Attainment")
+    title = title or f"{name} by severity and package"
+    if rows.empty or ((rows["met"] + rows["breached"]) == 0).all():
+        return empty_figure(f"{name}: no met or breached obligations for these filters")
+    _one_row_per(rows, ["severity", "package"])
+    pending = rows["pending"].astype("int64") if "pending" in rows else pd.Series(0, index=rows.index)
+    labelled = rows.assign(
+        label=[
+            (f"{a:.1%}<br>{m:,}/{m + b:,}" if m + b else "–") + (f"<br>{n:,} running" if n else "")
+            for a, m, b, n in zip(rows["attainment"], rows["met"], rows["breached"], pending, strict=True)
         ]
-    ).pivot(index="severity", columns="package", values="label")
+    )
+    rates = labelled.pivot(index="severity", columns="package", values="attainment").sort_index()
+    labels = labelled.pivot(index="severity", columns="package", values="label").reindex(
+        index=rates.index, columns=rates.columns
+    )
     fig = go.Figure(
         go.Heatmap(
-            z=rates.to_numpy() * 100,
+            z=rates.to_numpy(dtype="float64") * 100,
             x=[plot_text(p) for p in rates.columns],
             y=[f"Severity {s}" for s in rates.index],
-            text=labels.to_numpy(),
+            text=labels.fillna("").to_numpy(),
             texttemplate="%{text}",
             colorscale=[[0, MISSED], [0.5, "#F0E442"], [1, MET]],
             zmin=50,
@@ -109,10 +150,16 @@ def build_attainment_matrix_figure(frame: pd.DataFrame, title: str = "Attainment
     return _layout(fig, title, height=320)
 
 
+KIND_TITLES = {"initial": "Initial response attainment", "follow_up": "Follow-up attainment"}
+
+
 def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and breached") -> go.Figure:
-    """Horizontal stacked bars of met and breached per group; breached bars are hatched and labelled."""
-    decided = frame.groupby(group, as_index=False)[["met", "breached"]].sum()
-    decided = decided[(decided["met"] + decided["breached"]) > 0]
+    """Horizontal stacked bars of met and breached per group; breached bars are hatched and labelled.
+
+    Expects one row per `group` (the metric asked for that grouping): the counts are plotted as given.
+    """
+    _one_row_per(frame, [group])
+    decided = frame[(frame["met"] + frame["breached"]) > 0]
     if decided.empty:
         return empty_figure("Nothing met or breached for these filters")
     labels = decided[group].map(plot_text)
@@ -128,33 +175,46 @@ def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and b
 
 
 def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time against target") -> go.Figure:
-    """Median and p90 of elapsed / target per severity and kind, with the target as a line at 100 %."""
+    """Median and p90 of elapsed / target per kind and severity, with the target as a line at 100 %.
+
+    Expects the rows of `response_times(by=["kind", "severity"])`: one row per kind x severity whose
+    median_of_target and p90_of_target are the quantiles over all its obligations (pooled), plotted
+    as they are. A median of per-package medians is not the median, so a finer frame is refused.
+    """
     if frame.empty:
         return empty_figure("No answered obligations with a target for these filters")
-    agg = frame.groupby(["kind", "severity"], as_index=False).agg(
-        median_of_target=("median_of_target", "median"), p90_of_target=("p90_of_target", "median")
-    )
-    labels = [plot_text(f"{k.replace('_', '-')} S{s}") for k, s in zip(agg["kind"], agg["severity"], strict=True)]
+    _one_row_per(frame, ["kind", "severity"])
+    labels = [plot_text(f"{k.replace('_', '-')} S{s}") for k, s in zip(frame["kind"], frame["severity"], strict=True)]
+    counts = [f"{n:,} answered" for n in frame["obligations"]] if "obligations" in frame else None
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=agg["median_of_target"] * 100, name="median", marker={"color": MET},
-                         text=[f"{v:.0%}" for v in agg["median_of_target"]], textposition="outside"))
-    fig.add_trace(go.Bar(x=labels, y=agg["p90_of_target"] * 100, name="90th percentile",
+    fig.add_trace(go.Bar(x=labels, y=frame["median_of_target"] * 100, name="median", marker={"color": MET},
+                         text=[f"{v:.0%}" for v in frame["median_of_target"]], textposition="outside",
+                         hovertext=counts))
+    fig.add_trace(go.Bar(x=labels, y=frame["p90_of_target"] * 100, name="90th percentile",
                          marker={"color": "#E69F00", "pattern": {"shape": "."}},
-                         text=[f"{v:.0%}" for v in agg["p90_of_target"]], textposition="outside"))
+                         text=[f"{v:.0%}" for v in frame["p90_of_target"]], textposition="outside",
+                         hovertext=counts))
     fig.add_hline(y=100, line={"dash": "dash", "color": MISSED}, annotation_text="target")
     fig.update_yaxes(title="% of target used", ticksuffix=" %")
     return _layout(fig, title)
 
 
 def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations by period") -> go.Figure:
-    """Stacked bars per period: policy escalations (breaches) and recorded ones (hatched), labelled."""
-    if frame.empty or frame[["policy", "recorded"]].to_numpy().sum() == 0:
+    """Grouped bars per period: policy escalations (breaches) beside recorded ones (hatched), never stacked.
+
+    Stacking would draw their sum, and a recorded escalation that follows a breach of the same
+    case is the same incident counted twice; side by side, each is read on its own.
+    """
+    if frame.empty or not ((frame["policy"] > 0) | (frame["recorded"] > 0)).any():
         return empty_figure("No escalations in this period")
+    _one_row_per(frame, ["period"])
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=frame["period"], y=frame["policy"], name="policy (breach)", marker={"color": MISSED}))
+    fig.add_trace(go.Bar(x=frame["period"], y=frame["policy"], name="policy (breach)", marker={"color": MISSED},
+                         text=frame["policy"], textposition="outside"))
     fig.add_trace(go.Bar(x=frame["period"], y=frame["recorded"], name="recorded",
-                         marker={"color": "#CC79A7", "pattern": {"shape": "x"}}))
-    fig.update_layout(barmode="stack")
+                         marker={"color": "#CC79A7", "pattern": {"shape": "x"}},
+                         text=frame["recorded"], textposition="outside"))
+    fig.update_layout(barmode="group")
     fig.update_yaxes(title="escalations")
     return _layout(fig, title)
 

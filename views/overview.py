@@ -1,15 +1,16 @@
-"""Overview: the headline numbers of the filtered book, with deltas against the previous period."""
+"""Overview: the headline numbers of the filtered book, with deltas against the previous period.
+
+Attainment is shown per kind (initial, follow-up), never pooled, with the worst severity x kind
+cell named and the obligations still running counted; every number comes from a registered metric.
+"""
 
 from __future__ import annotations
-
-import dataclasses
-import datetime as dt
 
 import streamlit as st
 
 from metrics.subjects.active import active_summary
-from metrics.subjects.attainment import attainment_table
-from metrics.subjects.escalations import escalation_events
+from metrics.subjects.attainment import attainment_summary, attainment_table, breaches_week_to_date
+from metrics.subjects.escalations import escalation_summary
 from ui import components as ui
 from ui import figures, state
 from ui.help import PREVIOUS_PERIOD_HELP, definition_help
@@ -22,53 +23,41 @@ previous = filters.previous()  # the registry's one previous-period rule (Q3 -> 
 page_title(__file__)
 st.caption(f"As of {snap.as_of:%Y-%m-%d %H:%M} UTC · period {filters.start} to {filters.end}")
 
-now = state.metric(attainment_table, filters=filters, by=[])
-before = state.metric(attainment_table, filters=previous, by=[]) if previous else None
+summary = state.metric(attainment_summary, filters=filters, previous=previous)
 active = state.metric(active_summary, filters=state.current_filters(with_period=False))
-today = snap.as_of.date()
-monday = today - dt.timedelta(days=today.weekday())
-this_week = dataclasses.replace(filters, start=monday, end=today)
-last_week = dataclasses.replace(filters, start=monday - dt.timedelta(days=7), end=monday - dt.timedelta(days=1))
-events_now = state.metric(escalation_events, filters=filters)
-events_before = state.metric(escalation_events, filters=previous) if previous else None
-breaches_week = state.metric(escalation_events, filters=this_week)
-breaches_last = state.metric(escalation_events, filters=last_week)
+week = state.metric(breaches_week_to_date, filters=filters)  # the week of the as-of; the period does not apply
+escalations_now = state.metric(escalation_summary, filters=filters)
+escalations_before = state.metric(escalation_summary, filters=previous) if previous else None
 
-rate_now = float(now["attainment"].iloc[0]) if len(now) else None
-rate_before = float(before["attainment"].iloc[0]) if before is not None and len(before) else None
-cols = st.columns(4)
+cols = st.columns(3)
+ui.pooled_attainment_tile(cols[0], summary)  # both kinds, beside each kind and naming the lowest cell
+ui.attainment_tiles(cols[1:], summary)
+cols = st.columns(3)
 cols[0].metric(
-    "SLA attainment", ui.pct(rate_now), ui.delta_pp(rate_now, rate_before), border=True,
-    help=f"{definition_help('attainment')} {PREVIOUS_PERIOD_HELP}",
-)
-cols[1].metric(
     "Active tickets", f"{active['active']:,}",
     f"{active['at_risk']:,} at risk · {active['breached']:,} breached", delta_color="off", border=True,
     help=definition_help("active_tickets"),
 )
-policy_week = int((breaches_week["source"] == "policy").sum())
-policy_last = int((breaches_last["source"] == "policy").sum())
+cols[1].metric(
+    ui.week_to_date_label(week["as_of_local"]), f"{week['breaches']:,}",
+    f"{week['delta']:+,} vs same days last week", delta_color="inverse", border=True,
+    help=definition_help("breaches_week_to_date"),
+)
+tile = ui.escalation_tile_texts(escalations_now, escalations_before)
 cols[2].metric(
-    "Breaches this week", f"{policy_week:,}", f"{policy_week - policy_last:+,} vs last week",
-    delta_color="inverse", border=True, help="Obligations whose deadline passed this ISO week (reporting timezone).",
+    "Escalations", tile["value"], tile["delta"], delta_color="inverse", border=True,
+    help=f"{definition_help('escalated_share')} {PREVIOUS_PERIOD_HELP}",
 )
-cols[3].metric(
-    "Escalations", f"{len(events_now):,}",
-    f"{len(events_now) - len(events_before):+,} vs previous period" if events_before is not None else None,
-    delta_color="inverse", border=True, help=f"{definition_help('policy_escalations')} {PREVIOUS_PERIOD_HELP}",
-)
+cols[2].caption(tile["caption"])
 
-if now.empty or int(now["obligations"].iloc[0]) == 0:
+if summary["obligations"] == 0:
     ui.empty_state("No obligations started in this period for these filters. Widen the period or clear a filter.")
     st.stop()
 
-left, right = st.columns([3, 2])
-with left:
-    trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="week")
-    st.plotly_chart(figures.build_attainment_trend_figure(trend, "Attainment by ISO week"), key="overview_trend")
-with right:
-    matrix = state.metric(attainment_table, filters=filters, by=["severity", "package"])
-    st.plotly_chart(figures.build_attainment_matrix_figure(matrix), key="overview_matrix")
+trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="week")
+st.plotly_chart(figures.build_attainment_trend_figure(trend, "Attainment by ISO week"), key="overview_trend")
+matrix = state.metric(attainment_table, filters=filters, by=["kind", "severity", "package"])
+ui.attainment_heatmaps(matrix, summary, key="overview_matrix")
 
 st.subheader("Breached obligations")
 ui.breached_drilldown(filters, key="overview_breached")

@@ -8,7 +8,7 @@ from metrics.subjects.attainment import attainment_summary, attainment_table, re
 from metrics.subjects.filters import PERIOD_GRAINS
 from ui import components as ui
 from ui import figures, state
-from ui.help import CLOCK_HELP, PREVIOUS_PERIOD_HELP, definition_help, dimension_label
+from ui.help import CLOCK_HELP, definition_help, dimension_label
 from ui.navigation import page_title
 
 filters = state.current_filters()
@@ -16,20 +16,14 @@ page_title(__file__, help=CLOCK_HELP)
 
 table = state.metric(attainment_table, filters=filters)
 previous = filters.previous()  # the registry's one previous-period rule (Q3 -> Q2, March -> February)
-by_kind = state.metric(attainment_table, filters=filters, by=["kind"]).set_index("kind")
-before = state.metric(attainment_table, filters=previous, by=["kind"]).set_index("kind") if previous else None
 overall = state.metric(attainment_summary, filters=filters, previous=previous)
 tiles = st.columns(4)
-tiles[0].metric("Attainment", ui.pct(overall.get("attainment")),
-                ui.delta_pp(overall.get("attainment"), overall.get("previous_attainment")), border=True,
-                help=f"{definition_help('attainment')} {PREVIOUS_PERIOD_HELP}")
-for col, kind, label in ((tiles[1], "initial", "Initial response"), (tiles[2], "follow_up", "Follow-up")):
-    now = by_kind["attainment"].get(kind) if kind in by_kind.index else None
-    was = before["attainment"].get(kind) if before is not None and kind in before.index else None
-    col.metric(label, ui.pct(now), ui.delta_pp(now, was), border=True)
-tiles[3].metric("Breached", f"{int(overall.get('breached') or 0):,}",
-                f"of {int((overall.get('met') or 0) + (overall.get('breached') or 0)):,} decided", delta_color="off",
-                border=True)
+ui.attainment_tiles(tiles[:2], overall)  # per kind, never pooled; the lowest cell named
+decided = overall["met"] + overall["breached"]
+tiles[2].metric("Breached", f"{overall['breached']:,}", f"of {decided:,} decided", delta_color="off",
+                border=True, help=definition_help("attainment"))
+tiles[3].metric("Still running", f"{overall['pending']:,}", "provisional" if overall["pending"] else "settled",
+                delta_color="off", border=True, help=definition_help("provisional_obligations"))
 if table.empty:
     ui.empty_state("No obligations started in this period for these filters.")
     st.stop()
@@ -37,12 +31,9 @@ if table.empty:
 grain = st.segmented_control(
     "Trend by", list(PERIOD_GRAINS), default="week", key="sla_grain", bind="query-params",
 )
-left, right = st.columns(2)
-with left:
-    trend = state.metric(attainment_table, filters=filters, by=["kind"], grain=grain or "week")
-    st.plotly_chart(figures.build_attainment_trend_figure(trend, f"Attainment by {grain or 'week'}"), key="sla_trend")
-with right:
-    st.plotly_chart(figures.build_attainment_matrix_figure(table), key="sla_matrix")
+trend = state.metric(attainment_table, filters=filters, by=["kind"], grain=grain or "week")
+st.plotly_chart(figures.build_attainment_trend_figure(trend, f"Attainment by {grain or 'week'}"), key="sla_trend")
+ui.attainment_heatmaps(table, overall, key="sla_matrix")  # table: by kind, severity and package
 
 st.subheader("By kind, severity and package", help=definition_help("attainment"))
 shown = table.assign(attainment=(table["attainment"] * 100).round(1))
@@ -51,9 +42,13 @@ ui.show_table(
     attainment=st.column_config.NumberColumn("attainment %", format="%.1f %%"),
 )
 
-st.subheader("Response time against target", help=definition_help("within_half_target"))
+st.subheader(
+    "Response time against target",
+    help=f"{definition_help('response_time_to_target')} {definition_help('within_half_target')}",
+)
+pooled = state.metric(response_times, filters=filters, by=["kind", "severity"])  # the chart's own grouping
+st.plotly_chart(figures.build_response_time_figure(pooled), key="sla_times")
 times = state.metric(response_times, filters=filters)
-st.plotly_chart(figures.build_response_time_figure(times), key="sla_times")
 ui.show_table(times, key="sla_times_table", file_name="response_times.csv")
 
 dimension = st.segmented_control(

@@ -10,14 +10,17 @@ export) and put in the period its `start_at` falls in.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from metrics.engine.obligations import STATUSES
 from metrics.engine.snapshot import Snapshot
-from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, period_label
+from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, local_midnight, period_label
 from metrics.subjects.registry import DIMENSIONS, Dimension, MetricDefinition, group_columns, metric
 
 # The dimensions of obligations (the attainment cube and the obligations table hold them all).
@@ -160,6 +163,9 @@ def attainment_table(
         "median and p90 of elapsed_seconds / target_seconds (1.0 = exactly at the deadline)",
         None,
         "start_at",
+        "The chart shows one median and one p90 per kind x severity, each taken over all of that cell's "
+        "obligations together (pooled across packages and accounts), never a median of per-package values; "
+        "the table beside it gives them per package.",
     ),
     MetricDefinition(
         "within_half_target",
@@ -362,3 +368,58 @@ def breached_obligations(
     where, params = filters.where("o", f"o.{period_by}", snap.reporting_timezone, severity="o.severity")
     sql = f"select * exclude (region, advisor) from breaches o where {where} order by o.start_at, o.case_id, o.seq"
     return snap.query(sql, params).to_pandas()
+
+
+@metric(
+    MetricDefinition(
+        "breaches_week_to_date",
+        "Breaches this week",
+        "breached response obligations, by breached_at",
+        "obligations whose deadline passed from Monday 00:00 of the as-of's week (reporting timezone) up to "
+        "the as-of instant",
+        None,
+        "breached_at",
+        "Week to date, compared with the same span of the previous week: from the Monday 00:00 before, up to "
+        "the same local weekday and time (7 local days before the as-of, so a DST change does not shift it by "
+        "an hour). The sidebar's period does not apply; the other filters do.",
+    ),
+)
+def breaches_week_to_date(snap: Snapshot, filters: Filters = Filters()) -> dict[str, Any]:
+    """Breaches of the week to date (reporting timezone) beside the same days of the week before.
+
+    The week is the local Monday-to-Sunday week of the last instant before the as-of (the
+    sidebar's "as of Sunday" is Monday 00:00 local, the end of Sunday: that closes the week
+    that began six days earlier, it does not open an empty one). It runs from that Monday
+    00:00 local up to the as-of; the comparison from the Monday 00:00 local before up to the
+    as-of's local wall time 7 days earlier, so both spans hold the same weekdays and hours
+    (across a DST change the two spans differ by an hour of UTC, never of local time).
+    Spans are half-open [start, end): a breach happens strictly before the as-of.
+    Keys: week_start (the local Monday, a date), start_at, end_at (UTC instants, end = the
+    as-of), as_of_local (the as-of in the reporting timezone), breaches, previous_start_at,
+    previous_end_at, previous_breaches, delta = breaches - previous_breaches.
+    """
+    zone = ZoneInfo(snap.reporting_timezone)
+    end = snap.as_of.astimezone(dt.UTC)
+    local = end.astimezone(zone)
+    last_day = (end - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    monday = last_day - dt.timedelta(days=last_day.weekday())
+    start = local_midnight(monday, snap.reporting_timezone)
+    previous_start = local_midnight(monday - dt.timedelta(days=7), snap.reporting_timezone)
+    # aware arithmetic within one zone is wall-clock arithmetic: the same local time a week earlier
+    previous_end = (local - dt.timedelta(days=7)).astimezone(dt.UTC)
+    snap.derive("breaches", lambda: snap.query(_BREACHES_SQL))
+    where, params = dataclasses.replace(filters, start=None, end=None).where(
+        "o", None, snap.reporting_timezone, severity="o.severity"
+    )
+    sql = f"""
+        select count(*) filter (where o.breached_at >= ? and o.breached_at < ?) as breaches,
+               count(*) filter (where o.breached_at >= ? and o.breached_at < ?) as previous_breaches
+        from breaches o where {where}
+    """
+    row = snap.query(sql, [start, end, previous_start, previous_end, *params]).to_pylist()[0]
+    now, before = int(row["breaches"]), int(row["previous_breaches"])
+    return {
+        "week_start": monday, "start_at": start, "end_at": end, "as_of_local": local,
+        "breaches": now, "previous_start_at": previous_start, "previous_end_at": previous_end,
+        "previous_breaches": before, "delta": now - before,
+    }

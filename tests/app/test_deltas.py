@@ -34,14 +34,27 @@ def engine(sample_db: Path) -> Iterator[Snapshot]:
         con.close()
 
 
-def attainment(snap: Snapshot, period: tuple[dt.date, dt.date]) -> float:
-    """met / (met + breached) over obligations whose start_at falls in the period (local dates)."""
+def attainment(snap: Snapshot, period: tuple[dt.date, dt.date], kind: str) -> float:
+    """met / (met + breached) over obligations of `kind` whose start_at falls in the period (local dates)."""
     row = snap.query(
         """select count(*) filter (where status = 'met') as met, count(*) filter (where status = 'breached') as breached
-           from obligations where cast(timezone(?, start_at) as date) between ? and ?""",
-        [TZ, *period],
+           from obligations where kind = ? and cast(timezone(?, start_at) as date) between ? and ?""",
+        [kind, TZ, *period],
     ).to_pylist()[0]
     return row["met"] / (row["met"] + row["breached"])
+
+
+def escalated_share(snap: Snapshot, period: tuple[dt.date, dt.date]) -> float:
+    """Cases opened in the period (local dates) with a breach or a recorded escalation up to the as-of, / opened."""
+    row = snap.query(
+        """select count(*) as opened,
+                  count(*) filter (where case_id in (select case_id from obligations where status = 'breached')
+                                      or case_id in (select case_id from case_changes
+                                                     where field = 'escalation' and "at" <= ?)) as escalated
+           from cases where cast(timezone(?, opened_at) as date) between ? and ?""",
+        [snap.as_of, TZ, *period],
+    ).to_pylist()[0]
+    return row["escalated"] / row["opened"]
 
 
 def escalations(snap: Snapshot, period: tuple[dt.date, dt.date]) -> int:
@@ -76,29 +89,39 @@ def tile(at: AppTest, label: str):
     return next(m for m in at.metric if m.label == label)
 
 
+@pytest.mark.parametrize("page", ["views/overview.py", "views/sla_attainment.py", "views/governance.py"])
 @pytest.mark.parametrize(
-    ("page", "label"),
-    [
-        ("views/overview.py", "SLA attainment"),
-        ("views/sla_attainment.py", "Attainment"),
-        ("views/governance.py", "SLA attainment"),
-    ],
+    ("kind", "label"), [("initial", "Initial response attainment"), ("follow_up", "Follow-up attainment")]
 )
-def test_attainment_delta_of_a_month_is_against_the_previous_month(app_env, engine, page, label):
-    """March's attainment tile shows March minus February in percentage points."""
-    march = attainment(engine, MARCH)
-    expected = pp(march, attainment(engine, FEBRUARY))
-    assert expected != pp(march, attainment(engine, DAYS_BEFORE)), "the two rules must tell apart here"
+def test_attainment_delta_of_a_month_is_against_the_previous_month(app_env, engine, page, kind, label):
+    """March's per-kind attainment tile shows March minus February in percentage points."""
+    march = attainment(engine, MARCH, kind)
+    expected = pp(march, attainment(engine, FEBRUARY, kind))
     shown = tile(open_with_march(page), label)
     assert shown.value == f"{march * 100:.1f} %"
     assert shown.delta == expected
 
 
-@pytest.mark.parametrize("page", ["views/overview.py", "views/escalations.py"])
-def test_escalation_delta_of_a_month_is_against_the_previous_month(app_env, engine, page):
-    """March's escalation count is compared with February's, not with the 31 days before March."""
+def test_the_two_rules_tell_apart_on_the_sample(engine):
+    """March compared with 31 days back would give another delta: the tests above can tell the rules apart."""
+    for kind in ("initial", "follow_up"):
+        march = attainment(engine, MARCH, kind)
+        assert pp(march, attainment(engine, FEBRUARY, kind)) != pp(march, attainment(engine, DAYS_BEFORE, kind))
+
+
+def test_escalation_count_delta_of_a_month_is_against_the_previous_month(app_env, engine):
+    """The Escalations page's policy + recorded events of March compare with February's, not 31 days back."""
     march, february = escalations(engine, MARCH), escalations(engine, FEBRUARY)
     assert february != escalations(engine, DAYS_BEFORE)
-    shown = tile(open_with_march(page), "Escalations")
-    assert shown.value == f"{march:,}"
-    assert shown.delta == f"{march - february:+,} vs previous period"
+    at = open_with_march("views/escalations.py")
+    policy, recorded = tile(at, "Policy escalations (breaches)"), tile(at, "Recorded escalations")
+    assert int(policy.value.replace(",", "")) + int(recorded.value.replace(",", "")) == march
+    assert march != february
+
+
+def test_overview_escalations_tile_is_the_share_of_cases_escalated(app_env, engine):
+    """Overview's Escalations tile: cases opened in March that were ever escalated, delta in pp vs February."""
+    march, february = escalated_share(engine, MARCH), escalated_share(engine, FEBRUARY)
+    shown = tile(open_with_march("views/overview.py"), "Escalations")
+    assert shown.value == f"{march * 100:.1f} % of cases"
+    assert shown.delta == pp(march, february)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from ui.components import attainment_tile_texts, lowest_text, provisional_text
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from ui.components import (
+    attainment_tile_texts,
+    escalation_tile_texts,
+    lowest_text,
+    provisional_text,
+    week_to_date_label,
+)
 
 # Shaped as attainment_summary returns it: the sample's Q3 2026 numbers (follow-up pending set to 135
 # to show a provisional figure).
@@ -52,3 +61,27 @@ def test_tiles_without_previous_period_or_verdicts():
     tiles = attainment_tile_texts(summary)
     assert [(t["value"], t["delta"]) for t in tiles] == [("–", None), ("–", None)]
     assert [t["captions"] for t in tiles] == [["provisional: 2 still running"]] * 2
+
+
+def test_week_to_date_label_names_the_local_end():
+    """Thursday noon reads 'to Thu 12:00'; the sidebar's end of Sunday (Monday 00:00) reads 'to end of Sun'."""
+    denver = ZoneInfo("America/Denver")
+    assert week_to_date_label(dt.datetime(2026, 11, 26, 12, 0, tzinfo=denver)) == "Breaches this week (to Thu 12:00)"
+    assert week_to_date_label(dt.datetime(2026, 11, 23, 0, 0, tzinfo=denver)) == "Breaches this week (to end of Sun)"
+
+
+def test_escalation_tile_is_the_share_with_policy_and_recorded_apart():
+    """476 of 3,341 cases = 14.2 %; policy and recorded named apart (never summed); pp delta vs before."""
+    now = {"cases_opened": 3341, "cases_escalated": 476, "escalated_share": 476 / 3341, "policy": 462,
+           "recorded": 758}
+    before = {"escalated_share": 0.15}
+    tile = escalation_tile_texts(now, before)
+    # 476 / 3341 = 0.142472 -> 14.2 %; minus 0.15 = -0.7528 pp -> -0.8 pp
+    assert tile == {"value": "14.2 % of cases", "delta": "-0.8 pp",
+                    "caption": "476 of 3,341 cases · policy 462 · recorded 758"}
+
+
+def test_escalation_tile_before_the_share_exists():
+    """A summary without escalated_share shows '–' and still names policy and recorded apart."""
+    tile = escalation_tile_texts({"policy": 3, "recorded": 2, "total": 5}, None)
+    assert tile == {"value": "–", "delta": None, "caption": "policy 3 · recorded 2"}

@@ -61,6 +61,7 @@ from metrics.subjects.attainment import (
     attainment_summary,
     attainment_table,
     breached_obligations,
+    breaches_week_to_date,
     response_times,
 )
 from metrics.subjects.filters import Filters, previous_period
@@ -469,3 +470,63 @@ def test_breached_obligations_filters_and_bad_instant(snap):
     assert breached_obligations(snap, Filters(severities=(2,)))["case_id"].tolist() == ["C07"]
     with pytest.raises(ValueError, match="period_by"):
         breached_obligations(snap, period_by="opened_at")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The FIXTURE's store, for snapshots at other as-of instants than AS_OF."""
+    folder = tmp_path_factory.mktemp("week_to_date")
+    build_fixture_snapshot(folder)
+    return folder / "store.duckdb"
+
+
+def week(store: Path, as_of: str, filters: Filters = Filters()) -> tuple:
+    result = breaches_week_to_date(open_snapshot(store, as_of), filters)
+    return (result["week_start"], result["start_at"], result["previous_start_at"], result["previous_end_at"],
+            result["breaches"], result["previous_breaches"], result["delta"])
+
+
+def utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def test_breaches_week_to_date_on_a_sunday_evening_in_denver(store):
+    """Sun 03-01 20:00 MST is Mon 03-02 03:00Z: still Denver's week of Mon 02-23, not an empty UTC week."""
+    # this week: Mon 02-23 00:00 MST = 07:00Z .. 03-02 03:00Z: C07 breached 02-23 15:00Z, C02 02-24 14:00Z
+    #   (C06 #1 breaches at 03-02 07:30Z, after the as-of); the UTC date would make it Mon 03-02 .. : 0
+    # last week's same days: Mon 02-16 07:00Z .. Sun 02-22 20:00 MST = 02-23 03:00Z: no breach
+    assert week(store, "2026-03-02T03:00:00Z") == (
+        dt.date(2026, 2, 23), utc("2026-02-23T07:00"), utc("2026-02-16T07:00"), utc("2026-02-23T03:00"), 2, 0, 2,
+    )
+    # other filters apply, the sidebar's period does not: severity 1 keeps C02 only (C07 is severity 2)
+    january = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31), severities=(1,))
+    assert week(store, "2026-03-02T03:00:00Z", january)[4:] == (1, 0, 1)
+
+
+def test_breaches_week_to_date_as_of_the_end_of_sunday(store):
+    """The sidebar's "as of Sunday 03-01" is Mon 03-02 00:00 MST (07:00Z): it closes W09, it opens no week."""
+    # C07 and C02 before 07:00Z; C06 #1 at 07:30Z is not breached yet; the week before: nothing
+    assert week(store, "2026-03-02T07:00:00Z")[0] == dt.date(2026, 2, 23)
+    assert week(store, "2026-03-02T07:00:00Z")[4:] == (2, 0, 2)
+    # one hour later (Mon 01:00 MST) the new week holds C06 #1 (00:30 MST); Mon 02-23 00:00..01:00 MST had none
+    assert week(store, "2026-03-02T08:00:00Z") == (
+        dt.date(2026, 3, 2), utc("2026-03-02T07:00"), utc("2026-02-23T07:00"), utc("2026-02-23T08:00"), 1, 0, 1,
+    )
+
+
+def test_breaches_week_to_date_across_the_dst_change(store):
+    """After DST starts (Sun 03-08), the week before is cut at the same local time, an hour later in UTC."""
+    # as of Thu 03-12 00:30 MDT = 06:30Z; this week from Mon 03-09 00:00 MDT = 06:00Z: no breach
+    #   (C04 breached Fri 03-06 15:00Z: 7 h Thu 11-18 MST + 1 h Fri 07-08 MST; C14 #1 Sun 03-08 09:00Z)
+    # last week: Mon 03-02 00:00 MST = 07:00Z .. Thu 03-05 00:30 MST = 07:30Z: C06 #1 (03-02 07:30Z) and
+    #   C11 (03-05 07:00Z) -> 2; seven times 24 h before the as-of (06:30Z) would leave C11 out
+    assert week(store, "2026-03-12T06:30:00Z") == (
+        dt.date(2026, 3, 9), utc("2026-03-09T06:00"), utc("2026-03-02T07:00"), utc("2026-03-05T07:30"), 0, 2, -2,
+    )
+    # the breaches named above are where the comments say (C04, C14 #1 fall in the week between)
+    late = breached_obligations(open_snapshot(store, "2026-03-12T06:30:00Z"), period_by="breached_at")
+    assert [(c, str(b.tz_convert("UTC"))) for c, b in zip(late["case_id"], late["breached_at"], strict=True)] == [
+        ("C07", "2026-02-23 15:00:00+00:00"), ("C02", "2026-02-24 14:00:00+00:00"),
+        ("C06", "2026-03-02 07:30:00+00:00"), ("C11", "2026-03-05 07:00:00+00:00"),
+        ("C04", "2026-03-06 15:00:00+00:00"), ("C14", "2026-03-08 09:00:00+00:00"),
+    ]
