@@ -275,6 +275,24 @@ def whom_to_ask() -> str:
         return "the dashboard's administrator"
 
 
+_SIGN_INS: set[tuple[str, str]] = set()  # (address, the ID token's issue time) already recorded by this process
+
+
+def _new_sign_in(email: str) -> bool:
+    """True once per sign-in: per ID token (its `iat`) when the provider dates it, else once per session.
+
+    Opening another address of the app starts a new session with the same cookie: that is
+    not a new sign-in.
+    """
+    stamp = str(st.user.get("iat") or st.user.get("auth_time") or "")
+    if not stamp:
+        return _once("sign_in", email)
+    if (email, stamp) in _SIGN_INS:
+        return False
+    _SIGN_INS.add((email, stamp))
+    return True
+
+
 def gate() -> Viewer:
     """The viewer of this run, or a page that stops the run (sign in, no access, a malformed access file)."""
     if not auth_configured():
@@ -286,7 +304,7 @@ def gate() -> Viewer:
         email = str(st.user.get("email") or "").strip().lower()
         grant = rules.match(email) if st.user.get("email_verified") is not False else None
         if grant is None:
-            if _once("denied", email):
+            if _once("denied", email):  # each visit refused (a visit is a session)
                 audit.record("denied", email or "(no email claim)", "", {})
             st.title("No access")
             st.write(f"You are signed in as {md(email) or 'an identity without an email address'}, which has no "
@@ -296,7 +314,7 @@ def gate() -> Viewer:
             st.stop()
             raise AssertionError("unreachable")  # st.stop() raises
         viewer = viewer_for(email, grant)
-        if _once("sign_in", email):
+        if _new_sign_in(email):
             audit.record("sign_in", viewer.identity, viewer.role, {})
     st.session_state[_VIEWER] = viewer
     return viewer
