@@ -255,6 +255,12 @@ def test_advisor_sees_their_book(browser, served):
     assert all(any(a in n for a in PRIYA) for n in names), names
     wait_until_idle(page)
 
+    # Another advisor in the address is left out, and the page says so.
+    open_page(page, url, "sla_attainment?advisor=Dana%20Whitfield")
+    page.get_by_role("heading", name="SLA attainment").first.wait_for(timeout=60_000)
+    assert "outside your access" in body(page)
+    assert not [ACCOUNTS[a][0] for a in ACCOUNTS if a not in PRIYA and ACCOUNTS[a][0] in body(page)]
+
     # The Data page refuses loading and shows no audit trail.
     open_page(page, url, "data")
     page.get_by_role("heading", name="Data").first.wait_for(timeout=60_000)
