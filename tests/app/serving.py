@@ -65,16 +65,23 @@ def served_app(env: dict[str, str], log_path: Path, args: Sequence[str] = (), po
 
 
 @contextlib.contextmanager
-def chromium_page(width: int = 1400, height: int = 900) -> Iterator[object]:
-    """A Playwright page in Debian's Chromium (never a downloaded browser)."""
+def chromium_browser() -> Iterator[object]:
+    """Debian's Chromium under Playwright (never a downloaded browser); one context per visitor."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_context(viewport={"width": width, "height": height}).new_page()
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1400, height: int = 900) -> Iterator[object]:
+    """A Playwright page in Debian's Chromium (never a downloaded browser)."""
+    with chromium_browser() as browser:
+        yield browser.new_context(viewport={"width": width, "height": height}).new_page()  # type: ignore[attr-defined]
 
 
 def wait_until_idle(page) -> None:  # type: ignore[no-untyped-def]
