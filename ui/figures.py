@@ -102,7 +102,11 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
             )
         )
     fig.update_yaxes(title="attainment %", ticksuffix=" %", rangemode="normal")
-    return _layout(fig, title + " (hollow: provisional, obligations still running)")
+    fig = _layout(fig, title)
+    # said under the title, not in it: a long title runs into the legend at half width
+    fig.update_layout(title={"subtitle": {"text": "hollow points: provisional, obligations still running"}},
+                      margin={"t": 80})
+    return fig
 
 
 def build_attainment_matrix_figure(

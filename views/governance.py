@@ -70,16 +70,17 @@ headline += [
      [f"{downgraded['downgraded_cases']:,} cases"]),
     ("Development tickets", f"{len(dev):,}"),
 ]
-cols = st.columns(6)
+cols = st.columns(3)  # two rows of three: six tiles in one row clip their labels at 1440 px
 ui.attainment_tiles(cols[:2], summary)
 cols[2].metric("Escalations", escalation_value, border=True, help=escalation_help)
 cols[2].caption(escalation_caption)
-cols[3].metric("Re-classified cases", f"{reclass['cases_reclassified']:,}", border=True,
+cols = st.columns(3)
+cols[0].metric("Re-classified cases", f"{reclass['cases_reclassified']:,}", border=True,
                help=definition_help("severity_reclassifications"))
-cols[4].metric("Downgraded after a breach", f"{downgraded['downgraded_obligations']:,}", border=True,
+cols[1].metric("Downgraded after a breach", f"{downgraded['downgraded_obligations']:,}", border=True,
                help=definition_help("downgraded_after_breach"))
-cols[4].caption(f"{downgraded['downgraded_cases']:,} cases")
-cols[5].metric("Development tickets", f"{len(dev):,}", border=True, help=definition_help("development_tickets"))
+cols[1].caption(f"{downgraded['downgraded_cases']:,} cases")
+cols[2].metric("Development tickets", f"{len(dev):,}", border=True, help=definition_help("development_tickets"))
 
 height = 520 if meeting else 380
 trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="month")

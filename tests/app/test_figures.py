@@ -132,7 +132,7 @@ def test_trend_marks_provisional_points(snap):
     first, second, third = initial["marker"]["symbol"]
     assert first == second and third == f"{first}-open"  # only W10 is hollow
     assert [c[2] for c in initial["customdata"]] == ["settled", "settled", "provisional: 1 still running"]
-    assert "hollow: provisional" in fig["layout"]["title"]["text"]
+    assert "hollow points: provisional" in fig["layout"]["title"]["subtitle"]["text"]
 
 
 def test_status_bars_are_the_metrics_counts(snap):
