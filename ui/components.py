@@ -151,8 +151,11 @@ def attainment_heatmaps(matrix: pd.DataFrame, summary: Mapping[str, Any], key: s
     """
     for column, kind in zip(st.columns(2), KIND_LABELS, strict=True):
         pending = (summary.get("by_kind") or {}).get(kind, {}).get("pending")
-        title = f"{figures.KIND_TITLES[kind]} by severity and package · {provisional_text(pending)}"
-        column.plotly_chart(figures.build_attainment_matrix_figure(matrix, kind, title), key=f"{key}_{kind}")
+        title = f"{figures.KIND_TITLES[kind]} by severity and package"
+        fig = figures.build_attainment_matrix_figure(matrix, kind, title)
+        # the provisional count under the title: in it, the title clips at half width
+        fig.update_layout(title={"subtitle": {"text": provisional_text(pending)}}, margin={"t": 80})
+        column.plotly_chart(fig, key=f"{key}_{kind}")
 
 
 def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:

@@ -35,7 +35,8 @@ ui.attainment_tiles(cols[1:], summary)
 cols = st.columns(3)
 cols[0].metric(
     "Active tickets", f"{active['active']:,}",
-    f"{active['at_risk']:,} at risk · {active['breached']:,} breached", delta_color="off", border=True,
+    f"{active['at_risk']:,} at risk · {active['breached']:,} breached", delta_color="off", delta_arrow="off",
+    border=True,
     help=definition_help("active_tickets"),
 )
 cols[1].metric(

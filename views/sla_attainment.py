@@ -20,10 +20,10 @@ overall = state.metric(attainment_summary, filters=filters, previous=previous)
 tiles = st.columns(4)
 ui.attainment_tiles(tiles[:2], overall)  # per kind, never pooled; the lowest cell named
 decided = overall["met"] + overall["breached"]
-tiles[2].metric("Breached", f"{overall['breached']:,}", f"of {decided:,} decided", delta_color="off",
+tiles[2].metric("Breached", f"{overall['breached']:,}", f"of {decided:,} decided", delta_color="off", delta_arrow="off",
                 border=True, help=definition_help("attainment"))
 tiles[3].metric("Still running", f"{overall['pending']:,}", "provisional" if overall["pending"] else "settled",
-                delta_color="off", border=True, help=definition_help("provisional_obligations"))
+                delta_color="off", delta_arrow="off", border=True, help=definition_help("provisional_obligations"))
 if table.empty:
     ui.empty_state("No obligations started in this period for these filters.")
     st.stop()
