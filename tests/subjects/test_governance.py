@@ -294,12 +294,13 @@ def test_non_authorized_requests_without_period(snap: Snapshot) -> None:
 
 def test_review_escalation_trend_by_local_month(snap: Snapshot) -> None:
     """Policy: G5 at 03-01 06:00Z (02-28 local), G3 03-12 01:00Z and G4 03-13 15:00Z, G8 04-07 14:00Z;
-    recorded: G3 03-12 02:00Z. Counted by month in America/Denver."""
+    recorded: G3 03-12 02:00Z. Counted by month in America/Denver. G3's recorded escalation
+    comes 1 h after G3's breach (within the default 24 h), so March has 2 incidents, not 3."""
     got = governance_review(snap)["escalation_trend"]
     assert got.to_dict("records") == [
-        {"period": "2026-02", "policy": 1, "recorded": 0, "total": 1},
-        {"period": "2026-03", "policy": 2, "recorded": 1, "total": 3},
-        {"period": "2026-04", "policy": 1, "recorded": 0, "total": 1},
+        {"period": "2026-02", "policy": 1, "recorded": 0, "merged": 0, "incidents": 1},
+        {"period": "2026-03", "policy": 2, "recorded": 1, "merged": 1, "incidents": 2},
+        {"period": "2026-04", "policy": 1, "recorded": 0, "merged": 0, "incidents": 1},
     ]
 
 
@@ -334,7 +335,7 @@ def test_governance_review_bundles_the_parts(snap: Snapshot) -> None:
     assert review["reclassifications"]["changes"] == 4
     assert list(review["development_tickets"]["case_id"]) == ["G1", "G6"]
     assert review["escalation_trend"].to_dict("records") == [
-        {"period": "2026-03", "policy": 2, "recorded": 1, "total": 3}
+        {"period": "2026-03", "policy": 2, "recorded": 1, "merged": 1, "incidents": 2}  # G3's recorded one 1 h after its breach
     ]
     # March starts: initial G1, G2, G3, G7 met, G4 breached, G6 suspended;
     # follow-ups G1 fu1 and G4 fu1 met, G3 fu1 breached, G1 fu2 and G2 fu1 cancelled
