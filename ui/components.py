@@ -88,6 +88,27 @@ def attainment_tile_texts(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return tiles
 
 
+def untargeted_packages(packages: Sequence[str], config: Any) -> list[str]:
+    """The packages among `packages` (all configured ones when empty) that promise no response time."""
+    names = list(packages) or list(config.packages)
+    return [p for p in names if p in config.packages and not config.packages[p].targeted]
+
+
+def no_targets_text(summary: Mapping[str, Any], packages: Sequence[str], config: Any) -> str | None:
+    """Why a view has no attainment: every obligation in it is untargeted (e.g. Package = Bronze).
+
+    None when something in the view has a target. Named: "Bronze promises no response times,
+    so there is no attainment to measure (212 obligations in view, none with a target)."
+    """
+    if summary.get("obligations", 0) == 0 or int(summary.get("untargeted") or 0) < int(summary["obligations"]):
+        return None
+    names = untargeted_packages(packages, config)
+    who = " and ".join(names) if 0 < len(names) <= 3 else "The packages in view"
+    verb = "promises" if len(names) == 1 else "promise"
+    return (f"{who} {verb} no response times, so there is no attainment to measure "
+            f"({int(summary['untargeted']):,} obligations in view, none with a target).")
+
+
 def week_to_date_label(as_of_local: dt.datetime) -> str:
     """'Breaches this week (to Thu 12:00)'; an as-of at local midnight closes the day before ('to end of Sun')."""
     if as_of_local.time() == dt.time():
