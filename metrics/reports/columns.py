@@ -24,7 +24,7 @@ Pure Python and pandas: never imports Streamlit.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,6 +51,7 @@ class Column:
     label: str  # words a header shows, lower case like the rest of the app's headers
     unit: Unit
     lead: bool = False  # answers the table's question: shown first, before the identifying columns
+    words: Mapping[str, str] | None = None  # machine values in words ("follow_up" -> "follow-up")
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,19 @@ class GridColumn:
     format: str | None = None
 
 
+KINDS = {"initial": "initial response", "follow_up": "follow-up"}
+CLOCK_STATES = {"on_track": "on track", "at_risk": "at risk", "no_clock": "no clock (reopened, unanswered)"}
 C = Column
 COLUMNS: dict[str, Column] = {
     # who and what
     "case_id": C("case", "text"), "account_id": C("account id", "text"), "account_name": C("account", "text"),
     "advisor": C("advisor", "text"), "region": C("region", "text"), "package": C("package", "text"),
     "owner": C("owner", "text"), "calendar": C("calendar", "text"), "period": C("period", "text"),
-    "kind": C("obligation", "text"), "seq": C("follow-up no.", "count"), "severity": C("severity", "count"),
+    "kind": C("obligation", "text", words=KINDS), "seq": C("follow-up no.", "count"),
+    "severity": C("severity", "count"),
     "submitted_severity": C("submitted severity", "count"), "status": C("status", "text"),
-    "obligation_status": C("obligation status", "text"), "clock_state": C("clock", "text", lead=True),
+    "obligation_status": C("obligation status", "text"),
+    "clock_state": C("clock", "text", lead=True, words=CLOCK_STATES),
     "state": C("clock", "text", lead=True), "waiting_on": C("waiting on", "text"), "level": C("level", "text"),
     "escalation_level": C("escalation level", "text"), "source": C("source", "text"),
     "first_source": C("first escalation by", "text"), "last_author_type": C("last reply by", "text"),
@@ -186,8 +191,13 @@ def _distinct(frame: pd.DataFrame, names: list[str]) -> list[str]:
 
 
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:
-    unit = column(name, frame[name]).unit
-    return frame[name].map(lambda v: format_cell(v, unit))
+    spec = column(name, frame[name])
+    return _worded(frame[name], spec).map(lambda v: format_cell(v, spec.unit))
+
+
+def _worded(values: pd.Series, spec: Column) -> pd.Series:
+    words = spec.words
+    return values.map(lambda v: words.get(v, v) if isinstance(v, str) else v) if words else values
 
 
 def _missing(value: Any) -> bool:
@@ -277,7 +287,7 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
         return values, GridColumn(spec.label, "date", "YYYY-MM-DD")
     if unit == "flag":
         return values, GridColumn(spec.label, "flag")
-    return values.map(lambda v: format_cell(v, "text")), GridColumn(spec.label, "text")
+    return _worded(values, spec).map(lambda v: format_cell(v, "text")), GridColumn(spec.label, "text")
 
 
 def grid_frame(frame: pd.DataFrame, keep: Collection[str] = ()) -> tuple[pd.DataFrame, dict[str, GridColumn]]:

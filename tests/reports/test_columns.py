@@ -85,3 +85,10 @@ def test_grid_frame_keeps_numbers_for_sorting_in_the_unit_shown():
     assert (display["escalated_share"].label, display["escalated_share"].format) == ("escalated", "%.1f %%")
     assert (display["elapsed_seconds"].kind, display["elapsed_seconds"].format) == ("number", "%.1f h")
     assert "consumed" not in display
+
+
+def test_machine_values_in_words():
+    """An obligation's kind reads 'follow-up', a clock state 'at risk'; an unknown value is kept."""
+    frame = pd.DataFrame({"kind": ["follow_up", "initial", "other_kind"], "clock_state": ["at_risk", None, "paused"]})
+    assert human_frame(frame).to_dict("list") == {
+        "clock": ["at risk", "", "paused"], "obligation": ["follow-up", "initial response", "other_kind"]}
