@@ -43,5 +43,5 @@ def test_governance_pack_inlines_plotly_once_and_lists_tables():
     )
     assert pack.count("Plotly.newPlot") == 2
     assert pack.count("plotly.js v") == 1  # the library's banner: inlined exactly once
-    assert "<td>C9</td>" in pack and "None." in pack and "90.0 %" in pack
+    assert '<td class="word">C9</td>' in pack and "None." in pack and "90.0 %" in pack
     assert not fetches_outside(pack)

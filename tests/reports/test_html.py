@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.reports.governance_pack import TILE_STYLE, governance_pack
+from metrics.reports.governance_pack import PACK_STYLE, governance_pack
 from metrics.reports.html import STYLE, markdown_page, page
 
 HEAD = (
@@ -47,7 +47,7 @@ def test_markdown_page_renders_markdown_in_the_shell():
 
 
 def test_governance_pack_is_a_page_with_tiles():
-    """The pack is page(title, parts, TILE_STYLE): shared sheet plus tiles, every text escaped."""
+    """The pack is page(title, parts, PACK_STYLE): shared sheet plus the pack's, every text escaped."""
     pack = governance_pack(
         "Review <1>",
         "Q3 & Q4",
@@ -55,8 +55,9 @@ def test_governance_pack_is_a_page_with_tiles():
         [go.Figure(go.Bar(x=["a"], y=[1]))],
         [("Tickets", pd.DataFrame({"case_id": ["<C9>"]})), ("None here", pd.DataFrame())],
     )
-    assert pack.startswith(HEAD + f"<title>Review &lt;1&gt;</title>\n<style>{STYLE}{TILE_STYLE}</style>")
+    assert pack.startswith(HEAD + f"<title>Review &lt;1&gt;</title>\n<style>{STYLE}{PACK_STYLE}</style>")
     assert '<h1>Review &lt;1&gt;</h1>\n<p class="meta">Q3 &amp; Q4</p>' in pack
     assert '<div class="label">Escalations</div><div class="value">12</div>' in pack
-    assert "<td>&lt;C9&gt;</td>" in pack and "<h2>None here</h2>\n<p>None.</p>\n</body>" in pack
+    assert '<td class="word">&lt;C9&gt;</td>' in pack
+    assert '<h2>None here</h2>\n<p class="rows">no rows</p>\n<p>None.</p>\n</section>\n</div>\n</body>' in pack
     assert pack.count("plotly.js v") == 1
