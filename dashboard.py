@@ -22,18 +22,21 @@ st.set_page_config(
 )
 
 viewer = access.gate()  # sign-in, deny by default; local mode without an [auth] section
-state.begin_run()
+state.begin_run()  # the dataset: the address's ?dataset=, else the one the Data page switched to, else the default
 bounds = state.bounds()  # only the accounts and advisors inside the viewer's scope
+if notice := state.dataset_notice():
+    st.warning(notice, icon=":material/info:")
 if state.out_of_scope_in_address():  # read before the widgets drop it from the address
     st.warning("The address named an account or advisor outside your access; it was left out.",
                icon=":material/visibility_off:")
+state.reset_filters_after_switch(bounds)  # before the widgets, so they show the new data's range
 tz = bounds.timezone
 latest_day = bounds.local_date(bounds.latest)
 first_day = bounds.local_date(bounds.first)
 
 with st.sidebar:
     st.markdown("### Filters")
-    st.date_input(
+    as_of: dt.date = st.date_input(
         "As of",
         value=latest_day,
         min_value=first_day,
@@ -42,15 +45,19 @@ with st.sidebar:
         bind="query-params",
         help=f"Every clock is cut here (end of that day, {tz}); today shows the data's latest instant. {CLOCK_HELP}",
     )
+    state.align_period(first_day, as_of)  # a default Period follows As-of; a chosen one never ends after it
     st.date_input(
         "Period",
-        value=(max(first_day, latest_day - dt.timedelta(days=state.DEFAULT_PERIOD_DAYS - 1)), latest_day),
+        value=state.default_period(first_day, as_of),
         min_value=first_day,
-        max_value=latest_day,
+        max_value=as_of,
         key="period",
         bind="query-params",
-        help=f"Obligations count in the period their clock started in; days are cut in {tz}.",
+        help=f"Obligations count in the period their clock started in; days are cut in {tz}. "
+             "It ends at As of at the latest.",
     )
+    if note := state.period_note():
+        st.caption(note)
     st.multiselect("Package", bounds.packages, key="package", bind="query-params", placeholder="All packages")
     st.multiselect(  # plain "1", "2", "3" options keep the address readable: ?severity=1
         "Severity", ["1", "2", "3"], key="severity", bind="query-params", placeholder="All severities",

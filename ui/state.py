@@ -13,6 +13,13 @@ The viewer's scope (ui/access.py) is enforced here, server-side and in one place
 (`metrics.subjects.scope.Scope.restrict`), and `bounds()` gives the sidebar only the
 accounts and advisors inside the scope, so no page can forget it and neither the address
 bar nor a widget can widen it.
+
+The dataset is part of the address too: `?dataset=<name>` names one of the stores the
+server holds (`metrics.storage.datasets.find_dataset`: "sample" for the default store,
+else a store the Data page made), so a reload or a shared link opens the same data; an
+unknown name gives one neutral notice and the default data. A switch (a load, or the Data
+page's list) resets As-of, Period and the filters the new data has no options for, before
+the sidebar's widgets are drawn, so they show the new data's range.
 """
 
 from __future__ import annotations
@@ -31,6 +38,15 @@ import streamlit as st
 
 from metrics.engine.freshness import DataBounds, data_bounds
 from metrics.engine.snapshot import Snapshot, take_snapshot
+from metrics.storage.datasets import (
+    DEFAULT_DATASET,
+    StoredDataset,
+    dataset_name,
+    describe_store,
+    find_dataset,
+    loaded_stores,
+    stores_folder,
+)
 from metrics.storage.ingest import ensure_store
 from metrics.storage.store import connect_published, dashboard_db, latest_load, store_version
 from metrics.subjects import registry  # importing metrics.subjects imports every subject: the registry is complete
@@ -79,7 +95,7 @@ def get_connection(store: str) -> duckdb.DuckDBPyConnection:
 
 
 def store_path() -> str:
-    """The store this session looks at: the one the Data page loaded last, else the default."""
+    """The store this session looks at: the dataset it switched to (Data page, address), else the default."""
     chosen = st.session_state.get("store_path")
     if chosen and not Path(chosen).exists():  # removed since (the Data page keeps only the last few)
         st.session_state.pop("store_path")
@@ -88,12 +104,68 @@ def store_path() -> str:
     return str(chosen or dashboard_db())
 
 
+DATASET_PARAM = "dataset"  # the query parameter naming the dataset: ?dataset=bpic2013-20261205T101500123456Z
+
+
+def select_dataset(name: str) -> bool:
+    """Switch this session to the dataset `name` names (False if the server holds none such).
+
+    Called from the Data page's callbacks, before the next run draws the sidebar: that run
+    names the dataset in the address and resets the filters to the new data
+    (`reset_filters_after_switch`).
+    """
+    path = find_dataset(name, dashboard_db())
+    if path is None:
+        return False
+    _use_store(path)
+    st.session_state["dataset_switched"] = True
+    return True
+
+
+def _use_store(path: Path) -> None:
+    if path == dashboard_db():
+        st.session_state.pop("store_path", None)
+    else:
+        st.session_state["store_path"] = str(path)
+
+
+def _follow_address() -> None:
+    """Make the session's store and the address's `dataset` agree, before anything reads the store.
+
+    The address wins (a reload, a shared link, the browser's back button), except on the
+    run right after a switch; an address without the parameter (a page change drops it)
+    gets the session's dataset back. The default data is left out of the address.
+    """
+    named = st.query_params.get(DATASET_PARAM)
+    if named is not None and not st.session_state.get("dataset_switched"):
+        path = find_dataset(named, dashboard_db())
+        if path is None:
+            st.session_state["dataset_unknown"] = True
+            st.session_state.pop("store_path", None)
+        else:
+            _use_store(path)
+    name = dataset_name(Path(store_path()), dashboard_db())
+    if name == DEFAULT_DATASET:
+        if DATASET_PARAM in st.query_params:
+            del st.query_params[DATASET_PARAM]
+    elif st.query_params.get(DATASET_PARAM) != name:
+        st.query_params[DATASET_PARAM] = name
+
+
+def dataset_notice() -> str | None:
+    """Once, after the address named a dataset the server does not hold: what to tell the user (nothing of the name)."""
+    if st.session_state.pop("dataset_unknown", False):
+        return "The address named a dataset this server does not hold (any more); showing the default data."
+    return None
+
+
 def begin_run() -> None:
     """Pin the store's version for this script run and say once when a newer one was published.
 
     Every page of the run reads the same version, so a load published mid-run never
     mixes two versions on one screen; the next run switches to the new one.
     """
+    _follow_address()
     path = store_path()
     if not Path(path).exists():
         _built(path)
@@ -182,6 +254,94 @@ def out_of_scope_in_address() -> bool:
     accounts = set(b.accounts) | set(b.accounts.values())
     allowed = {"account": accounts, "weekly_account": accounts, "advisor": set(b.advisors)}
     return any(v and v not in allowed[key] for key in ADDRESS_KEYS for v in st.query_params.get_all(key))
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def _described(name: str, path: str, version: str, root: str) -> StoredDataset:
+    return describe_store(name, Path(path), Path(root))
+
+
+def datasets(root: Path) -> list[StoredDataset]:
+    """The datasets the server holds: the default first, then the Data page's stores, newest first.
+
+    Labelled by the folder last loaded into each, relative to `root` (the data root).
+    """
+    default = dashboard_db()
+    stores = {DEFAULT_DATASET: default, **loaded_stores(stores_folder(default))}
+    return [_described(name, str(path), store_version(path), str(root))
+            for name, path in stores.items() if path.exists()]
+
+
+def current_dataset() -> str:
+    """The name of the dataset this session looks at (what the address carries)."""
+    return dataset_name(Path(store_path()), dashboard_db())
+
+
+def default_period(first: dt.date, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The Period nobody chose: the DEFAULT_PERIOD_DAYS days ending at As-of, not before the data's first day."""
+    return max(first, as_of - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)), as_of
+
+
+def reset_filters_after_switch(b: DataBounds) -> None:
+    """After a switch of dataset, before the sidebar is drawn: As-of, Period and the filters start over.
+
+    As-of goes to the new data's latest day, Period to its default, Account is cleared, and
+    Package, Region and Advisor keep only the values the new data offers. Set as widget
+    state (not removed), so the widgets show the new values and the address follows them.
+    """
+    state = st.session_state
+    if not state.pop("dataset_switched", False):
+        return
+    latest = b.local_date(b.latest)
+    state["as_of"] = latest
+    state["period"] = default_period(b.local_date(b.first), latest)
+    state["period_as_of"] = latest
+    state["account"] = []
+    for key, options in (("package", b.packages), ("region", b.regions), ("advisor", b.advisors)):
+        state[key] = [v for v in state.get(key) or () if v in options]
+
+
+def _address_period() -> tuple[dt.date, ...]:
+    try:
+        return tuple(dt.date.fromisoformat(v) for v in st.query_params.get_all("period"))
+    except ValueError:
+        return ()
+
+
+def align_period(first: dt.date, as_of: dt.date) -> None:
+    """Keep Period inside the data's first day and As-of, before its widget is drawn.
+
+    A Period at its default (for the As-of it was drawn with) moves with a new As-of; a
+    Period the user chose that ends after As-of is cut to end there (one that starts after
+    it too takes the default). On a session's first run the widget takes the address's
+    value over any set here, so an address whose Period ends after its As-of gets the
+    widget's own remedy, the default Period, with a note (`period_note`).
+    """
+    state = st.session_state
+    drawn_for = state.get("period_as_of")
+    state["period_as_of"] = as_of
+    first_run = "period" not in state
+    period = _address_period() if first_run else tuple(state["period"] or ())
+    state.pop("period_note", None)
+    if len(period) != 2:
+        return
+    if drawn_for is not None and drawn_for != as_of and period == default_period(first, drawn_for):
+        state["period"] = default_period(first, as_of)
+    elif period[1] > as_of and first_run:
+        state["period_note"] = "The address's Period ended after As of; this is the default Period instead."
+    elif period[1] > as_of:
+        cut = (max(first, period[0]), as_of) if period[0] <= as_of else default_period(first, as_of)
+        state["period"] = cut
+        state["period_cut"] = cut
+
+
+def period_note() -> str | None:
+    """What to say under Period when it was cut to end at As-of (while it stays so) or replaced on opening."""
+    state = st.session_state
+    cut = state.get("period_cut")
+    if cut is not None and tuple(state.get("period") or ()) == cut:
+        return "Period cut to end at As of."
+    return cast(str | None, state.get("period_note"))
 
 
 def as_of_instant() -> dt.datetime:

@@ -1,7 +1,9 @@
-"""Data: load a dataset (upload or folder), see what was stored and quarantined, how fresh it is, and the audit trail.
+"""Data: what the store holds and how fresh it is, switching datasets, loading one, the audit trail.
 
 Only admins (and the one user of local mode) load data and read the audit trail; executives
-see the store's counts read-only, advisors its freshness only (subscribers have no Data page).
+see the store's counts read-only and may switch datasets, advisors see its freshness only
+(subscribers have no Data page). A load or a switch goes through `state.select_dataset`,
+which names the dataset in the address and resets the sidebar to the new data.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import tempfile
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from metrics.errors import LoadError
 from metrics.safe_text import md
 from metrics.storage.datasets import (
     ACCEPTED_FILES,
     DATA_ROOT_ENV,
+    DEFAULT_DATASET,
     UPLOAD_NAME,
+    StoredDataset,
     check_files_inside,
     data_root,
     dataset_label,
@@ -30,6 +35,7 @@ from metrics.storage.datasets import (
     public_message,
     resolve_dataset,
     store_name,
+    stores_folder,
     write_uploads,
 )
 from metrics.storage.ingest import ingest
@@ -38,9 +44,46 @@ from ui import access, audit, state
 from ui import components as ui
 from ui.navigation import page_title
 
-STORES = dashboard_db().parent / "stores"  # loads made here sit beside the default store
+STORES = stores_folder(dashboard_db())  # loads made here sit beside the default store
 ROOT = data_root()  # the only tree folders load from; no path under it or outside it is ever shown
 log = logging.getLogger(__name__)
+
+def latest_card(where: DeltaGenerator, latest: dt.datetime) -> None:
+    """The data's latest instant: the day as the value, the time beneath it (a whole timestamp clips at 1440 px)."""
+    where.metric("Latest instant", f"{latest:%Y-%m-%d}", f"{latest:%H:%M} UTC", delta_color="off",
+                 delta_arrow="off", border=True)
+
+
+def describe(dataset: StoredDataset) -> str:
+    """How the list names a dataset: what was loaded and when, e.g. "imports/bpic2013 · loaded 2026-12-06 02:10 UTC"."""
+    what = f"{dataset.label} (default)" if dataset.name == DEFAULT_DATASET else dataset.label
+    return f"{what} · loaded {dataset.loaded_at:%Y-%m-%d %H:%M} UTC" if dataset.loaded_at else what
+
+
+def switch() -> None:
+    """Switch the session to the dataset chosen in the list (a callback: it runs before the sidebar is drawn)."""
+    if not state.select_dataset(st.session_state.get("data_switch_to") or ""):
+        st.session_state["data_switch_error"] = True
+        st.session_state["data_switch_to"] = state.current_dataset()  # the list shows the one in view again
+
+
+def switcher() -> None:
+    """The datasets the server holds (the default and the loads kept), to switch between without loading again."""
+    st.subheader("Datasets on this server")
+    if st.session_state.pop("data_switch_error", False):
+        st.error("That dataset is no longer on the server; choose another.", icon=":material/error:")
+    held = {d.name: d for d in state.datasets(ROOT)}
+    current = state.current_dataset()
+    names = list(held)
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = left.selectbox(
+        "Dataset", names, index=names.index(current) if current in held else None, key="data_switch_to",
+        format_func=lambda name: describe(held[name]) if name in held else name,  # plain text: no Markdown
+        help="The default data and the last loads made on this page. The address names the one shown, "
+             "so a reload or a shared link opens the same data.",
+    )
+    right.button("Switch", key="data_switch", disabled=chosen in (None, current), on_click=switch)
+
 
 page_title(__file__)
 viewer = state.viewer()
@@ -48,7 +91,7 @@ if not viewer.can_load:
     st.info(f"Loading data and the audit trail are for admins; ask {md(access.whom_to_ask())} if you need a load.",
             icon=":material/lock:")
     if viewer.role != "executive":  # an advisor sees how fresh the data is, not the whole book's counts
-        st.metric("Latest instant", f"{state.bounds().latest:%Y-%m-%d %H:%M} UTC", border=True)
+        latest_card(st.container(), state.bounds().latest)
         st.stop()
 if "data_loaded_report" in st.session_state:
     st.success("Loaded. The whole app now shows this data.", icon=":material/check_circle:")
@@ -60,8 +103,9 @@ cols = st.columns(4)
 cols[0].metric("Cases", f"{summary.rows('cases'):,}", border=True)
 cols[1].metric("Responses", f"{summary.rows('responses'):,}", border=True)
 cols[2].metric("Quarantined rows", f"{summary.quarantined:,}", border=True)
-cols[3].metric("Latest instant", f"{bounds.latest:%Y-%m-%d %H:%M} UTC", border=True)
+latest_card(cols[3], bounds.latest)
 st.caption(f"Store: {md(Path(state.store_path()).name)}")  # its name only: the server's folders stay private
+switcher()
 
 st.subheader("Tables")
 st.dataframe(summary.table_frame(), hide_index=True, key="data_counts", width="content")
@@ -136,12 +180,12 @@ def load(folder: Path, label: str) -> None:
         st.session_state["data_load_error"] = "the dataset could not be read into a new store."
     else:
         loaded = True
-        st.session_state["store_path"] = str(target)
+        prune_stores(STORES, keep_stores(), protect={target, previous})
+        name = target.name.removesuffix(".duckdb")
+        state.select_dataset(name)  # the new data's dates and options in the sidebar, its name in the address
+        st.session_state["data_switch_to"] = name  # set, not removed: the browser's list shows it too
         summary = dataclasses.replace(report, dataset=label).summary()
         st.session_state["data_loaded_report"] = public_message(summary, ROOT)
-        for key in ("as_of", "period", "account"):  # the new data has its own dates and accounts
-            st.session_state.pop(key, None)
-        prune_stores(STORES, keep_stores(), protect={target, previous})
     finally:
         bar.empty()
         outcome = "loaded" if loaded else f"failed: {st.session_state.get('data_load_error', '')}"

@@ -12,11 +12,12 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from metrics.errors import LoadError
 from metrics.storage.contract import FORMATS, TABLES
-from metrics.storage.store import PROJECT_ROOT, remove_store
+from metrics.storage.store import PROJECT_ROOT, connect_published, remove_store
 
 DATA_ROOT_ENV = "SUPPORT_ANALYTICS_DATA_ROOT"  # the only folder tree the Data page loads from
 KEEP_STORES_ENV = "SUPPORT_ANALYTICS_KEEP_STORES"  # how many stores made by the Data page are kept
@@ -26,6 +27,7 @@ DEFAULT_KEEP_STORES = 5
 # One sentence for a folder outside the root, missing, or not a folder: none of them says which.
 OUTSIDE_ROOT = "Choose a dataset folder under the data root, e.g. sample."
 UPLOAD_NAME = "upload"  # what an upload's folder is called, in the loads table and store names
+DEFAULT_DATASET = "sample"  # the name of the store the server serves by default (the address leaves it out)
 
 # The file names a dataset may hold: one per table in any format, plus its config.
 DATASET_FILES = frozenset({f"{t.name}{ext}" for t in TABLES for ext in FORMATS} | {"config.toml"})
@@ -235,13 +237,7 @@ def prune_stores(folder: Path, keep: int, protect: set[Path]) -> list[Path]:
     Only files named by `store_name` are considered, newest by the moment in their name;
     a store in `protect` (the one just made, the one a session shows) is never deleted.
     """
-    if not folder.is_dir():
-        return []
-    stamped = sorted(
-        (p for p in folder.iterdir() if _STORE_NAME.match(p.name) and p.is_file()),
-        key=lambda p: (_stamp(p), p.name),
-        reverse=True,
-    )
+    stamped = list(loaded_stores(folder).values())
     kept = {p.resolve() for p in protect}
     deleted: list[Path] = []
     for path in stamped[max(keep, 0):]:
@@ -250,3 +246,58 @@ def prune_stores(folder: Path, keep: int, protect: set[Path]) -> list[Path]:
         remove_store(path)
         deleted.append(path)
     return deleted
+
+
+def stores_folder(default_db: Path) -> Path:
+    """Where the Data page's loads put their stores: `stores/` beside the default store."""
+    return default_db.parent / "stores"
+
+
+def loaded_stores(folder: Path) -> dict[str, Path]:
+    """The stores the Data page's loads made (and pruning left), by name (their file stem), newest first."""
+    if not folder.is_dir():
+        return {}
+    stamped = sorted(
+        (p for p in folder.iterdir() if _STORE_NAME.match(p.name) and p.is_file()),
+        key=lambda p: (_stamp(p), p.name),
+        reverse=True,
+    )
+    return {p.name.removesuffix(".duckdb"): p for p in stamped}
+
+
+def find_dataset(name: str, default_db: Path) -> Path | None:
+    """The store a dataset name stands for: the default for DEFAULT_DATASET, else a kept store; None otherwise.
+
+    The name (from an address, so anything: ``../../etc/passwd``, ``/tmp/x``) is only
+    looked up among the names the server lists, never joined into a path.
+    """
+    if name == DEFAULT_DATASET:
+        return default_db
+    return loaded_stores(stores_folder(default_db)).get(name)
+
+
+def dataset_name(store: Path, default_db: Path) -> str:
+    """What the address calls a store: DEFAULT_DATASET for the default one, else its file stem."""
+    return DEFAULT_DATASET if store == default_db else store.name.removesuffix(".duckdb")
+
+
+@dataclass(frozen=True)
+class StoredDataset:
+    """A dataset the server holds, as a user may see it: its name, what was loaded into it, and when."""
+
+    name: str  # what the address carries: DEFAULT_DATASET or a kept store's stem
+    label: str  # the folder last loaded, relative to the data root (``imports/bpic2013``), or ``upload``
+    loaded_at: dt.datetime | None  # UTC; None for a store without loads
+
+
+def describe_store(name: str, store: Path, root: Path) -> StoredDataset:
+    """The dataset label and time of a store's latest load, read from its loads table (no path survives)."""
+    con = connect_published(store)
+    try:
+        rows = con.execute("select dataset, loaded_at from loads order by loaded_at desc limit 1").fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return StoredDataset(name, name, None)
+    dataset, loaded_at = rows[0]
+    return StoredDataset(name, dataset_label(str(dataset), root), loaded_at.astimezone(dt.UTC))
