@@ -11,6 +11,9 @@ account named `<a href="https://evil.example">x</a>` is drawn as those character
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,6 +32,55 @@ STATE_STYLE = {  # clock state -> (colour, symbol shown in text)
     "untargeted": ("#CCCCCC", "○ no target"),
     "suspended": ("#CCCCCC", "○ suspended"),
 }
+
+
+TEXT_ON_FILL = "#000000"  # cell and bar text drawn on a fill: >= 5.4:1 on every colour of HEAT_SCALE
+HEAT_SCALE = [[0, MISSED], [0.5, "#F0E442"], [1, "#56B4E9"]]  # light enough that black text reads on each cell
+NO_VALUE_FILL = "#E8E8E8"  # a heatmap cell with nothing decided (the plot background shows through)
+BODY_PX = 16  # Streamlit's body text; text inside a chart is never below MIN_TEXT_PX
+MIN_TEXT_PX = 14
+ROW_PX = 24  # one horizontal bar with its tick label
+MAX_LABELLED_ROWS = 100  # more bars than this: names in the hover only, a tick each would overlap
+MAX_HEIGHT = 2_600  # a chart never grows past this (under three screens), whatever it is given
+TICK_CHARS = 28  # a longer name is cut with an ellipsis in a tick; the hover shows it whole
+
+
+def bar_rows_height(rows: int, chrome: int = 150) -> int:
+    """The height of a chart with one horizontal bar per row, bounded: 25 rows 750 px, 5,000 rows MAX_HEIGHT."""
+    return min(max(300, ROW_PX * rows + chrome), MAX_HEIGHT)
+
+
+def short_name(value: object) -> str:
+    """A name for a tick, cut to TICK_CHARS with an ellipsis, escaped for plotly."""
+    text = "" if value is None else str(value)
+    return plot_text(text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1].rstrip() + "…")
+
+
+def _name_ticks(fig: go.Figure, keys: list[str], names: list[object]) -> None:
+    """Rows top-down in the order given, each tick the row's short name (the key keeps equal names apart)."""
+    labelled = len(keys) <= MAX_LABELLED_ROWS
+    fig.update_yaxes(autorange="reversed", type="category", showticklabels=labelled, automargin=True,
+                     **({"tickmode": "array", "tickvals": keys, "ticktext": [short_name(n) for n in names]}
+                        if labelled else {}))
+
+
+MONTH = re.compile(r"^\d{4}-\d{2}$")  # metrics.subjects.filters.period_label's month: '2026-08'
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _period_axis(fig: go.Figure, periods: pd.Series) -> None:
+    """Periods ticked as what they are: '2026-08' as 'Aug 2026', '2026-W10' as that week; never 'Aug 9'.
+
+    plotly reads '2026-08' as a date and ticks it by days, so months, weeks and quarters are
+    categories in their sortable order, months with their names; days stay a date axis.
+    """
+    labels = sorted({str(p) for p in periods})
+    if not labels or all(DAY.match(p) for p in labels):
+        return
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
+    if all(MONTH.match(p) for p in labels):
+        fig.update_xaxes(tickmode="array", tickvals=labels,
+                         ticktext=[dt.datetime.strptime(p, "%Y-%m").strftime("%b %Y") for p in labels])
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
@@ -79,6 +131,8 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
     """
     if frame.empty:
         return empty_figure("No obligations started in this period")
+    if ((frame["met"] + frame["breached"]) == 0).all():  # e.g. only untargeted packages: no attainment, no axis
+        return empty_figure("No obligation in view was met or breached: nothing to take an attainment of")
     _one_row_per(frame, ["kind", "period"] if "kind" in frame else ["period"])
     fig = go.Figure()
     series = frame["kind"].unique() if "kind" in frame else ["all"]
@@ -102,6 +156,7 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
             )
         )
     fig.update_yaxes(title="attainment %", ticksuffix=" %", rangemode="normal")
+    _period_axis(fig, frame["period"])
     fig = _layout(fig, title)
     # said under the title, not in it: a long title runs into the legend at half width
     fig.update_layout(title={"subtitle": {"text": "hollow points: provisional, obligations still running"}},
@@ -143,39 +198,50 @@ def build_attainment_matrix_figure(
             y=[f"Severity {s}" for s in rates.index],
             text=labels.fillna("").to_numpy(),
             texttemplate="%{text}",
-            colorscale=[[0, MISSED], [0.5, "#F0E442"], [1, MET]],
+            textfont={"size": BODY_PX, "color": TEXT_ON_FILL},
+            colorscale=HEAT_SCALE,
             zmin=50,
             zmax=100,
-            colorbar={"title": "%", "ticksuffix": " %"},
+            showscale=False,  # every cell says its value; the bar's width goes to the cells
+            xgap=2,
+            ygap=2,
             hovertemplate="%{y}, %{x}: %{z:.1f} %<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=320)
+    fig.update_layout(plot_bgcolor=NO_VALUE_FILL)  # a cell with nothing decided is grey, its text still dark on it
+    return _layout(fig, title, height=120 * len(rates.index) + 110)
 
 
 KIND_TITLES = {"initial": "Initial response attainment", "follow_up": "Follow-up attainment"}
 
 
 def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and breached") -> go.Figure:
-    """Horizontal stacked bars of met and breached per group; breached bars are hatched and labelled.
+    """Horizontal stacked bars of met and breached per group, in the frame's order (first at the top).
 
     Expects one row per `group` (the metric asked for that grouping): the counts are plotted as given.
+    Breached bars are hatched; each bar's counts are written once, outside its end ("12 ✔ · 3 ✖"),
+    so no number sits on the hatch.
     """
     _one_row_per(frame, [group])
     decided = frame[(frame["met"] + frame["breached"]) > 0]
     if decided.empty:
         return empty_figure("Nothing met or breached for these filters")
-    labels = decided[group].map(plot_text)
+    labels = [plot_text(v) for v in decided[group]]
+    counts = [f"{m:,} ✔ · {b:,} ✖" for m, b in zip(decided["met"], decided["breached"], strict=True)]
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=labels, x=decided["met"], name="met", orientation="h", marker={"color": MET},
-                         text=decided["met"], textposition="inside"))
+    fig.add_trace(go.Bar(y=labels, x=decided["met"], name="met ✔", orientation="h", marker={"color": MET},
+                         hovertemplate="%{y}: %{x:,} met<extra></extra>"))
     fig.add_trace(go.Bar(y=labels, x=decided["breached"], name="breached ✖", orientation="h",
                          marker={"color": MISSED, "pattern": {"shape": "/"}},
-                         text=decided["breached"], textposition="inside"))
+                         text=counts, textposition="outside", constraintext="none", cliponaxis=False,
+                         hovertemplate="%{y}: %{x:,} breached<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="obligations")
-    return _layout(fig, title, height=max(260, 40 * len(decided) + 120))
+    _name_ticks(fig, labels, list(decided[group]))
+    fig = _layout(fig, title, height=bar_rows_height(len(decided)))
+    fig.update_layout(margin={"r": 110})  # room for the counts after the longest bar
+    return fig
 
 
 def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time against target") -> go.Figure:
@@ -220,33 +286,54 @@ def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations
                          text=frame["recorded"], textposition="outside"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="escalations")
+    _period_axis(fig, frame["period"])
     return _layout(fig, title)
 
 
 def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitled: str, title: str) -> go.Figure:
-    """Per account: share of the entitlement used (bars, the metric's `share` column) against the term elapsed.
+    """Per account, in the frame's order (first at the top): share of the entitlement used against the term elapsed.
 
     It plots the metric's own shares (NaN = nothing entitled, left out); `used` and `entitled`
-    only label the bars ("2/3").
+    only label the bars ("2/3"). The label is written right of both the bar's end and the
+    elapsed diamond, so it is never under the marker nor on the bar's fill.
     """
-    rows = frame[frame[share].notna()].sort_values(share)
+    rows = frame[frame[share].notna()]
     if rows.empty:
         return empty_figure("No account in view has this entitlement")
-    names = rows["account_name"].map(plot_text)
+    keys = [plot_text(k) for k in (rows["account_id"] if "account_id" in rows else rows["account_name"])]
+    names = [plot_text(n) for n in rows["account_name"]]
+    bars, elapsed = rows[share] * 100, rows["elapsed_share"] * 100
+    counts = [f"{u:g}/{e:g}" for u, e in zip(rows[used], rows[entitled], strict=True)]
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=names, x=rows[share] * 100, orientation="h", name="used",
-                         marker={"color": MET},
-                         text=[f"{u:g}/{e:g}" for u, e in zip(rows[used], rows[entitled], strict=True)],
-                         textposition="auto"))
-    fig.add_trace(go.Scatter(y=names, x=rows["elapsed_share"] * 100, mode="markers",
-                             name="term elapsed", marker={"symbol": "diamond", "size": 12, "color": "#E69F00"}))
-    fig.update_xaxes(title="% of entitlement", ticksuffix=" %")
-    return _layout(fig, title, height=max(300, 26 * len(rows) + 120))
+    fig.add_trace(go.Bar(y=keys, x=bars, orientation="h", name="used", marker={"color": MET},
+                         customdata=list(zip(names, counts, strict=True)),
+                         hovertemplate="%{customdata[0]}: %{x:.0f} % used (%{customdata[1]})<extra></extra>"))
+    fig.add_trace(go.Scatter(y=keys, x=elapsed, mode="markers", name="term elapsed",
+                             marker={"symbol": "diamond", "size": 12, "color": "#E69F00",
+                                     "line": {"width": 1, "color": "#000000"}},
+                             customdata=names, hovertemplate="%{customdata}: %{x:.0f} % of the term elapsed"
+                                                             "<extra></extra>"))
+    if len(rows) <= MAX_LABELLED_ROWS:
+        # an invisible marker wider than the diamond at the further of the two ends; the text starts past it
+        fig.add_trace(go.Scatter(y=keys, x=[max(b, e) for b, e in zip(bars, elapsed, strict=True)],
+                                 mode="markers+text", text=counts, textposition="middle right",
+                                 marker={"size": 18, "opacity": 0}, cliponaxis=False, showlegend=False,
+                                 hoverinfo="skip", name="used/entitled"))
+    fig.update_xaxes(title="% of entitlement", ticksuffix=" %", rangemode="tozero")
+    _name_ticks(fig, keys, list(rows["account_name"]))
+    fig = _layout(fig, title, height=bar_rows_height(len(rows)))
+    fig.update_layout(margin={"r": 60})  # room for the label after the longest bar
+    return fig
 
 
 def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clocks") -> go.Figure:
-    """One bar per active ticket: share of its clock consumed, coloured and labelled by state."""
-    rows = frame[frame["consumed"].notna()].head(40)
+    """One bar per ticket given, in the frame's order (most urgent first, at the top): share of its clock consumed.
+
+    Coloured and labelled by state; the label sits outside the bar's end, never on the
+    breached hatch. Bars stop at 200 % (the label says more). The page chooses how many
+    clocks to pass (ui.top_n); rows without a running targeted clock are left out.
+    """
+    rows = frame[frame["consumed"].notna()]
     if rows.empty:
         return empty_figure("No running clock with a target")
     fig = go.Figure()
@@ -254,15 +341,19 @@ def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clo
         part = rows[rows["clock_state"] == state]
         if part.empty:
             continue
+        consumed = part["consumed"] * 100
         fig.add_trace(go.Bar(
-            y=part["case_id"].map(plot_text), x=part["consumed"].clip(upper=2) * 100, orientation="h", name=label,
+            y=part["case_id"].map(plot_text), x=consumed.clip(upper=200), orientation="h", name=label,
             marker={"color": colour, "pattern": {"shape": "/" if state == "breached" else ""}},
-            text=[label] * len(part), textposition="inside",
+            text=[f"{label} {c:.0f} %" for c in consumed], textposition="outside", constraintext="none",
+            cliponaxis=False, customdata=consumed, hovertemplate="%{y}: %{customdata:.0f} % consumed<extra></extra>",
         ))
     fig.add_vline(x=100, line={"dash": "dash", "color": MISSED}, annotation_text="deadline")
-    fig.update_xaxes(title="% of the clock consumed", ticksuffix=" %")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=max(300, 24 * len(rows) + 120))
+    fig.update_xaxes(title="% of the clock consumed", ticksuffix=" %", range=[0, 260])
+    fig.update_layout(barmode="stack")  # one trace per state, each case in one of them: full-width bars
+    ids = [plot_text(c) for c in rows["case_id"]]
+    _name_ticks(fig, ids, list(rows["case_id"]))
+    return _layout(fig, title, height=bar_rows_height(len(rows)))
 
 
 def build_count_bar_figure(frame: pd.DataFrame, x: str, y: str, title: str, color: str = MET) -> go.Figure:
@@ -270,5 +361,7 @@ def build_count_bar_figure(frame: pd.DataFrame, x: str, y: str, title: str, colo
     if frame.empty:
         return empty_figure("Nothing to show for these filters")
     fig = go.Figure(go.Bar(x=frame[x].map(plot_text), y=frame[y], marker={"color": color}, text=frame[y],
-                           textposition="outside"))
+                           textposition="outside", cliponaxis=False))
+    fig.update_xaxes(tickmode="array", tickvals=list(frame[x].map(plot_text)),
+                     ticktext=[short_name(v) for v in frame[x]])
     return _layout(fig, title)

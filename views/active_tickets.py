@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.safe_text import md
 from metrics.subjects.active import (
     CLOCK_STATES,
     FORECAST_HOURS,
@@ -13,7 +14,7 @@ from metrics.subjects.active import (
     breach_forecast_totals,
 )
 from ui import components as ui
-from ui import figures, state
+from ui import figures, state, top_n
 from ui.help import CLOCK_HELP, definition_help
 from ui.navigation import page_title
 
@@ -56,7 +57,11 @@ states = st.pills(  # most urgent first; no_clock (reopened, nobody answered sin
     format_func=lambda s: STATE_LABELS[s],
 )
 shown = tickets[tickets["clock_state"].isin(states or [])]
-st.plotly_chart(figures.build_active_clock_figure(shown), key="active_clocks")
+# the chart: the most urgent running clocks with a target (the metric's order); the table below holds every ticket
+clocks = top_n.top_n(shown[shown["consumed"].notna()], "active_top", names=["case_id", "account_name"],
+                     noun="running clocks", search_label="Search case or account")
+st.caption(md(f"{clocks.caption}, most urgent first; the table below lists every ticket."))
+st.plotly_chart(figures.build_active_clock_figure(clocks.rows), key="active_clocks")
 
 view = shown.assign(
     age_hours=(shown["age_seconds"] / 3600).round(1),

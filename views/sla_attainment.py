@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.safe_text import md
 from metrics.subjects.attainment import attainment_summary, attainment_table, response_times
 from metrics.subjects.filters import PERIOD_GRAINS
 from ui import components as ui
-from ui import figures, state
+from ui import figures, state, top_n
 from ui.help import CLOCK_HELP, definition_help, dimension_label
 from ui.navigation import page_title
 
@@ -17,15 +18,23 @@ page_title(__file__, help=CLOCK_HELP)
 table = state.metric(attainment_table, filters=filters)
 previous = filters.previous()  # the registry's one previous-period rule (Q3 -> Q2, March -> February)
 overall = state.metric(attainment_summary, filters=filters, previous=previous)
-tiles = st.columns(4)
-ui.attainment_tiles(tiles[:2], overall)  # per kind, never pooled; the lowest cell named
+untargeted = ui.no_targets_text(overall, filters.packages, state.snapshot().config)  # e.g. Package = Bronze
+tiles = st.columns([2, 1, 1] if untargeted else [1, 1, 1, 1])
+if untargeted:  # said where the attainment would be; no chart of nothing follows
+    tiles[0].info(md(untargeted), icon=":material/info:")
+else:
+    ui.attainment_tiles(tiles[:2], overall)  # per kind, never pooled; the lowest cell named
 decided = overall["met"] + overall["breached"]
-tiles[2].metric("Breached", f"{overall['breached']:,}", f"of {decided:,} decided", delta_color="off", delta_arrow="off",
-                border=True, help=definition_help("attainment"))
-tiles[3].metric("Still running", f"{overall['pending']:,}", "provisional" if overall["pending"] else "settled",
-                delta_color="off", delta_arrow="off", border=True, help=definition_help("provisional_obligations"))
+tiles[-2].metric("Breached", f"{overall['breached']:,}", f"of {decided:,} decided", delta_color="off",
+                 delta_arrow="off", border=True, help=definition_help("attainment"))
+tiles[-1].metric("Still running", f"{overall['pending']:,}", "provisional" if overall["pending"] else "settled",
+                 delta_color="off", delta_arrow="off", border=True, help=definition_help("provisional_obligations"))
 if table.empty:
     ui.empty_state("No obligations started in this period for these filters.")
+    st.stop()
+if untargeted:
+    st.subheader("By kind, severity and package", help=definition_help("attainment"))
+    ui.show_table(table.drop(columns="attainment"), key="sla_table", file_name="attainment.csv")
     st.stop()
 
 grain = st.segmented_control(
@@ -54,11 +63,13 @@ ui.show_table(times, key="sla_times_table", file_name="response_times.csv")
 dimension = st.segmented_control(
     "Compare by", ["account_name", "advisor", "region", "package"], default="account_name",
     key="sla_by", bind="query-params", format_func=lambda d: dimension_label(d).lower(),
-)
-by_dim = state.metric(attainment_table, filters=filters, by=[dimension or "account_name"])
-st.plotly_chart(
-    figures.build_status_figure(by_dim, dimension or "account_name", "Met and breached"), key="sla_by_dim",
-)
+) or "account_name"
+by_dim = state.metric(attainment_table, filters=filters, by=[dimension])
+# the biggest problems first: most breached, then the lowest attainment
+ranked = by_dim.sort_values(["breached", "attainment", dimension], ascending=[False, True, True], na_position="last")
+shown = top_n.top_n(ranked, "sla_by_top", names=dimension, noun=f"{dimension_label(dimension).lower()}s")
+st.caption(md(shown.caption))
+st.plotly_chart(figures.build_status_figure(shown.rows, dimension, "Met and breached"), key="sla_by_dim")
 
 st.subheader("Breached obligations")
 ui.breached_drilldown(filters, key="sla_breached")

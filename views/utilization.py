@@ -6,6 +6,7 @@ import dataclasses
 
 import streamlit as st
 
+from metrics.safe_text import md
 from metrics.subjects.utilization import (
     EXCEEDED,
     TRENDING_OVER,
@@ -15,7 +16,7 @@ from metrics.subjects.utilization import (
     utilization_ranking,
 )
 from ui import components as ui
-from ui import figures, state
+from ui import figures, state, top_n
 from ui.help import definition_help
 from ui.navigation import page_title
 
@@ -41,16 +42,23 @@ over = state.metric(contacts_over_allotment, filters=filters)
 cols[4].metric("Over contact allotment", f"{len(over):,}", border=True,
                help=definition_help("authorized_contacts_designated"))
 
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(figures.build_utilization_figure(ranking, "service_days_share", "service_days_used",
-                                                     "service_days_entitled", "Service days used vs term elapsed"),
-                    key="util_days")
-with right:
-    st.plotly_chart(figures.build_utilization_figure(ranking, "training_sessions_share", "training_sessions_used",
-                                                     "training_sessions_entitled",
-                                                     "Training sessions used vs term elapsed"),
-                    key="util_training")
+CHARTS = (  # key, share column, used, entitled, title
+    ("util_days", "service_days_share", "service_days_used", "service_days_entitled",
+     "Service days used vs term elapsed"),
+    ("util_training", "training_sessions_share", "training_sessions_used", "training_sessions_entitled",
+     "Training sessions used vs term elapsed"),
+)
+# Each chart ranks the accounts its package entitles, most over-used first (the same share: less term elapsed
+# first, it runs faster); one search and size serve both charts, the ranking table below holds every account.
+ranked = [ranking[ranking[share].notna()].sort_values([share, "elapsed_share", "account_name"],
+                                                      ascending=[False, True, True])
+          for _, share, *_ in CHARTS]
+choice = top_n.choose("util_top", max(len(r) for r in ranked))
+for column, rows, (key, share, used, entitled, title) in zip(st.columns(2), ranked, CHARTS, strict=True):
+    shown = choice.apply(rows)
+    if shown.total:
+        column.caption(md(shown.caption))
+    column.plotly_chart(figures.build_utilization_figure(shown.rows, share, used, entitled, title), key=key)
 
 st.subheader("Portfolio ranking", help=band_help)
 ranking_columns = [

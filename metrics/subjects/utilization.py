@@ -291,18 +291,15 @@ def utilization_ranking(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
         frame[f"{kind}_band"] = [
             usage_band(u, f, e) for u, f, e in zip(used, forecast, frame["elapsed_share"], strict=True)
         ]
-    picked = [
-        _account_band([row[f"{kind}_band"] for kind in USAGE_KINDS])
-        for _, row in frame[[f"{kind}_band" for kind in USAGE_KINDS]].iterrows()
-    ]
+    # plain columns zipped, not iterrows / iloc: 5,000 accounts take milliseconds, not half a second
+    bands_per_kind = [frame[f"{kind}_band"] for kind in USAGE_KINDS]
+    picked = [_account_band(list(bands)) for bands in zip(*bands_per_kind, strict=True)]
     frame["usage_band"] = [band for band, _ in picked]
     frame["usage_basis"] = pd.Series([USAGE_KINDS[i] if i is not None else None for _, i in picked],
                                      index=frame.index, dtype="object")
+    arrays = {kind: (used.to_numpy(), forecast.to_numpy()) for kind, (used, forecast) in shares.items()}
     for column, part in (("used_share", 0), ("forecast_share", 1)):
-        values = [
-            shares[USAGE_KINDS[i]][part].iloc[n] if i is not None else math.nan
-            for n, (_, i) in enumerate(picked)
-        ]
+        values = [arrays[USAGE_KINDS[i]][part][n] if i is not None else math.nan for n, (_, i) in enumerate(picked)]
         frame[column] = pd.Series(values, index=frame.index, dtype="float64")
     frame["band_order"] = frame["usage_band"].map(BANDS.index)
     frame = frame.sort_values(

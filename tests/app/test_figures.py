@@ -172,12 +172,14 @@ def test_escalation_trend_puts_policy_and_recorded_side_by_side():
     assert fig["data"][1]["marker"]["pattern"]["shape"] == "x"
 
 
-def test_active_clock_labels_state_in_text():
-    """Each running clock's bar says its state in words and caps the length at 200 %."""
+def test_active_clock_labels_state_in_text_outside_the_bar():
+    """Each running clock's bar says its state and share in words, outside the bar, and stops at 200 %."""
     frame = pd.DataFrame(
         {"case_id": ["C1", "C2"], "consumed": [0.8, 3.0], "clock_state": ["at_risk", "breached"]}
     )
     data = figures.build_active_clock_figure(frame).to_dict()["data"]
     by_name = {t["name"]: t for t in data}
-    assert list(by_name["▲ at risk"]["text"]) == ["▲ at risk"]
+    assert list(by_name["▲ at risk"]["text"]) == ["▲ at risk 80 %"]
+    assert list(by_name["✖ breached"]["text"]) == ["✖ breached 300 %"]  # the label says what the bar cannot
     assert values(by_name["✖ breached"]["x"]) == [200.0]
+    assert {t["textposition"] for t in data} == {"outside"}  # never white on the hatch
