@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from metrics.engine.explain import explain_case, fmt_duration, fmt_time
+from metrics.engine.explain import explain_case, fmt_clock_time
+from metrics.reports import columns
 from metrics.safe_text import md, md_code, spreadsheet_csv
 from metrics.subjects.attainment import breached_obligations
 from metrics.subjects.filters import Filters
@@ -116,6 +117,51 @@ def week_to_date_label(as_of_local: dt.datetime) -> str:
     return f"Breaches this week (to {as_of_local:%a %H:%M})"
 
 
+def iso_week(day: dt.date) -> str:
+    """2026-11-16 -> '2026-W47'."""
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def week_choices(as_of_local: dt.datetime, count: int = 26) -> list[str]:
+    """ISO weeks newest first: the as-of's own (still running) week, then `count - 1` before it."""
+    return [iso_week(as_of_local.date() - dt.timedelta(weeks=back)) for back in range(count)]
+
+
+def last_complete_week(as_of_local: dt.datetime) -> str:
+    """The week an update is written for: the last one over at the as-of (local Monday 00:00 ends a week)."""
+    return iso_week(as_of_local.date() - dt.timedelta(weeks=1))
+
+
+def _days(first: dt.date, last: dt.date) -> str:
+    """'Mon 16 – Sun 22 Nov 2026', 'Mon 30 Nov – Sun 6 Dec 2026', 'Mon 28 Dec 2026 – Sun 3 Jan 2027'."""
+    start = f"{first:%a} {first.day}"
+    if first.month != last.month or first.year != last.year:
+        start += f" {first:%b}" + (f" {first.year}" if first.year != last.year else "")
+    return f"{start} – {last:%a} {last.day} {last:%b} {last.year}"
+
+
+def week_note(week: str, as_of_local: dt.datetime) -> str:
+    """Which week the weekly update shows and why, next to its selector.
+
+    'W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, Mon 23 Nov 00:00 MST;
+    an update is written once its week is over. W48 is still running.' The running week can be
+    chosen knowingly: its numbers are counted to the week's end, after the data stops.
+    """
+    monday = dt.date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    days = f"{week.split('-')[1]} ({_days(monday, monday + dt.timedelta(days=6))})"
+    moment = f"{as_of_local:%a} {as_of_local.day} {as_of_local:%b %H:%M %Z}"
+    running = iso_week(as_of_local.date())
+    if week == running:
+        return (f"{days} is still running at the as-of, {moment}: its numbers are counted to the week's end, "
+                "so a clock still open counts as unanswered until then. A draft; the update is written once "
+                "the week is over.")
+    if week == last_complete_week(as_of_local):
+        return (f"{days}: the last complete week before the as-of, {moment}; an update is written once its "
+                f"week is over. {running.split('-')[1]} is still running.")
+    return f"{days}: a past week, counted as of its end."
+
+
 def escalation_tile_texts(summary: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """The Escalations tile: the share of cases escalated, its pp delta, and policy and recorded apart.
 
@@ -179,6 +225,12 @@ def attainment_heatmaps(matrix: pd.DataFrame, summary: Mapping[str, Any], key: s
         column.plotly_chart(fig, key=f"{key}_{kind}")
 
 
+CSV_HELP = (
+    "Machine values, for a spreadsheet to compute with: column names as in docs/metrics.md, "
+    "timestamps in ISO 8601 UTC, durations in seconds, shares as fractions (0.9571 = 95.71 %)."
+)
+
+
 def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
     """A CSV export written only when clicked (a callable keeps large tables off every rerun).
 
@@ -186,7 +238,7 @@ def download_csv(frame: pd.DataFrame, file_name: str, key: str, label: str = "Do
     """
     st.download_button(
         label, lambda: spreadsheet_csv(frame), file_name=file_name, mime="text/csv", key=key,
-        icon=":material/download:",
+        icon=":material/download:", help=CSV_HELP,
     )
 
 
@@ -194,26 +246,66 @@ def empty_state(message: str) -> None:
     st.info(message, icon=":material/filter_alt_off:")
 
 
-def show_table(frame: pd.DataFrame, key: str, file_name: str, selectable: bool = False, **config: object) -> list[int]:
-    """A table with its CSV export; returns the selected row positions when `selectable`."""
+def grid_config(spec: columns.GridColumn) -> Any:
+    """The Streamlit column for one column of the vocabulary (timestamps shown in UTC, the zone named)."""
+    if spec.kind == "number":
+        return st.column_config.NumberColumn(spec.label, format=spec.format)
+    if spec.kind == "datetime":
+        return st.column_config.DatetimeColumn(spec.label, format=spec.format, timezone=columns.ZONE)
+    if spec.kind == "date":
+        return st.column_config.DateColumn(spec.label, format=spec.format)
+    if spec.kind == "flag":
+        return st.column_config.CheckboxColumn(spec.label)
+    return st.column_config.TextColumn(spec.label)
+
+
+def table_view(frame: pd.DataFrame, hide: Sequence[str] = (), **config: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """What `show_table` draws: values in people's units, columns labelled and ordered, `hide` left out.
+
+    The vocabulary (`metrics.reports.columns`) applies by column name; a caller's own
+    configuration of a column wins, its values untouched (it gets the vocabulary's label when it
+    names none). Durations are decimal hours ("3.2 h") so a column sorts by value; see `grid_frame`.
+    """
+    shown, specs = columns.grid_frame(frame.drop(columns=[c for c in hide if c in frame]), keep=set(config))
+    configured: dict[str, Any] = {name: grid_config(spec) for name, spec in specs.items()}
+    for name, own in config.items():
+        if isinstance(own, dict) and not own.get("label"):
+            own = {**own, "label": columns.column(name).label}
+        configured[name] = own
+    return shown, configured
+
+
+def show_table(
+    frame: pd.DataFrame, key: str, file_name: str, selectable: bool = False, *, hide: Sequence[str] = (),
+    **config: Any,
+) -> list[int]:
+    """A table in people's units with its CSV export in machine values; the selected row positions when `selectable`.
+
+    Row positions refer to `frame` (sorting in the browser does not move them). Missing values
+    show as empty cells. `hide` leaves technical columns out of the screen, not out of the CSV.
+    """
     if frame.empty:
         empty_state("No rows for these filters.")
         return []
-    columns: Any = dict(config) if config else None  # column configs keyed by column name
+    shown, configured = table_view(frame, hide, **config)
+    options: dict[str, Any] = {"hide_index": True, "key": key, "width": "stretch", "column_config": configured,
+                               "placeholder": ""}
     if not selectable:
-        st.dataframe(frame, hide_index=True, key=key, width="stretch", column_config=columns)
+        st.dataframe(shown, **options)
         download_csv(frame, file_name, key=f"{key}_csv")
         return []
-    event = st.dataframe(
-        frame, hide_index=True, key=key, width="stretch", on_select="rerun", selection_mode="single-row",
-        column_config=columns,
-    )
+    event = st.dataframe(shown, on_select="rerun", selection_mode="single-row", **options)
     download_csv(frame, file_name, key=f"{key}_csv")
     return list(event.selection.rows)
 
 
+def _moment(moment: dt.datetime | None) -> str:
+    """In full, to the second (a response at the deadline is met, a second later is not)."""
+    return "–" if moment is None else f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
 def explain_panel(case_id: str) -> None:
-    """The SLA engine's explanation of one case: every clock, its pieces and why."""
+    """The SLA engine's explanation of one case: every clock, its pieces and why (in full: text, never cut)."""
     snap = state.snapshot()
     items = explain_case(snap.con, case_id, snap.as_of, snap.config)
     st.markdown(f"#### Case {md_code(case_id)}: how each clock ran")
@@ -226,35 +318,56 @@ def explain_panel(case_id: str) -> None:
         marker = {"met": "✔", "breached": "✖", "pending": "⏳", "cancelled": "–"}.get(row["status"], "○")
         with st.expander(f"{marker} {name}: {md(row['status'])}", expanded=row["status"] == "breached"):
             st.markdown(md(item.verdict))  # a sentence of plain text; it may name a package
-            cols = st.columns(4)
-            cols[0].metric("Started", fmt_time(row["start_at"]))
-            cols[1].metric("Deadline", fmt_time(row["deadline_at"]))
-            cols[2].metric("Elapsed", fmt_duration(row["elapsed_seconds"]))
-            cols[3].metric("Target", fmt_duration(row["target_seconds"]) if row["target_seconds"] else "none")
+            target = fmt_clock_time(row["target_seconds"], row["calendar"]) if row["target_seconds"] else "none"
+            st.markdown(  # text, not st.metric: a metric cuts a long value ("2026-11-2…")
+                f"Started **{_moment(row['start_at'])}** · deadline **{_moment(row['deadline_at'])}**  \n"
+                f"Elapsed **{md(fmt_clock_time(row['elapsed_seconds'], row['calendar']))}** · target **{md(target)}**"
+            )
             pieces = pd.DataFrame(
                 [
                     {
-                        "severity": p.severity, "calendar": p.calendar, "from": fmt_time(p.start),
-                        "to": fmt_time(p.end) if p.end else "end", "deadline": fmt_time(p.deadline),
-                        "breaches at": fmt_time(p.breached_at),
+                        "severity": p.severity, "calendar": p.calendar, "from (UTC)": _moment(p.start),
+                        "to (UTC)": _moment(p.end) if p.end else "the end", "deadline (UTC)": _moment(p.deadline),
+                        "breaches at (UTC)": _moment(p.breached_at),
                     }
                     for p in item.pieces
                 ]
             )
-            st.dataframe(pieces, hide_index=True, width="stretch")
+            st.dataframe(pieces, hide_index=True, width="stretch", placeholder="")
             if item.pauses:
                 st.caption("Paused (waiting on the customer): " + "; ".join(
-                    f"{fmt_time(a)} → {fmt_time(b)}" for a, b in item.pauses))
+                    f"{_moment(a)} → {_moment(b)}" for a, b in item.pauses))
             if item.intervals:
-                st.caption("Working time counted (UTC): " + "; ".join(
-                    f"{fmt_time(a)} → {fmt_time(b)}" for a, b in item.intervals)
+                st.caption("Working time counted: " + "; ".join(
+                    f"{_moment(a)} → {_moment(b)}" for a, b in item.intervals)
                     + (f"; and {item.more_intervals} more" if item.more_intervals else ""))
+
+
+@st.dialog("How the clock ran", width="large")
+def explain_dialog(case_id: str) -> None:
+    """`explain_panel` in a dialog: it opens where the user looks, not below the table."""
+    explain_panel(case_id)
+
+
+def explain_selection(frame: pd.DataFrame, rows: Sequence[int], key: str) -> None:
+    """Open the explanation of the selected row's case once per selection.
+
+    Dismissing the dialog keeps it closed on later reruns of the same selection; selecting
+    another row (or the same after clearing) opens it again.
+    """
+    remembered = f"{key}_explained"
+    if not rows:
+        st.session_state.pop(remembered, None)
+        return
+    case_id = str(frame.iloc[rows[0]]["case_id"])
+    if st.session_state.get(remembered) != case_id:
+        st.session_state[remembered] = case_id
+        explain_dialog(case_id)
 
 
 def breached_drilldown(filters: Filters, key: str) -> None:
     """The breached obligations of the view; selecting one shows how its clock ran."""
     st.caption("Select a row to see how its clock ran.")
     breached = state.metric(breached_obligations, filters=filters)
-    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True)
-    if rows:
-        explain_panel(str(breached.iloc[rows[0]]["case_id"]))
+    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True, hide=["account_id"])
+    explain_selection(breached, rows, key)

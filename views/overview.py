@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from metrics.safe_text import md
 from metrics.subjects.active import active_summary
 from metrics.subjects.attainment import attainment_summary, attainment_table, breaches_week_to_date
 from metrics.subjects.escalations import escalation_summary
@@ -29,9 +30,13 @@ week = state.metric(breaches_week_to_date, filters=filters)  # the week of the a
 escalations_now = state.metric(escalation_summary, filters=filters)
 escalations_before = state.metric(escalation_summary, filters=previous) if previous else None
 
-cols = st.columns(3)
-ui.pooled_attainment_tile(cols[0], summary)  # both kinds, beside each kind and naming the lowest cell
-ui.attainment_tiles(cols[1:], summary)
+no_targets = ui.no_targets_text(summary, filters.packages, snap.config)  # e.g. Package = Bronze
+if no_targets:
+    st.info(md(no_targets), icon=":material/info:")  # in place of tiles reading "–" with no word why
+else:
+    cols = st.columns(3)
+    ui.pooled_attainment_tile(cols[0], summary)  # both kinds, beside each kind and naming the lowest cell
+    ui.attainment_tiles(cols[1:], summary)
 cols = st.columns(3)
 cols[0].metric(
     "Active tickets", f"{active['active']:,}",
@@ -54,6 +59,8 @@ cols[2].caption(tile["caption"])
 if summary["obligations"] == 0:
     ui.empty_state("No obligations started in this period for these filters. Widen the period or clear a filter.")
     st.stop()
+if no_targets:
+    st.stop()  # no trend, heatmap or breach to show: nothing in view has a target
 
 trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="week")
 st.plotly_chart(figures.build_attainment_trend_figure(trend, "Attainment by ISO week"), key="overview_trend")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import zipfile
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
 from metrics.reports import weekly, weekly_render
 from metrics.reports.html import markdown_page
 from metrics.safe_text import file_part
+from ui import components as ui
 from ui import state
 from ui.navigation import page_title
 
@@ -18,11 +19,10 @@ bounds = state.bounds()
 snap = state.snapshot()
 page_title(__file__)
 
-as_of_day = snap.as_of.date()
-weeks = []
-for back in range(0, 26):
-    year, number, _ = (as_of_day - dt.timedelta(weeks=back)).isocalendar()
-    weeks.append(f"{year}-W{number:02d}")
+as_of_local = snap.as_of.astimezone(ZoneInfo(bounds.timezone))  # weeks are cut in the reporting timezone
+weeks = ui.week_choices(as_of_local)
+default = ui.last_complete_week(as_of_local)
+week_tags = {weeks[0]: " (still running)", default: " (last complete)"}
 
 advisor_filter = state.current_filters().advisors
 accounts = {  # the sidebar's advisor filter narrows the choice to that advisor's book
@@ -33,8 +33,10 @@ left, right = st.columns(2)
 account = left.selectbox(
     "Account", list(accounts), format_func=lambda a: accounts.get(a, a), key="weekly_account", bind="query-params",
 )
-week = right.selectbox("ISO week", weeks, index=1 if len(weeks) > 1 else 0, key="weekly_week", bind="query-params",
+week = right.selectbox("ISO week", weeks, index=weeks.index(default), key="weekly_week", bind="query-params",
+                       format_func=lambda w: w + week_tags.get(w, ""),
                        help="Weeks run Monday to Monday in the reporting timezone; numbers are as of the week's end.")
+right.caption(ui.week_note(week, as_of_local))
 
 if account:
     [(account_id, stem, text)] = state.report(weekly_render.weekly_markdown, account_ids=(account,), week=week)

@@ -7,8 +7,9 @@ governance pack, the weekly update) says the same column in the same words and u
 - `column(name)` -> `Column(label, unit, lead)`; names not listed get a label from their words
   ("cases_opened" -> "cases opened") and a unit from their suffix (`_at` timestamp, `_date` date,
   `_share` share) or their values (numbers count, booleans flag, else text).
-- `human_frame(frame)` -> the frame with labelled columns, the `lead` columns (those answering the
-  table's question: a breach's moment, a rate, a share) first, and every cell a string:
+- `human_frame(frame)` -> the frame with labelled columns, its leading keys (case, account, package,
+  severity) and then the `lead` columns (those answering the table's question: a breach's moment, a
+  rate, a share) first, and every cell a string:
   timestamps "2026-11-28 06:47 UTC", durations "3 h 12 m" (hours, never days: 72 business hours
   are not three days), shares "95.7 %", missing values "" (never None, nan or NaT). Cells are
   plain text, not escaped: escape them for the medium (`metrics.safe_text.h`, `md`).
@@ -111,7 +112,7 @@ COLUMNS: dict[str, Column] = {
     "clock_running_seconds": C("running (clock h)", "duration_seconds_clock"),
     "clock_paused_seconds": C("paused (clock h)", "duration_seconds_clock"),
     # shares and rates
-    "attainment": C("attainment", "share", lead=True), "escalated_share": C("escalated", "share", lead=True),
+    "attainment": C("attainment", "share", lead=True), "escalated_share": C("share escalated", "share", lead=True),
     "consumed": C("clock consumed", "share", lead=True),
     "median_of_target": C("median, of target", "ratio"), "p90_of_target": C("90th percentile, of target", "ratio"),
     "within_half_target": C("within half the target", "share", lead=True),
@@ -168,15 +169,25 @@ def column(name: str, values: pd.Series | None = None) -> Column:
     return Column(label, "text")
 
 
-IDENTIFYING = ("case_id", "account_name", "period")  # which row this is: before even the lead columns
+KEY_COUNTS = ("severity", "seq", "submitted_severity")  # numbers that name a row rather than measure it
+
+
+def _is_key(name: str) -> bool:
+    return name in KEY_COUNTS or column(name).unit == "text"
 
 
 def ordered(columns: Collection[str]) -> list[str]:
-    """`columns` with the identifying ones first, then the lead ones, each group in its given order."""
+    """`columns` with the leading keys (case, account, package, severity...) first, then the lead ones.
+
+    breached obligations: case, account, package, kind, severity | deadline, breached at, elapsed |
+    clock started, answered, target.
+    """
     names = list(columns)
-    first = [c for c in names if c in IDENTIFYING]
-    lead = [c for c in names if c not in first and column(c).lead]
-    return first + lead + [c for c in names if c not in first and c not in lead]
+    keys = 0
+    while keys < len(names) and _is_key(names[keys]):
+        keys += 1
+    rest = names[keys:]
+    return names[:keys] + [c for c in rest if column(c).lead] + [c for c in rest if not column(c).lead]
 
 
 def _distinct(frame: pd.DataFrame, names: list[str]) -> list[str]:

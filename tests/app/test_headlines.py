@@ -1,15 +1,20 @@
-"""Headlines that cannot hide: the per-kind attainment tiles' texts, worked out by hand."""
+"""Headlines that cannot hide: tile texts, the no-target sentence and the weekly update's week, worked by hand."""
 
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from ui.components import (
     attainment_tile_texts,
     escalation_tile_texts,
+    last_complete_week,
     lowest_text,
+    no_targets_text,
     provisional_text,
+    week_choices,
+    week_note,
     week_to_date_label,
 )
 
@@ -85,3 +90,59 @@ def test_escalation_tile_before_the_share_exists():
     """A summary without escalated_share shows '–' and still names policy and recorded apart."""
     tile = escalation_tile_texts({"policy": 3, "recorded": 2, "total": 5}, None)
     assert tile == {"value": "–", "delta": None, "caption": "policy 3 · recorded 2"}
+
+
+# Bronze and Basic promise no response time; Gold does.
+CONFIG = SimpleNamespace(packages={"Bronze": SimpleNamespace(targeted=False), "Basic": SimpleNamespace(targeted=False),
+                                   "Gold": SimpleNamespace(targeted=True)})
+
+
+def test_no_targets_sentence_when_nothing_in_view_has_a_target():
+    """Package = Bronze: all 212 obligations untargeted, so the sentence names Bronze instead of a '–'."""
+    summary = {"obligations": 212, "untargeted": 212}
+    assert no_targets_text(summary, ("Bronze",), CONFIG) == (
+        "Bronze promises no response times, so there is no attainment to measure "
+        "(212 obligations in view, none with a target)."
+    )
+    both = no_targets_text({"obligations": 1500, "untargeted": 1500}, ("Bronze", "Basic"), CONFIG)
+    assert both is not None and both.startswith("Bronze and Basic promise no response times")
+    assert "(1,500 obligations in view" in both
+
+
+def test_no_targets_sentence_only_when_every_obligation_is_untargeted():
+    """One targeted obligation in view gives an attainment (no sentence); an empty view has nothing to explain."""
+    assert no_targets_text({"obligations": 213, "untargeted": 212}, ("Bronze", "Gold"), CONFIG) is None
+    assert no_targets_text({"obligations": 0, "untargeted": 0}, ("Bronze",), CONFIG) is None
+
+
+DENVER = ZoneInfo("America/Denver")
+
+
+def test_the_weekly_update_defaults_to_the_last_complete_week():
+    """Mon 23 Nov 2026 00:00 is W48's first instant: W47 is over and the default; W48 runs (0 s old)."""
+    as_of = dt.datetime(2026, 11, 23, 0, 0, tzinfo=DENVER)  # 2025-12-29 + 47 weeks: W48 starts here
+    assert week_choices(as_of)[:3] == ["2026-W48", "2026-W47", "2026-W46"]
+    assert last_complete_week(as_of) == "2026-W47"
+    assert week_note("2026-W47", as_of) == (
+        "W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, Mon 23 Nov 00:00 MST; "
+        "an update is written once its week is over. W48 is still running."
+    )
+
+
+def test_weeks_are_cut_in_the_reporting_timezone():
+    """Sun 22 Nov 20:00 in Denver is Mon 03:00 UTC: locally W47 still runs, so W46 is the last complete."""
+    as_of = dt.datetime(2026, 11, 22, 20, 0, tzinfo=DENVER)
+    assert (week_choices(as_of)[0], last_complete_week(as_of)) == ("2026-W47", "2026-W46")
+
+
+def test_choosing_the_running_week_says_what_it_means():
+    """The running week is a draft counted to its end; an older week is counted as of its end."""
+    as_of = dt.datetime(2026, 11, 27, 23, 47, tzinfo=DENVER)
+    assert week_note("2026-W48", as_of).startswith(
+        "W48 (Mon 23 – Sun 29 Nov 2026) is still running at the as-of, Fri 27 Nov 23:47 MST: "
+        "its numbers are counted to the week's end"
+    )
+    # 2026 has 53 ISO weeks (1 Jan 2026 is a Thursday): W53 runs Mon 28 Dec 2026 to Sun 3 Jan 2027
+    later = dt.datetime(2027, 2, 1, 9, 0, tzinfo=DENVER)
+    assert week_note("2026-W53", later) == "W53 (Mon 28 Dec 2026 – Sun 3 Jan 2027): a past week, counted as of its end."
+    assert week_note("2026-W49", later).startswith("W49 (Mon 30 Nov – Sun 6 Dec 2026)")

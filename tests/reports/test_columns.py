@@ -38,9 +38,9 @@ def test_unknown_columns_get_words_and_a_unit_from_their_suffix():
 
 
 BREACHED = pd.DataFrame({
-    "package": ["Gold", "Silver"],
     "case_id": ["C1", "C2"],
     "account_name": ["Acme", "Beacon"],
+    "package": ["Gold", "Silver"],
     "end_at": [pd.Timestamp("2026-11-28 08:00", tz="UTC"), pd.NaT],  # C2 never answered
     "breached_at": pd.to_datetime(["2026-11-28 06:47:31", "2026-11-27 12:00:00"], utc=True),
     "elapsed_seconds": [81_932, 50_400],
@@ -49,14 +49,14 @@ BREACHED = pd.DataFrame({
 
 
 def test_human_frame_labels_orders_and_formats():
-    """Case and account first, then the answer (breached at, elapsed), then the rest; all text."""
+    """The leading keys (case, account, package), then the answer (breached at, elapsed), then the rest."""
     shown = human_frame(BREACHED)
     assert list(shown.columns) == [
-        "case", "account", "breached at (UTC)", "elapsed (clock h)", "package", "answered (UTC)", "owner"]
+        "case", "account", "package", "breached at (UTC)", "elapsed (clock h)", "answered (UTC)", "owner"]
     # 81,932 s = 1,365.5 min -> 1,366 min = 22 h 46 m; 50,400 s = 840 min = 14 h 00 m
     assert shown.iloc[0].tolist() == [
-        "C1", "Acme", "2026-11-28 06:47 UTC", "22 h 46 m", "Gold", "2026-11-28 08:00 UTC", "Dana"]
-    assert shown.iloc[1].tolist() == ["C2", "Beacon", "2026-11-27 12:00 UTC", "14 h 00 m", "Silver", "", ""]
+        "C1", "Acme", "Gold", "2026-11-28 06:47 UTC", "22 h 46 m", "2026-11-28 08:00 UTC", "Dana"]
+    assert shown.iloc[1].tolist() == ["C2", "Beacon", "Silver", "2026-11-27 12:00 UTC", "14 h 00 m", "", ""]
 
 
 def test_a_duration_in_seconds_beside_the_same_in_hours_is_shown_once():
@@ -77,12 +77,12 @@ def test_grid_frame_keeps_numbers_for_sorting_in_the_unit_shown():
     frame = pd.DataFrame({"escalated_share": [0.25, None], "elapsed_seconds": [5_400, 36_000],
                           "consumed": [0.5, 1.2], "case_id": ["C1", None]})
     values, display = grid_frame(frame, keep={"consumed"})
-    assert list(values.columns) == ["case_id", "escalated_share", "elapsed_seconds", "consumed"]
+    assert list(values.columns) == ["escalated_share", "elapsed_seconds", "consumed", "case_id"]  # all lead
     assert values["escalated_share"].iloc[0] == 25.0
     assert values["elapsed_seconds"].tolist() == [1.5, 10.0]
     assert values["consumed"].tolist() == [0.5, 1.2]
     assert values["case_id"].tolist() == ["C1", ""]
-    assert (display["escalated_share"].label, display["escalated_share"].format) == ("escalated", "%.1f %%")
+    assert (display["escalated_share"].label, display["escalated_share"].format) == ("share escalated", "%.1f %%")
     assert (display["elapsed_seconds"].kind, display["elapsed_seconds"].format) == ("number", "%.1f h")
     assert "consumed" not in display
 
