@@ -100,9 +100,9 @@ summary = store_summary(state.connection())
 bounds = state.bounds()
 
 cols = st.columns(4)
-cols[0].metric("Cases", f"{summary.rows('cases'):,}", border=True)
-cols[1].metric("Responses", f"{summary.rows('responses'):,}", border=True)
-cols[2].metric("Quarantined rows", f"{summary.quarantined:,}", border=True)
+cols[0].metric("Cases", f"{summary.rows('cases'):,}", border=True, height="stretch")  # as tall as the latest card
+cols[1].metric("Responses", f"{summary.rows('responses'):,}", border=True, height="stretch")
+cols[2].metric("Quarantined rows", f"{summary.quarantined:,}", border=True, height="stretch")
 latest_card(cols[3], bounds.latest)
 st.caption(f"Store: {md(Path(state.store_path()).name)}")  # its name only: the server's folders stay private
 switcher()
