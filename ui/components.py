@@ -369,5 +369,5 @@ def breached_drilldown(filters: Filters, key: str) -> None:
     """The breached obligations of the view; selecting one shows how its clock ran."""
     st.caption("Select a row to see how its clock ran.")
     breached = state.metric(breached_obligations, filters=filters)
-    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True, hide=["account_id"])
+    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True, hide=["account_id", "seq"])
     explain_selection(breached, rows, key)

@@ -16,7 +16,8 @@ governance pack, the weekly update) says the same column in the same words and u
 - `grid_frame(frame)` -> (frame, {name: GridColumn}) for a sortable grid (the dashboard's
   `st.dataframe`): values stay numbers so columns sort by value, converted to the unit shown
   (seconds -> hours, shares -> percent) with a printf format ("%.1f h", "%.1f %%"); timestamps
-  stay instants with a display format naming the zone. A duration is shown in decimal hours
+  stay instants shown in UTC, the zone said once in the header ("breached at (UTC)") to keep
+  the columns narrow enough for the answers to fit at 1440 px. A duration is shown in decimal hours
   there rather than "3 h 12 m" text, which would sort "10 h" before "3 h".
 
 Pure Python and pandas: never imports Streamlit.
@@ -93,7 +94,7 @@ COLUMNS: dict[str, Column] = {
     "authorized_contacts_peak_date": C("peak first held on", "date"),
     # durations
     "elapsed_seconds": C("elapsed (clock h)", "duration_seconds_clock", lead=True),
-    "target_seconds": C("target (clock h)", "duration_seconds_clock"),
+    "target_seconds": C("target (clock h)", "duration_seconds_clock", lead=True),
     "remaining_seconds": C("left on the clock (clock h)", "duration_seconds_clock", lead=True),
     "remaining_hours": C("left on the clock (clock h)", "hours_clock", lead=True),
     "age_seconds": C("age (calendar h)", "duration_seconds_calendar"),
@@ -172,19 +173,15 @@ def column(name: str, values: pd.Series | None = None) -> Column:
 KEY_COUNTS = ("severity", "seq", "submitted_severity")  # numbers that name a row rather than measure it
 
 
-def _is_key(name: str) -> bool:
-    return name in KEY_COUNTS or column(name).unit == "text"
+def ordered(frame: pd.DataFrame) -> list[str]:
+    """`frame`'s columns with its leading keys (case, account, package, severity...) first, then the lead ones.
 
-
-def ordered(columns: Collection[str]) -> list[str]:
-    """`columns` with the leading keys (case, account, package, severity...) first, then the lead ones.
-
-    breached obligations: case, account, package, kind, severity | deadline, breached at, elapsed |
-    clock started, answered, target.
+    breached obligations: case, account, package, kind, severity | deadline, breached at, elapsed,
+    target | clock started, answered.
     """
-    names = list(columns)
+    names = [str(c) for c in frame.columns]
     keys = 0
-    while keys < len(names) and _is_key(names[keys]):
+    while keys < len(names) and (names[keys] in KEY_COUNTS or column(names[keys], frame[names[keys]]).unit == "text"):
         keys += 1
     rest = names[keys:]
     return names[:keys] + [c for c in rest if column(c).lead] + [c for c in rest if not column(c).lead]
@@ -265,7 +262,7 @@ def human_frame(frame: pd.DataFrame) -> pd.DataFrame:
     A column saying exactly what an earlier one of the same label says (a duration in seconds
     beside the same in hours) is shown once; two different columns of one label raise ValueError.
     """
-    names = _distinct(frame, ordered(frame.columns))
+    names = _distinct(frame, ordered(frame))
     labels = [column(name, frame[name]).label for name in names]
     if len(set(labels)) < len(labels):
         twice = sorted({x for x in labels if labels.count(x) > 1})
@@ -293,7 +290,7 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
     if unit == "number":
         return values, GridColumn(spec.label, "number", "%.1f")
     if unit == "timestamp":
-        return pd.to_datetime(values, utc=True), GridColumn(spec.label, "datetime", f"YYYY-MM-DD HH:mm [{ZONE}]")
+        return pd.to_datetime(values, utc=True), GridColumn(spec.label, "datetime", "YYYY-MM-DD HH:mm")
     if unit == "date":
         return values, GridColumn(spec.label, "date", "YYYY-MM-DD")
     if unit == "flag":
@@ -308,7 +305,7 @@ def grid_frame(frame: pd.DataFrame, keep: Collection[str] = ()) -> tuple[pd.Data
     names stay as they are (a caller's configuration and selection refer to them); the columns
     in `keep` are passed through untouched and get no entry (their caller shows them).
     """
-    names = _distinct(frame, ordered(frame.columns))
+    names = _distinct(frame, ordered(frame))
     values: dict[str, pd.Series] = {}
     display: dict[str, GridColumn] = {}
     for name in names:

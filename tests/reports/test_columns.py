@@ -92,3 +92,13 @@ def test_machine_values_in_words():
     frame = pd.DataFrame({"kind": ["follow_up", "initial", "other_kind"], "clock_state": ["at_risk", None, "paused"]})
     assert human_frame(frame).to_dict("list") == {
         "clock": ["at risk", "", "paused"], "obligation": ["follow-up", "initial response", "other_kind"]}
+
+
+def test_a_grouped_table_keeps_its_groups_first_and_then_the_answer():
+    """By quarter and package: period and package, then the share escalated (4 of 103 = 3.9 %), then counts."""
+    frame = pd.DataFrame({"period": ["2026-Q3"], "package": ["Bronze"], "cases_opened": [103],
+                          "cases_escalated": [4], "escalated_share": [4 / 103], "policy": [1]})
+    shown = human_frame(frame)
+    assert list(shown.columns) == [
+        "period", "package", "share escalated", "cases opened", "cases escalated", "policy escalations"]
+    assert shown.iloc[0].tolist() == ["2026-Q3", "Bronze", "3.9 %", "103", "4", "1"]
