@@ -144,13 +144,14 @@ def _days(first: dt.date, last: dt.date) -> str:
 def week_note(week: str, as_of_local: dt.datetime) -> str:
     """Which week the weekly update shows and why, next to its selector.
 
-    'W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, Mon 23 Nov 00:00 MST;
-    an update is written once its week is over. W48 is still running.' The running week can be
+    'W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, Fri 27 Nov 23:47 MST
+    (Sat 28 Nov 06:47 UTC); an update is written once its week is over. W48 is still running.' The running week can be
     chosen knowingly: its numbers are counted to the week's end, after the data stops.
     """
     monday = dt.date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
     days = f"{week.split('-')[1]} ({_days(monday, monday + dt.timedelta(days=6))})"
-    moment = f"{as_of_local:%a} {as_of_local.day} {as_of_local:%b %H:%M %Z}"
+    utc = as_of_local.astimezone(dt.UTC)  # the sidebar says the data's end in UTC: both, so they match
+    moment = f"{as_of_local:%a} {as_of_local.day} {as_of_local:%b %H:%M %Z} ({utc:%a} {utc.day} {utc:%b %H:%M} UTC)"
     running = iso_week(as_of_local.date())
     if week == running:
         return (f"{days} is still running at the as-of, {moment}: its numbers are counted to the week's end, "
@@ -369,5 +370,6 @@ def breached_drilldown(filters: Filters, key: str) -> None:
     """The breached obligations of the view; selecting one shows how its clock ran."""
     st.caption("Select a row to see how its clock ran.")
     breached = state.metric(breached_obligations, filters=filters)
-    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True, hide=["account_id", "seq"])
+    rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True,
+                      hide=["account_id", "seq"])  # the follow-up number is in the explanation
     explain_selection(breached, rows, key)

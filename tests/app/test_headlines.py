@@ -124,8 +124,8 @@ def test_the_weekly_update_defaults_to_the_last_complete_week():
     assert week_choices(as_of)[:3] == ["2026-W48", "2026-W47", "2026-W46"]
     assert last_complete_week(as_of) == "2026-W47"
     assert week_note("2026-W47", as_of) == (
-        "W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, Mon 23 Nov 00:00 MST; "
-        "an update is written once its week is over. W48 is still running."
+        "W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, Mon 23 Nov 00:00 MST "
+        "(Mon 23 Nov 07:00 UTC); an update is written once its week is over. W48 is still running."
     )
 
 
@@ -139,7 +139,8 @@ def test_choosing_the_running_week_says_what_it_means():
     """The running week is a draft counted to its end; an older week is counted as of its end."""
     as_of = dt.datetime(2026, 11, 27, 23, 47, tzinfo=DENVER)
     assert week_note("2026-W48", as_of).startswith(
-        "W48 (Mon 23 – Sun 29 Nov 2026) is still running at the as-of, Fri 27 Nov 23:47 MST: "
+        "W48 (Mon 23 – Sun 29 Nov 2026) is still running at the as-of, Fri 27 Nov 23:47 MST "
+        "(Sat 28 Nov 06:47 UTC): "
         "its numbers are counted to the week's end"
     )
     # 2026 has 53 ISO weeks (1 Jan 2026 is a Thursday): W53 runs Mon 28 Dec 2026 to Sun 3 Jan 2027
