@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics.storage.datasets import DATA_ROOT_ENV, KEEP_STORES_ENV
 from metrics.storage.store import DB_ENV, PROJECT_ROOT, remove_store
+from tests.app.serving import CHROMIUM, NO_CHROMIUM, chromium_page, served_app, wait_until_idle
 from tests.app.test_data_page import assert_private, load_folder, metric_value, shown_text
 
 TINY_AS_OF = dt.date(2026, 3, 10)
@@ -187,3 +188,54 @@ def test_a_link_whose_period_ends_after_its_as_of_gets_the_default_period(site):
     assert [c for c in at.caption if c.value.startswith("The address's Period ended after As of")]
     assert "period" not in at.query_params
     assert any("period 2026-07-19 to 2026-10-16" in c.value for c in at.caption)  # what the page computes
+
+
+def shown_dates(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The dates the browser's sidebar shows: As of, then Period's start and end (the fields' own inputs)."""
+    dates = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] input')
+    return [dates.nth(i).input_value() for i in range(dates.count())]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)
+def test_the_browser_shows_the_new_range_after_a_load_and_a_reload(make_dataset, sample_db, tmp_path):
+    """What only a browser shows: after a load the sidebar's fields display tiny's dates (they kept the old ones), a
+    reload keeps tiny, and a switch back shows the sample's dates again."""
+    root, served = tmp_path / "root", tmp_path / "served" / "support.duckdb"
+    root.mkdir()
+    served.parent.mkdir()
+    shutil.move(make_dataset(), root / "tiny")
+    shutil.copyfile(sample_db, served)
+    env = {DB_ENV: str(served), DATA_ROOT_ENV: str(root)}
+    with served_app(env, tmp_path / "streamlit.log") as url, chromium_page(width=1440) as page:
+        page.goto(f"{url}/data")
+        page.get_by_role("heading", name="Data").first.wait_for(timeout=120_000)
+        wait_until_idle(page)
+        sample_dates = shown_dates(page)
+        page.goto(f"{url}/data?as_of=2026-10-16")  # a moved As-of in the address, as the issue had it
+        page.get_by_role("heading", name="Data").first.wait_for(timeout=120_000)
+        wait_until_idle(page)
+        assert shown_dates(page) == ["2026-10-16", "2026-07-19", "2026-10-16"]
+        page.get_by_role("textbox", name="…or type a folder under the data root").fill("tiny")
+        page.keyboard.press("Enter")
+        wait_until_idle(page)
+        page.get_by_role("button", name="Load folder").click()
+        page.get_by_text("Loaded. The whole app now shows this data.").wait_for(timeout=120_000)
+        wait_until_idle(page)
+        name = next((served.parent / "stores").glob("tiny-*.duckdb")).stem
+        tiny_dates = ["2026-03-10", "2026-03-06", "2026-03-10"]
+        assert shown_dates(page) == tiny_dates
+        assert page.url == f"{url}/data?dataset={name}"
+        page.reload()
+        page.get_by_role("heading", name="Data").first.wait_for(timeout=120_000)
+        wait_until_idle(page)
+        assert shown_dates(page) == tiny_dates
+        assert page.locator('[data-testid="stMetric"]').filter(has_text="Cases").first.inner_text().split()[-1] == "2"
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset").first.click()
+        page.get_by_role("option", name="sample (default)").click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="Switch", exact=True).click()
+        wait_until_idle(page)
+        assert page.url == f"{url}/data"
+        assert shown_dates(page) == sample_dates  # as a fresh visit shows the sample: As-of starts over too
+        assert page.locator('[data-testid="stException"]').count() == 0
