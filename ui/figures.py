@@ -42,6 +42,7 @@ MIN_TEXT_PX = 14
 ROW_PX = 24  # one horizontal bar with its tick label
 MAX_LABELLED_ROWS = 100  # more bars than this: names in the hover only, a tick each would overlap
 MAX_HEIGHT = 2_600  # a chart never grows past this (under three screens), whatever it is given
+HALO = {"shadow": "auto"}  # a text outside a bar: a halo of the opposite colour keeps it clear of lines it crosses
 TICK_CHARS = 28  # a longer name is cut with an ellipsis in a tick; the hover shows it whole
 
 
@@ -81,6 +82,14 @@ def _period_axis(fig: go.Figure, periods: pd.Series) -> None:
     if all(MONTH.match(p) for p in labels):
         fig.update_xaxes(tickmode="array", tickvals=labels,
                          ticktext=[dt.datetime.strptime(p, "%Y-%m").strftime("%b %Y") for p in labels])
+
+
+def _rows_layout(fig: go.Figure, title: str, rows: int, right: int = 10) -> go.Figure:
+    """A chart of one bar per row: bounded height, the legend under the title (beside it, a long title runs into it)."""
+    fig = _layout(fig, title, height=bar_rows_height(rows))
+    fig.update_layout(legend={"yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+                      margin={"t": 80, "r": right})
+    return fig
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
@@ -187,6 +196,11 @@ def build_attainment_matrix_figure(
             for a, m, b, n in zip(rows["attainment"], rows["met"], rows["breached"], pending, strict=True)
         ]
     )
+    # a package with nothing met, breached or running for this kind (Bronze: no targets) would be a column of "–":
+    # left out, and named under the axis, so the cells that say something get the width
+    something = set(labelled.loc[(labelled["met"] + labelled["breached"] + pending) > 0, "package"])
+    blank = sorted({p for p in labelled["package"] if p not in something}, key=str)
+    labelled = labelled[labelled["package"].isin(something)]
     rates = labelled.pivot(index="severity", columns="package", values="attainment").sort_index()
     labels = labelled.pivot(index="severity", columns="package", values="label").reindex(
         index=rates.index, columns=rates.columns
@@ -209,8 +223,12 @@ def build_attainment_matrix_figure(
         )
     )
     fig.update_yaxes(autorange="reversed")
+    if blank:
+        left_out = ", ".join(map(str, blank))
+        fig.update_xaxes(title={"text": plot_text(f"not shown, nothing met, breached or running: {left_out}"),
+                                "font": {"size": 12}})
     fig.update_layout(plot_bgcolor=NO_VALUE_FILL)  # a cell with nothing decided is grey, its text still dark on it
-    return _layout(fig, title, height=120 * len(rates.index) + 110)
+    return _layout(fig, title, height=120 * len(rates.index) + (140 if blank else 110))
 
 
 KIND_TITLES = {"initial": "Initial response attainment", "follow_up": "Follow-up attainment"}
@@ -235,13 +253,11 @@ def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and b
     fig.add_trace(go.Bar(y=labels, x=decided["breached"], name="breached ✖", orientation="h",
                          marker={"color": MISSED, "pattern": {"shape": "/"}},
                          text=counts, textposition="outside", constraintext="none", cliponaxis=False,
-                         hovertemplate="%{y}: %{x:,} breached<extra></extra>"))
+                         textfont=HALO, hovertemplate="%{y}: %{x:,} breached<extra></extra>"))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="obligations")
     _name_ticks(fig, labels, list(decided[group]))
-    fig = _layout(fig, title, height=bar_rows_height(len(decided)))
-    fig.update_layout(margin={"r": 110})  # room for the counts after the longest bar
-    return fig
+    return _rows_layout(fig, title, len(decided), right=110)  # room for the counts after the longest bar
 
 
 def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time against target") -> go.Figure:
@@ -259,11 +275,11 @@ def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time 
     fig = go.Figure()
     fig.add_trace(go.Bar(x=labels, y=frame["median_of_target"] * 100, name="median", marker={"color": MET},
                          text=[f"{v:.0%}" for v in frame["median_of_target"]], textposition="outside",
-                         hovertext=counts))
+                         textfont=HALO, hovertext=counts))
     fig.add_trace(go.Bar(x=labels, y=frame["p90_of_target"] * 100, name="90th percentile",
                          marker={"color": "#E69F00", "pattern": {"shape": "."}},
                          text=[f"{v:.0%}" for v in frame["p90_of_target"]], textposition="outside",
-                         hovertext=counts))
+                         textfont=HALO, hovertext=counts))
     fig.add_hline(y=100, line={"dash": "dash", "color": MISSED}, annotation_text="target")
     fig.update_yaxes(title="% of target used", ticksuffix=" %")
     return _layout(fig, title)
@@ -316,14 +332,12 @@ def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitle
     if len(rows) <= MAX_LABELLED_ROWS:
         # an invisible marker wider than the diamond at the further of the two ends; the text starts past it
         fig.add_trace(go.Scatter(y=keys, x=[max(b, e) for b, e in zip(bars, elapsed, strict=True)],
-                                 mode="markers+text", text=counts, textposition="middle right",
+                                 mode="markers+text", text=counts, textposition="middle right", textfont=HALO,
                                  marker={"size": 18, "opacity": 0}, cliponaxis=False, showlegend=False,
                                  hoverinfo="skip", name="used/entitled"))
     fig.update_xaxes(title="% of entitlement", ticksuffix=" %", rangemode="tozero")
     _name_ticks(fig, keys, list(rows["account_name"]))
-    fig = _layout(fig, title, height=bar_rows_height(len(rows)))
-    fig.update_layout(margin={"r": 60})  # room for the label after the longest bar
-    return fig
+    return _rows_layout(fig, title, len(rows), right=60)  # room for the label after the longest bar
 
 
 def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clocks") -> go.Figure:
@@ -345,15 +359,16 @@ def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clo
         fig.add_trace(go.Bar(
             y=part["case_id"].map(plot_text), x=consumed.clip(upper=200), orientation="h", name=label,
             marker={"color": colour, "pattern": {"shape": "/" if state == "breached" else ""}},
-            text=[f"{label} {c:.0f} %" for c in consumed], textposition="outside", constraintext="none",
+            text=[f"{label} {c:.0f} %" for c in consumed], textposition="outside", constraintext="none", textfont=HALO,
             cliponaxis=False, customdata=consumed, hovertemplate="%{y}: %{customdata:.0f} % consumed<extra></extra>",
         ))
-    fig.add_vline(x=100, line={"dash": "dash", "color": MISSED}, annotation_text="deadline")
-    fig.update_xaxes(title="% of the clock consumed", ticksuffix=" %", range=[0, 260])
+    fig.add_vline(x=100, line={"dash": "dash", "color": MISSED})  # named on the axis: inside, it covers a bar
+    fig.update_xaxes(title="% of the clock consumed", range=[0, 260], tickvals=[0, 50, 100, 150, 200, 250],
+                     ticktext=["0 %", "50 %", "<b>100 % deadline</b>", "150 %", "200 %", "250 %"])
     fig.update_layout(barmode="stack")  # one trace per state, each case in one of them: full-width bars
     ids = [plot_text(c) for c in rows["case_id"]]
     _name_ticks(fig, ids, list(rows["case_id"]))
-    return _layout(fig, title, height=bar_rows_height(len(rows)))
+    return _rows_layout(fig, title, len(rows))
 
 
 def build_count_bar_figure(frame: pd.DataFrame, x: str, y: str, title: str, color: str = MET) -> go.Figure:

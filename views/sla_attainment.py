@@ -65,8 +65,9 @@ dimension = st.segmented_control(
     key="sla_by", bind="query-params", format_func=lambda d: dimension_label(d).lower(),
 ) or "account_name"
 by_dim = state.metric(attainment_table, filters=filters, by=[dimension])
-# the biggest problems first: most breached, then the lowest attainment
-ranked = by_dim.sort_values(["breached", "attainment", dimension], ascending=[False, True, True], na_position="last")
+# the biggest problems first: most breached, then the lowest attainment; only what has something decided is a bar
+ranked = by_dim[(by_dim["met"] + by_dim["breached"]) > 0].sort_values(
+    ["breached", "attainment", dimension], ascending=[False, True, True])
 shown = top_n.top_n(ranked, "sla_by_top", names=dimension, noun=f"{dimension_label(dimension).lower()}s")
 st.caption(md(shown.caption))
 st.plotly_chart(figures.build_status_figure(shown.rows, dimension, "Met and breached"), key="sla_by_dim")
