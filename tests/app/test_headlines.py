@@ -147,3 +147,19 @@ def test_choosing_the_running_week_says_what_it_means():
     later = dt.datetime(2027, 2, 1, 9, 0, tzinfo=DENVER)
     assert week_note("2026-W53", later) == "W53 (Mon 28 Dec 2026 – Sun 3 Jan 2027): a past week, counted as of its end."
     assert week_note("2026-W49", later).startswith("W49 (Mon 30 Nov – Sun 6 Dec 2026)")
+
+
+def test_overview_says_bronze_has_no_targets_instead_of_a_dash(app_env):
+    """Package = Bronze on the sample: the no-target sentence replaces the attainment tiles; no chart is drawn."""
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.storage.store import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.session_state["package"] = ["Bronze"]  # the sidebar widget's key
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    assert any(i.value.startswith("Bronze promises no response times") for i in at.info), [i.value for i in at.info]
+    assert "SLA attainment" not in [m.label for m in at.metric]
+    assert "Active tickets" in [m.label for m in at.metric]  # the rest of the overview stays
+    assert not at.get("plotly_chart")
