@@ -20,7 +20,10 @@ from streamlit.testing.v1 import AppTest
 from metrics.storage.datasets import DATA_ROOT_ENV, KEEP_STORES_ENV
 from metrics.storage.store import DB_ENV, PROJECT_ROOT, remove_store
 from tests.app.serving import CHROMIUM, NO_CHROMIUM, chromium_page, served_app, wait_until_idle
+from tests.app.test_access import AUTH
 from tests.app.test_data_page import assert_private, load_folder, metric_value, shown_text
+from ui.access import ACCESS_ENV
+from ui.audit import AUDIT_ENV
 
 TINY_AS_OF = dt.date(2026, 3, 10)
 TINY_PERIOD = (dt.date(2026, 3, 6), dt.date(2026, 3, 10))
@@ -188,6 +191,49 @@ def test_a_link_whose_period_ends_after_its_as_of_gets_the_default_period(site):
     assert [c for c in at.caption if c.value.startswith("The address's Period ended after As of")]
     assert "period" not in at.query_params
     assert any("period 2026-07-19 to 2026-10-16" in c.value for c in at.caption)  # what the page computes
+
+
+ROLES = """
+[[users]]
+email = "exec@vendor.example"
+role = "executive"
+[[users]]
+email = "ann@vendor.example"
+role = "advisor"
+advisor = "Ann"
+"""
+
+
+def signed_in(site: dict[str, Path], email: str, monkeypatch: pytest.MonkeyPatch, page: str,
+              **params: str) -> AppTest:
+    (site["tmp"] / "access.toml").write_text(ROLES)
+    monkeypatch.setenv(ACCESS_ENV, str(site["tmp"] / "access.toml"))
+    monkeypatch.setenv(AUDIT_ENV, str(site["tmp"] / "audit.jsonl"))
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email}  # type: ignore[assignment]
+    at.query_params.update(params)
+    at.switch_page(f"views/{page}.py")
+    return at.run()
+
+
+def test_an_executive_switches_and_an_advisor_follows_a_link_within_their_scope(site, monkeypatch):
+    """The executive (read-only) switches on the Data page; Ann's link to tiny shows tiny, her account only."""
+    load_folder(open_page(), "tiny")
+    name = next(site["stores"].glob("tiny-*.duckdb")).stem
+    at = signed_in(site, "exec@vendor.example", monkeypatch, "data")
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "data_load_folder"]  # switching, not loading
+    assert len(at.selectbox(key="data_switch_to").options) == 2  # the default and tiny
+    at.selectbox(key="data_switch_to").select(name).run()
+    at.button(key="data_switch").click().run()
+    assert metric_value(at, "Cases") == "2" and sidebar(at) == (TINY_AS_OF, TINY_PERIOD)
+    ann = signed_in(site, "ann@vendor.example", monkeypatch, "overview", dataset=name)
+    assert not ann.exception
+    assert ann.multiselect(key="account").options == ["Acme"]  # A1, Ann's one account of tiny's two
+    assert sidebar(ann) == (TINY_AS_OF, TINY_PERIOD)
+    data = signed_in(site, "ann@vendor.example", monkeypatch, "data", dataset=name)
+    assert not [s for s in data.selectbox if s.key == "data_switch_to"]  # an advisor sees freshness only
 
 
 def shown_dates(page) -> list[str]:  # type: ignore[no-untyped-def]
