@@ -55,7 +55,7 @@ def latest_card(where: DeltaGenerator, latest: dt.datetime) -> None:
 
 
 def describe(dataset: StoredDataset) -> str:
-    """How the list names a dataset: what was loaded and when, e.g. "imports/bpic2013 · loaded 2026-12-06 02:10 UTC"."""
+    """How the list names a dataset: what was loaded and when, e.g. "bpic2013 · loaded 2026-12-06 02:10 UTC"."""
     what = f"{dataset.label} (default)" if dataset.name == DEFAULT_DATASET else dataset.label
     return f"{what} · loaded {dataset.loaded_at:%Y-%m-%d %H:%M} UTC" if dataset.loaded_at else what
 

@@ -286,7 +286,7 @@ class StoredDataset:
     """A dataset the server holds, as a user may see it: its name, what was loaded into it, and when."""
 
     name: str  # what the address carries: DEFAULT_DATASET or a kept store's stem
-    label: str  # the folder last loaded, relative to the data root (``imports/bpic2013``), or ``upload``
+    label: str  # the folder last loaded as its loads table names it (``bpic2013``, ``upload``), never a path
     loaded_at: dt.datetime | None  # UTC; None for a store without loads
 
 
