@@ -257,7 +257,7 @@ def out_of_scope_in_address() -> bool:
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
-def _described(name: str, path: str, version: str, root: str) -> StoredDataset:
+def _described(name: str, path: str, version: str, root: str) -> StoredDataset | None:
     return describe_store(name, Path(path), Path(root))
 
 
@@ -268,8 +268,8 @@ def datasets(root: Path) -> list[StoredDataset]:
     """
     default = dashboard_db()
     stores = {DEFAULT_DATASET: default, **loaded_stores(stores_folder(default))}
-    return [_described(name, str(path), store_version(path), str(root))
-            for name, path in stores.items() if path.exists()]
+    described = (_described(name, str(path), store_version(path), str(root)) for name, path in stores.items())
+    return [d for d in described if d is not None]
 
 
 def current_dataset() -> str:

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import duckdb
+
 from metrics.errors import LoadError
 from metrics.storage.contract import FORMATS, TABLES
 from metrics.storage.store import PROJECT_ROOT, connect_published, remove_store
@@ -290,9 +292,15 @@ class StoredDataset:
     loaded_at: dt.datetime | None  # UTC; None for a store without loads
 
 
-def describe_store(name: str, store: Path, root: Path) -> StoredDataset:
-    """The dataset label and time of a store's latest load, read from its loads table (no path survives)."""
-    con = connect_published(store)
+def describe_store(name: str, store: Path, root: Path) -> StoredDataset | None:
+    """The dataset label and time of a store's latest load, read from its loads table (no path survives).
+
+    None for a store that cannot be read (pruned by another session's load since it was listed).
+    """
+    try:
+        con = connect_published(store)
+    except (OSError, duckdb.Error):
+        return None
     try:
         rows = con.execute("select dataset, loaded_at from loads order by loaded_at desc limit 1").fetchall()
     finally:
