@@ -75,7 +75,7 @@ def switcher() -> None:
     held = {d.name: d for d in state.datasets(ROOT)}
     current = state.current_dataset()
     names = list(held)
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left, right, _ = st.columns([3, 1, 2], vertical_alignment="bottom")
     chosen = left.selectbox(
         "Dataset", names, index=names.index(current) if current in held else None, key="data_switch_to",
         format_func=lambda name: describe(held[name]) if name in held else name,  # plain text: no Markdown
