@@ -86,3 +86,17 @@ def test_show_table_reads_in_words_and_keeps_machine_values_in_its_csv():
     assert machine_cells(table) == []
     csv = at.download_button(key="t_csv").proto
     assert "Machine values" in csv.help
+
+
+def test_a_selected_breach_is_explained_in_a_dialog_once(app_env):
+    """Selecting a breached row opens its explanation in a dialog; a rerun with the same row keeps it closed."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120).run()  # Overview
+    first = str(at.dataframe(key="overview_breached").value["case_id"].iloc[0])
+    at.session_state["overview_breached"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    [dialog] = at.get("dialog")  # st.dialog, in the page's event container
+    assert [m.value for m in dialog.markdown if "how each clock ran" in m.value] == [
+        f"#### Case ` {first} `: how each clock ran"]
+    at.run()  # e.g. after the user closed it and touched another widget
+    assert not at.get("dialog")
