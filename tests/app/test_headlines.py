@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ui.components import (
@@ -20,7 +21,7 @@ from ui.components import (
 
 # Shaped as attainment_summary returns it: the sample's Q3 2026 numbers (follow-up pending set to 135
 # to show a provisional figure).
-SUMMARY = {
+SUMMARY: dict[str, Any] = {
     "pending": 135,
     "by_kind": {
         "initial": {"met": 2637, "breached": 267, "pending": 0, "obligations": 3341, "attainment": 2637 / 2904},
