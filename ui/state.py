@@ -264,7 +264,7 @@ def _described(name: str, path: str, version: str, root: str) -> StoredDataset |
 def datasets(root: Path) -> list[StoredDataset]:
     """The datasets the server holds: the default first, then the Data page's stores, newest first.
 
-    Labelled by the folder last loaded into each, relative to `root` (the data root).
+    Each labelled by the folder last loaded into it (`root`, the data root, is cut from a path).
     """
     default = dashboard_db()
     stores = {DEFAULT_DATASET: default, **loaded_stores(stores_folder(default))}
