@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,14 +22,14 @@ def snap(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     return build_fixture_snapshot(Path(tmp_path_factory.mktemp("figures")))
 
 
-def values(encoded: object) -> list:
+def values(encoded: Any) -> list:
     """Plain values of a to_dict() array: plotly 7 writes numeric arrays as typed base64 buffers."""
     if isinstance(encoded, dict) and "bdata" in encoded:
         array = np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=np.dtype(encoded["dtype"]))
         if "shape" in encoded:
             array = array.reshape([int(n) for n in str(encoded["shape"]).split(",")])
         return array.tolist()
-    return [list(v) if isinstance(v, (list, tuple)) else v for v in encoded]  # type: ignore[union-attr]
+    return [list(v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in encoded]
 
 
 def test_trend_has_one_line_per_kind_with_distinct_symbols():
