@@ -247,7 +247,19 @@ def empty_state(message: str) -> None:
     st.info(message, icon=":material/filter_alt_off:")
 
 
-def grid_config(spec: columns.GridColumn) -> Any:
+CHAR_PX, PAD_PX, MAX_TEXT_PX = 7.5, 24, 400  # Streamlit's 14 px grid font: a character is about 7.5 px
+
+
+def text_width(values: pd.Series, label: str) -> int:
+    """Pixels for a text column's longest value or label.
+
+    The grid sizes a column by its first rows only, so an advisor named from row 3 on read "Dana Wh".
+    """
+    longest = max(len(label), int(values.astype(str).str.len().max()) if len(values) else 0)
+    return int(min(MAX_TEXT_PX, longest * CHAR_PX + PAD_PX))
+
+
+def grid_config(spec: columns.GridColumn, values: pd.Series | None = None) -> Any:
     """The Streamlit column for one column of the vocabulary (timestamps shown in UTC, the zone named)."""
     if spec.kind == "number":
         return st.column_config.NumberColumn(spec.label, format=spec.format)
@@ -257,7 +269,7 @@ def grid_config(spec: columns.GridColumn) -> Any:
         return st.column_config.DateColumn(spec.label, format=spec.format)
     if spec.kind == "flag":
         return st.column_config.CheckboxColumn(spec.label)
-    return st.column_config.TextColumn(spec.label)
+    return st.column_config.TextColumn(spec.label, width=None if values is None else text_width(values, spec.label))
 
 
 def table_view(frame: pd.DataFrame, hide: Sequence[str] = (), **config: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -268,7 +280,7 @@ def table_view(frame: pd.DataFrame, hide: Sequence[str] = (), **config: Any) -> 
     names none). Durations are decimal hours ("3.2 h") so a column sorts by value; see `grid_frame`.
     """
     shown, specs = columns.grid_frame(frame.drop(columns=[c for c in hide if c in frame]), keep=set(config))
-    configured: dict[str, Any] = {name: grid_config(spec) for name, spec in specs.items()}
+    configured: dict[str, Any] = {name: grid_config(spec, shown[name]) for name, spec in specs.items()}
     for name, own in config.items():
         if isinstance(own, dict) and not own.get("label"):
             own = {**own, "label": columns.column(name).label}

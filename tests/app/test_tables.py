@@ -73,13 +73,16 @@ def test_show_table_reads_in_words_and_keeps_machine_values_in_its_csv():
         from ui import components
 
         frame = pd.DataFrame({"case_id": ["C1", "C2"], "account_id": ["A1", "A2"], "elapsed_seconds": [5_400, None],
-                              "escalated_share": [0.25, 0.5], "owner": ["Dana", None]})
+                              "escalated_share": [0.25, 0.5], "owner": ["Dana", None],
+                              "advisor": [None, "Dana Whitfield"]})
         components.show_table(frame, key="t", file_name="t.csv", hide=["account_id"],
                               owner=st.column_config.TextColumn("who holds it"))
 
     at = AppTest.from_function(script).run()
     [table] = at.dataframe
-    assert headers(table) == ["case", "elapsed (clock h)", "share escalated", "who holds it"]  # key, lead, rest
+    assert headers(table) == ["case", "elapsed (clock h)", "share escalated", "who holds it", "advisor"]
+    # key, lead, rest; a name only in row 2 still fits: 14 characters x 7.5 px + 24 px padding = 129 px
+    assert json.loads(table.proto.columns)["advisor"]["width"] == 129
     assert table.value["elapsed_seconds"].iloc[0] == 1.5  # 5,400 s = 1.5 h, shown "%.1f h"
     assert table.value["escalated_share"].tolist() == [25.0, 50.0]
     assert table.proto.placeholder == ""
