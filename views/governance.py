@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from metrics.reports.columns import human_frame
 from metrics.reports.governance_pack import governance_pack
+from metrics.safe_text import md
 from metrics.subjects.attainment import attainment_summary, attainment_table
 from metrics.subjects.escalations import escalation_summary, escalation_trend
 from metrics.subjects.governance import (
@@ -25,11 +29,62 @@ from ui import figures, state
 from ui.help import definition_help, dimension_label
 from ui.navigation import page_title
 
+# The meeting view, for a shared screen: page type at 20 px (headings, cards, captions and st.table
+# are sized in rem), charts at MEETING_FONT_PX. st.dataframe draws on a canvas that page CSS does
+# not reach and whose type only the app-wide theme sizes, so the meeting view shows its tables as
+# st.table: HTML text at the page's size, the first MEETING_ROWS rows scrolling under a sticky header.
+MEETING_FONT_PX = 18
+MEETING_TITLE_PX = 26
+MEETING_CHART_PX = 520
+MEETING_ROWS = 200
+MEETING_TABLE_PX = 620
+
+
+def meeting_figure(fig: go.Figure) -> go.Figure:
+    """A copy of a page figure for the back of a meeting room: every text at least MEETING_FONT_PX, taller."""
+    big = go.Figure(fig)
+    big.update_layout(
+        font={"size": MEETING_FONT_PX}, legend={"font": {"size": MEETING_FONT_PX}},
+        hoverlabel={"font": {"size": MEETING_FONT_PX}}, height=MEETING_CHART_PX, margin={"t": 120},
+        title={"font": {"size": MEETING_TITLE_PX}, "subtitle": {"font": {"size": MEETING_FONT_PX}}},
+    )
+    big.update_xaxes(tickfont={"size": MEETING_FONT_PX}, title_font={"size": MEETING_FONT_PX})
+    big.update_yaxes(tickfont={"size": MEETING_FONT_PX}, title_font={"size": MEETING_FONT_PX})
+    return big
+
+
+def meeting_table(frame: pd.DataFrame, key: str, file_name: str) -> None:
+    """A table in words and units as HTML text the meeting view's type reaches, with its CSV export.
+
+    st.table renders its cells and headers as Markdown, so each is escaped (`md`).
+    """
+    if frame.empty:
+        ui.empty_state("No rows for these filters.")
+        return
+    shown = human_frame(frame.head(MEETING_ROWS)).map(md)
+    shown.columns = [md(c) for c in shown.columns]
+    st.table(shown, hide_index=True, height=MEETING_TABLE_PX if len(shown) > 10 else "content")
+    if len(frame) > MEETING_ROWS:
+        st.caption(f"The first {MEETING_ROWS:,} of {len(frame):,} rows; the CSV holds them all.")
+    ui.download_csv(frame, file_name, key=f"{key}_csv")
+
+
+def show_table(frame: pd.DataFrame, key: str, file_name: str, **config: object) -> None:
+    """The page's sortable table, or in the meeting view its large-type HTML table."""
+    if meeting:
+        meeting_table(frame, key, file_name)
+    else:
+        ui.show_table(frame, key=key, file_name=file_name, **config)
+
+
 snap = state.snapshot()
 filters = state.current_filters()
 meeting = st.toggle("Meeting view (larger type)", key="gov_meeting", bind="query-params")
 if meeting:
-    st.html("<style>html{font-size:20px} [data-testid='stMetricValue']{font-size:3.2rem}</style>")
+    st.html(  # a table row on one line: wrapped cells (a timestamp over four lines) are unreadable at a distance
+        "<style>html{font-size:20px} [data-testid='stMetricValue']{font-size:3.2rem}"
+        " [data-testid='stTable'] :is(th,td) [data-testid='stMarkdownContainer'] p{white-space:nowrap}</style>"
+    )
 
 page_title(__file__)
 st.caption(f"Period {filters.start} to {filters.end} · as of {snap.as_of:%Y-%m-%d %H:%M} UTC")
@@ -82,17 +137,20 @@ cols[1].metric("Downgraded after a breach", f"{downgraded['downgraded_obligation
 cols[1].caption(f"{downgraded['downgraded_cases']:,} cases")
 cols[2].metric("Development tickets", f"{len(dev):,}", border=True, help=definition_help("development_tickets"))
 
-height = 520 if meeting else 380
 trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="month")
 esc_trend = state.metric(escalation_trend, filters=filters, grain="month")
-fig_trend = figures.build_attainment_trend_figure(trend, "Attainment by month").update_layout(height=height)
-fig_esc = figures.build_escalation_trend_figure(esc_trend, "Escalations by month").update_layout(height=height)
-left, right = st.columns(2)
-left.plotly_chart(fig_trend, key="gov_trend")
-right.plotly_chart(fig_esc, key="gov_escalations")
+fig_trend = figures.build_attainment_trend_figure(trend, "Attainment by month").update_layout(height=380)
+fig_esc = figures.build_escalation_trend_figure(esc_trend, "Escalations by month").update_layout(height=380)
+if meeting:  # one chart to a row: at half width, large type leaves the plot no room
+    st.plotly_chart(meeting_figure(fig_trend), key="gov_trend")
+    st.plotly_chart(meeting_figure(fig_esc), key="gov_escalations")
+else:
+    left, right = st.columns(2)
+    left.plotly_chart(fig_trend, key="gov_trend")
+    right.plotly_chart(fig_esc, key="gov_escalations")
 
 st.header("Subscriber obligations")
-compliance = st.columns(4)
+compliance = st.columns(2)  # two rows of two, cases then accounts: four in a row cut the labels at 1440 px
 compliance[0].metric(
     "Cases from non-authorized contacts", ui.pct(non_auth_totals["non_authorized_share"]), border=True,
     help=definition_help("non_authorized_share"),
@@ -102,15 +160,16 @@ compliance[0].caption(
 )
 compliance[1].metric("Cases without a contact", f"{non_auth_totals['cases_without_contact']:,}", border=True,
                      help=definition_help("cases_without_contact"))
-compliance[2].metric("Accounts over contact allotment", f"{len(over):,}", border=True,
+compliance = st.columns(2)
+compliance[0].metric("Accounts over contact allotment", f"{len(over):,}", border=True,
                      help=definition_help("authorized_contacts_designated"))
-compliance[3].metric(
+compliance[1].metric(
     "Suspended accounts", f"{suspended['account_id'].nunique() if not suspended.empty else 0:,}", border=True
 )
 with st.expander("Details", expanded=not meeting):
-    ui.show_table(non_auth, key="gov_non_auth", file_name="non_authorized_requests.csv")
-    ui.show_table(over, key="gov_over", file_name="contacts_over_allotment.csv")
-    ui.show_table(suspended, key="gov_suspended", file_name="suspended_accounts.csv")
+    show_table(non_auth, key="gov_non_auth", file_name="non_authorized_requests.csv")
+    show_table(over, key="gov_over", file_name="contacts_over_allotment.csv")
+    show_table(suspended, key="gov_suspended", file_name="suspended_accounts.csv")
 
 st.header("Severity re-classifications")
 changes = st.columns(3)
@@ -119,16 +178,16 @@ changes[1].metric("Lowered", f"{reclass['changes_down']:,}", border=True)
 share = reclass.get("severity_differs_share")
 if not downgraded["downgraded"].empty:
     with st.expander("Breaches downgraded afterwards", expanded=not meeting):
-        ui.show_table(downgraded["downgraded"], key="gov_downgraded", file_name="downgraded_after_breach.csv")
+        show_table(downgraded["downgraded"], key="gov_downgraded", file_name="downgraded_after_breach.csv")
 changes[2].metric(
-    "Final severity differs from submitted",
+    "Severity differs from submitted",  # "Final severity differs ..." is cut in the meeting view at 1440 px
     ui.pct(share),
     border=True,
-    help="Share of the period's cases whose current severity is not the one submitted.",
+    help="Share of the period's cases whose final (current) severity is not the one submitted.",
 )
 
 st.header("Prioritized development tickets")
-ui.show_table(dev, key="gov_dev", file_name="development_tickets.csv")
+show_table(dev, key="gov_dev", file_name="development_tickets.csv")
 
 st.header(
     "Follow-up time waiting on the customer: wall-clock share and SLA clock time paused",
@@ -139,7 +198,7 @@ by = st.segmented_control(
     format_func=lambda b: dimension_label(b).lower(),
 )
 paused = state.metric(paused_share, filters=filters, by=[by or "owner"])
-ui.show_table(
+show_table(
     paused,
     key="gov_paused",
     file_name="paused_share.csv",
@@ -157,7 +216,7 @@ ui.show_table(
 
 st.header("Biggest accounts' health")
 health = state.metric(account_health, filters=filters, top=10)
-ui.show_table(health, key="gov_health", file_name="account_health.csv")
+show_table(health, key="gov_health", file_name="account_health.csv")
 
 
 def build_pack() -> bytes:

@@ -79,13 +79,17 @@ def print_figure(fig: go.Figure) -> go.Figure:
     their margins to fit their labels (no "90 %" cut to "%", no x label cut at the foot), and
     the axis titles stand clear of the tick labels. A month axis reads "Aug 2026", one tick a
     month, where plotly's own date ticks would say "Aug 9, Aug 23", and spans half a month
-    either side, so the first month's label clears the y axis's lowest one.
+    either side, so the first month's label clears the y axis's lowest one. A figure that
+    already shows its months as named categories keeps its ticks and gets the same half step.
     """
     out = go.Figure(fig)
     out.update_layout(width=CHART_WIDTH_PX, height=CHART_HEIGHT_PX, autosize=False, font={"size": CHART_FONT_PX})
     out.update_yaxes(automargin=True, title_standoff=10)
     out.update_xaxes(automargin=True, title_standoff=10)
-    if months := months_shown(out):
+    months = months_shown(out)
+    if months and out.layout.xaxis.type == "category":
+        out.update_xaxes(range=[-0.5, len(months) - 0.5])
+    elif months:
         half = pd.Timedelta(days=15)
         out.update_xaxes(type="date", tickformat="%b %Y", dtick="M1", hoverformat="%b %Y",
                          range=[(months[0] - half).isoformat(), (months[-1] + half).isoformat()])

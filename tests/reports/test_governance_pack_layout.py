@@ -32,6 +32,11 @@ def month_trend() -> go.Figure:
     return figures.build_attainment_trend_figure(trend, "Attainment by month")
 
 
+def month_bars() -> go.Figure:
+    """Bars over two months on plotly's own axis, which reads "2026-08" as a date and ticks it by days."""
+    return go.Figure(go.Bar(x=["2026-08", "2026-09"], y=[4, 107]))
+
+
 def test_pages_are_landscape_with_margins_and_the_tables_start_a_page():
     """@page asks for landscape (the reader's A4 or letter) with margins; printing, the tables begin a new page."""
     pack = governance_pack("Review", "Q3", [], [], [])
@@ -92,11 +97,21 @@ def test_quantities_align_right_and_short_ids_stay_on_one_line():
 
 def test_month_axes_read_months_and_span_half_a_month_either_side():
     """x of "2026-08" and "2026-09": ticks "%b %Y" each month, range 2026-07-17 to 2026-09-16 (1st -/+ 15 days)."""
-    fig = month_trend()
+    fig = month_bars()
     assert [str(m.date()) for m in months_shown(fig)] == ["2026-08-01", "2026-09-01"]
     xaxis = print_figure(fig).to_dict()["layout"]["xaxis"]
     assert (xaxis["type"], xaxis["tickformat"], xaxis["dtick"], xaxis["hoverformat"]) == ("date", "%b %Y", "M1", "%b %Y")
     assert xaxis["range"] == ["2026-07-17T00:00:00", "2026-09-16T00:00:00"]
+
+
+def test_months_already_named_keep_their_ticks_and_get_half_a_step_either_side():
+    """A builder's category axis of months ("Aug 2026" tick texts) is kept; its range is -0.5 to 2.5 for 3 months."""
+    fig = go.Figure(go.Scatter(x=["2026-08", "2026-09", "2026-10"], y=[90, 95, 93]))
+    fig.update_xaxes(type="category", tickmode="array", tickvals=["2026-08", "2026-09", "2026-10"],
+                     ticktext=["Aug 2026", "Sep 2026", "Oct 2026"])
+    xaxis = print_figure(fig).to_dict()["layout"]["xaxis"]
+    assert xaxis["type"] == "category" and list(xaxis["ticktext"]) == ["Aug 2026", "Sep 2026", "Oct 2026"]
+    assert xaxis["range"] == [-0.5, 2.5] and "tickformat" not in xaxis
 
 
 def test_a_category_axis_is_left_as_it_is():
@@ -119,7 +134,7 @@ def test_printed_figures_have_a_fixed_size_and_room_for_their_labels():
 
 def test_the_pack_draws_its_charts_for_print_without_a_toolbar():
     """Each chart is a fixed-size block; its JSON carries the month format; no plotly toolbar is printed."""
-    pack = governance_pack("Review", "Q3", [], [month_trend()], [])
+    pack = governance_pack("Review", "Q3", [], [month_bars()], [])
     assert f'<div class="chart"><div style="height:{CHART_HEIGHT_PX}px; width:{CHART_WIDTH_PX}px;">' in pack
     assert '"tickformat":"%b %Y"' in pack
     assert json.dumps({"displayModeBar": False})[1:-1].replace(" ", "") in pack.replace(" ", "")
