@@ -247,7 +247,7 @@ def empty_state(message: str) -> None:
     st.info(message, icon=":material/filter_alt_off:")
 
 
-CHAR_PX, PAD_PX, MAX_TEXT_PX = 7.5, 24, 400  # Streamlit's 14 px grid font: a character is about 7.5 px
+CHAR_PX, PAD_PX, MAX_TEXT_PX = 6.8, 18, 400  # Streamlit's 14 px grid font: a character is about 6.8 px wide
 
 
 def text_width(values: pd.Series, label: str) -> int:

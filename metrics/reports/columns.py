@@ -65,7 +65,7 @@ class GridColumn:
     format: str | None = None
 
 
-KINDS = {"initial": "initial response", "follow_up": "follow-up"}
+KINDS = {"initial": "initial", "follow_up": "follow-up"}  # as the charts and tiles say them
 CLOCK_STATES = {"on_track": "on track", "at_risk": "at risk", "no_clock": "no clock (reopened, unanswered)"}
 C = Column
 COLUMNS: dict[str, Column] = {

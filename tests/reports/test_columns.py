@@ -92,7 +92,7 @@ def test_machine_values_in_words():
     """An obligation's kind reads 'follow-up', a clock state 'at risk'; an unknown value is kept."""
     frame = pd.DataFrame({"kind": ["follow_up", "initial", "other_kind"], "clock_state": ["at_risk", None, "paused"]})
     assert human_frame(frame).to_dict("list") == {
-        "clock": ["at risk", "", "paused"], "obligation": ["follow-up", "initial response", "other_kind"]}
+        "clock": ["at risk", "", "paused"], "obligation": ["follow-up", "initial", "other_kind"]}
 
 
 def test_a_grouped_table_keeps_its_groups_first_and_then_the_answer():
