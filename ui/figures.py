@@ -300,10 +300,10 @@ def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations
     _one_row_per(frame, ["period"])
     fig = go.Figure()
     fig.add_trace(go.Bar(x=frame["period"], y=frame["policy"], name="policy (breach)", marker={"color": MISSED},
-                         text=frame["policy"], textposition="outside"))
+                         text=[f"{v:,}" for v in frame["policy"]], textposition="outside"))
     fig.add_trace(go.Bar(x=frame["period"], y=frame["recorded"], name="recorded",
                          marker={"color": "#CC79A7", "pattern": {"shape": "x"}},
-                         text=frame["recorded"], textposition="outside"))
+                         text=[f"{v:,}" for v in frame["recorded"]], textposition="outside"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="escalations")
     _period_axis(fig, frame["period"])
