@@ -30,7 +30,8 @@ CHART_FONT_PX = 12
 CHART_GAP_PX = PRINT_WIDTH_PX - 2 * CHART_WIDTH_PX
 
 # Tiles, charts and titled tables on top of the shared stylesheet. `size: landscape` keeps the
-# reader's paper (A4 or letter); a section never starts at a page's foot without its table.
+# reader's paper (A4 or letter); a section never starts at a page's foot without its table. Nothing
+# may be wider than the paper: Chromium would shrink every page to fit the widest.
 PACK_STYLE = f"""
 body {{ max-width: {PRINT_WIDTH_PX}px; }}
 .tiles {{ display: grid; gap: 0.6rem; grid-template-columns: repeat(auto-fit, minmax(8.5rem, 1fr)); }}
@@ -45,6 +46,7 @@ section.table h2 {{ break-after: avoid; margin-bottom: 0; }}
 p.rows {{ color: #57606a; font-size: 0.85rem; margin: 0.1rem 0 0.3rem; }}
 td, th {{ overflow-wrap: break-word; }}
 td.word {{ white-space: nowrap; }}
+th.num {{ white-space: normal; }}  /* a header wraps; its numbers below do not */
 @page {{ size: landscape; margin: 12mm; }}
 @media print {{
   body {{ max-width: none; padding: 0; }}
@@ -163,8 +165,10 @@ def governance_pack(
         )
     parts.append('</div>\n<div class="charts">')
     for i, fig in enumerate(figures):
+        # not responsive: plotly redraws a responsive chart to its container when the page is printed
         drawing = print_figure(fig).to_html(
-            full_html=False, include_plotlyjs="inline" if i == 0 else False, config={"displayModeBar": False},
+            full_html=False, include_plotlyjs="inline" if i == 0 else False,
+            config={"displayModeBar": False, "responsive": False},
             default_width=f"{CHART_WIDTH_PX}px", default_height=f"{CHART_HEIGHT_PX}px",
         )
         parts.append(f'<div class="chart">{drawing}</div>')
