@@ -22,7 +22,6 @@ page_title(__file__)
 as_of_local = snap.as_of.astimezone(ZoneInfo(bounds.timezone))  # weeks are cut in the reporting timezone
 weeks = ui.week_choices(as_of_local)
 default = ui.last_complete_week(as_of_local)
-week_tags = {weeks[0]: " (still running)", default: " (last complete)"}
 
 advisor_filter = state.current_filters().advisors
 accounts = {  # the sidebar's advisor filter narrows the choice to that advisor's book
@@ -34,9 +33,8 @@ account = left.selectbox(
     "Account", list(accounts), format_func=lambda a: accounts.get(a, a), key="weekly_account", bind="query-params",
 )
 week = right.selectbox("ISO week", weeks, index=weeks.index(default), key="weekly_week", bind="query-params",
-                       format_func=lambda w: w + week_tags.get(w, ""),
                        help="Weeks run Monday to Monday in the reporting timezone; numbers are as of the week's end.")
-right.caption(ui.week_note(week, as_of_local))
+right.caption(ui.week_note(week, as_of_local))  # the week's days and why; no format_func: the URL holds the value
 
 if account:
     [(account_id, stem, text)] = state.report(weekly_render.weekly_markdown, account_ids=(account,), week=week)

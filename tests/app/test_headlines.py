@@ -164,3 +164,21 @@ def test_overview_says_bronze_has_no_targets_instead_of_a_dash(app_env):
     assert "SLA attainment" not in [m.label for m in at.metric]
     assert "Active tickets" in [m.label for m in at.metric]  # the rest of the overview stays
     assert not at.get("plotly_chart")
+
+
+def test_weekly_update_page_defaults_to_the_last_complete_week_and_says_why(app_env):
+    """The sample ends Sat 28 Nov 2026 06:47 UTC (Fri 23:47 in Denver, in W48): W47 is chosen, and said why."""
+    from streamlit.testing.v1 import AppTest
+
+    from metrics.storage.store import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.switch_page("views/weekly_update.py")
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    week = at.selectbox(key="weekly_week")
+    assert (week.value, week.options[:2]) == ("2026-W47", ["2026-W48", "2026-W47"])
+    assert any(c.value.startswith("W47 (Mon 16 – Sun 22 Nov 2026): the last complete week before the as-of, "
+                                  "Fri 27 Nov 23:47 MST (Sat 28 Nov 06:47 UTC)") for c in at.caption)
+    week.set_value("2026-W48").run()
+    assert any("W48 (Mon 23 – Sun 29 Nov 2026) is still running" in c.value for c in at.caption)
