@@ -1,7 +1,10 @@
-"""Pieces the pages repeat: formatted numbers, CSV export, empty states, the case explainer.
+"""Pieces the pages repeat: formatted numbers, tables, CSV export, empty states, the case explainer.
 
-Data values shown as Markdown go through `metrics.safe_text` (`md`, `md_code`); CSV exports are
-for spreadsheets, so formula-like cells are neutralised (`spreadsheet_csv`).
+Tables speak people's units (`show_table` applies the column vocabulary of
+`metrics.reports.columns` by column name: labels in words, hours, %, UTC timestamps, blanks
+empty) while their CSV keeps machine values. Data values shown as Markdown go through
+`metrics.safe_text` (`md`, `md_code`); CSV exports are for spreadsheets, so formula-like cells
+are neutralised (`spreadsheet_csv`).
 """
 
 from __future__ import annotations
