@@ -275,35 +275,36 @@ def grid_config(spec: columns.GridColumn, values: pd.Series | None = None) -> An
     return st.column_config.TextColumn(spec.label, width=None if values is None else text_width(values, spec.label))
 
 
-def table_view(frame: pd.DataFrame, hide: Sequence[str] = (), **config: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """What `show_table` draws: values in people's units, columns labelled and ordered, `hide` left out.
+def table_view(frame: pd.DataFrame, **config: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """What `show_table` draws: values in people's units, columns labelled and ordered.
 
     The vocabulary (`metrics.reports.columns`) applies by column name; a caller's own
     configuration of a column wins, its values untouched (it gets the vocabulary's label when it
-    names none). Durations are decimal hours ("3.2 h") so a column sorts by value; see `grid_frame`.
+    names none), and a column configured None is left out, as in `st.dataframe`. Durations are
+    decimal hours ("3.2 h") so a column sorts by value; see `grid_frame`.
     """
-    shown, specs = columns.grid_frame(frame.drop(columns=[c for c in hide if c in frame]), keep=set(config))
+    hidden = [name for name, own in config.items() if own is None and name in frame]
+    shown, specs = columns.grid_frame(frame.drop(columns=hidden), keep=set(config))
     configured: dict[str, Any] = {name: grid_config(spec, shown[name]) for name, spec in specs.items()}
     for name, own in config.items():
         if isinstance(own, dict) and not own.get("label"):
             own = {**own, "label": columns.column(name).label}
-        configured[name] = own
+        if own is not None:
+            configured[name] = own
     return shown, configured
 
 
-def show_table(
-    frame: pd.DataFrame, key: str, file_name: str, selectable: bool = False, *, hide: Sequence[str] = (),
-    **config: Any,
-) -> list[int]:
+def show_table(frame: pd.DataFrame, key: str, file_name: str, selectable: bool = False, **config: Any) -> list[int]:
     """A table in people's units with its CSV export in machine values; the selected row positions when `selectable`.
 
     Row positions refer to `frame` (sorting in the browser does not move them). Missing values
-    show as empty cells. `hide` leaves technical columns out of the screen, not out of the CSV.
+    show as empty cells. A column configured None (`account_id=None`) is left out of the screen,
+    not out of the CSV.
     """
     if frame.empty:
         empty_state("No rows for these filters.")
         return []
-    shown, configured = table_view(frame, hide, **config)
+    shown, configured = table_view(frame, **config)
     options: dict[str, Any] = {"hide_index": True, "key": key, "width": "stretch", "column_config": configured,
                                "placeholder": ""}
     if not selectable:
@@ -386,5 +387,5 @@ def breached_drilldown(filters: Filters, key: str) -> None:
     st.caption("Select a row to see how its clock ran.")
     breached = state.metric(breached_obligations, filters=filters)
     rows = show_table(breached, key=key, file_name="breached_obligations.csv", selectable=True,
-                      hide=["account_id", "seq"])  # the follow-up number is in the explanation
+                      account_id=None, seq=None)  # the follow-up number is in the explanation
     explain_selection(breached, rows, key)

@@ -93,12 +93,12 @@ st.subheader("Cases escalated more than once")
 repeats = state.metric(repeat_escalations, filters=filters)
 st.caption("Select a row to see how its clocks ran.")
 rows = ui.show_table(repeats, key="esc_repeats", file_name="repeat_escalations.csv", selectable=True,
-                     hide=["account_id"])
+                     account_id=None)
 ui.explain_selection(repeats, rows, "esc_repeats")
 
 st.subheader("Time from opening to first escalation")
 first = state.metric(time_to_first_escalation, filters=filters)
 ui.show_table(  # hours like the tiles above; the CSV keeps the seconds too
     first, key="esc_first", file_name="time_to_first_escalation.csv",
-    hide=["account_id", "time_to_first_escalation_seconds", "business_seconds_to_first_escalation"],
+    account_id=None, time_to_first_escalation_seconds=None, business_seconds_to_first_escalation=None,
 )

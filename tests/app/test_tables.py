@@ -75,7 +75,7 @@ def test_show_table_reads_in_words_and_keeps_machine_values_in_its_csv():
         frame = pd.DataFrame({"case_id": ["C1", "C2"], "account_id": ["A1", "A2"], "elapsed_seconds": [5_400, None],
                               "escalated_share": [0.25, 0.5], "owner": ["Dana", None],
                               "advisor": [None, "Dana Whitfield"]})
-        components.show_table(frame, key="t", file_name="t.csv", hide=["account_id"],
+        components.show_table(frame, key="t", file_name="t.csv", account_id=None,
                               owner=st.column_config.TextColumn("who holds it"))
 
     at = AppTest.from_function(script).run()
