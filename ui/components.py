@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from metrics.engine.explain import explain_case, fmt_clock_time
+from metrics.engine.explain import explain_case
 from metrics.reports import columns
 from metrics.safe_text import md, md_code, spreadsheet_csv
+from metrics.storage.config import ALWAYS
 from metrics.subjects.attainment import breached_obligations
 from metrics.subjects.filters import Filters
 from ui import figures, state
@@ -321,6 +322,18 @@ def _moment(moment: dt.datetime | None) -> str:
     return "–" if moment is None else f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
+def clock_amount(seconds: float, calendar: str) -> str:
+    """Time on a clock in hours, never days (52 business hours are not two days), to the second.
+
+    351,110 s on 24x7 -> '97 h 31 m 50 s, 24x7'; 187,200 s on americas -> '52 h 00 m of business time on americas'.
+    """
+    total = int(seconds)
+    hours, rest = divmod(abs(total), 3600)
+    minutes, secs = divmod(rest, 60)
+    amount = f"{'-' if total < 0 else ''}{hours:,} h {minutes:02d} m" + (f" {secs:02d} s" if secs else "")
+    return f"{amount}, 24x7" if calendar == ALWAYS else f"{amount} of business time on {calendar}"
+
+
 def explain_panel(case_id: str) -> None:
     """The SLA engine's explanation of one case: every clock, its pieces and why (in full: text, never cut)."""
     snap = state.snapshot()
@@ -335,10 +348,10 @@ def explain_panel(case_id: str) -> None:
         marker = {"met": "✔", "breached": "✖", "pending": "⏳", "cancelled": "–"}.get(row["status"], "○")
         with st.expander(f"{marker} {name}: {md(row['status'])}", expanded=row["status"] == "breached"):
             st.markdown(md(item.verdict))  # a sentence of plain text; it may name a package
-            target = fmt_clock_time(row["target_seconds"], row["calendar"]) if row["target_seconds"] else "none"
+            target = clock_amount(row["target_seconds"], row["calendar"]) if row["target_seconds"] else "none"
             st.markdown(  # text, not st.metric: a metric cuts a long value ("2026-11-2…")
                 f"Started **{_moment(row['start_at'])}** · deadline **{_moment(row['deadline_at'])}**  \n"
-                f"Elapsed **{md(fmt_clock_time(row['elapsed_seconds'], row['calendar']))}** · target **{md(target)}**"
+                f"Elapsed **{md(clock_amount(row['elapsed_seconds'], row['calendar']))}** · target **{md(target)}**"
             )
             pieces = pd.DataFrame(
                 [

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ui.components import (
     attainment_tile_texts,
+    clock_amount,
     escalation_tile_texts,
     last_complete_week,
     lowest_text,
@@ -182,3 +183,10 @@ def test_weekly_update_page_defaults_to_the_last_complete_week_and_says_why(app_
                                   "Fri 27 Nov 23:47 MST (Sat 28 Nov 06:47 UTC)") for c in at.caption)
     week.set_value("2026-W48").run()
     assert any("W48 (Mon 23 – Sun 29 Nov 2026) is still running" in c.value for c in at.caption)
+
+
+def test_clock_amounts_in_hours_never_days():
+    """97 h 31 m 50 s = 351,110 s on 24x7; 52 business hours stay 52 h (not '2d 4h'); whole minutes drop the seconds."""
+    assert clock_amount(97 * 3600 + 31 * 60 + 50, "24x7") == "97 h 31 m 50 s, 24x7"
+    assert clock_amount(52 * 3600, "americas") == "52 h 00 m of business time on americas"
+    assert clock_amount(8 * 3600 + 41 * 60 + 47, "japan") == "8 h 41 m 47 s of business time on japan"
