@@ -4,3 +4,8 @@ Owns the rules of sla-rules.md: given a store and an as-of instant it computes e
 response obligation to the second and the per-case facts the metrics read. Imports
 storage and the shared helpers, never a metric or a report.
 """
+
+from metrics.engine.stored_run import store_run
+from metrics.storage.ingest import before_publish
+
+before_publish("computing every obligation", store_run)

@@ -90,10 +90,15 @@ def obligations_arrow(
     cur = clock_cursor(con, moment, config)
     try:
         run_stages(cur, moment, case_id, accounts)
-        query = f"select {', '.join(EXPORT_COLUMNS)} from ({RESULT_SQL}) order by oid"  # case_id, seq
-        return cur.sql(query).to_arrow_table()
+        return result_arrow(cur)
     finally:
         cur.close()
+
+
+def result_arrow(cur: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The engine's rows from the stages `run_stages` built on `cur`, by case and seq."""
+    query = f"select {', '.join(EXPORT_COLUMNS)} from ({RESULT_SQL}) order by oid"  # case_id, seq
+    return cur.sql(query).to_arrow_table()
 
 
 def compute_obligations(

@@ -1,11 +1,17 @@
 """A snapshot: the store and every SLA obligation as of one moment, shared by all metrics.
 
-The engine runs once per snapshot; every metric then queries the same `obligations`
+The tables are built once per snapshot; every metric then queries the same `obligations`
 and `case_facts` tables, so a page, an export and a weekly update built from one
 snapshot can never disagree. `as_of` is always passed in, never read from a clock.
 The snapshot's `obligations` are the engine's rows plus `final_severity` (the engine's
 severity) with `severity` the severity each obligation is reported under
 (`[reporting] breach_severity`, see `reported_severity`).
+
+A store loaded by `ingest` holds the engine's run at the data's latest instant
+(`stored_run.py`); a snapshot is then derived from it, running the engine only on the
+cases that are not settled at the as-of (`derived_tables`, docs/sla-clock.md "Time
+travel"). A store without that run (loaded before it existed, or asked with another
+configuration) gets the full run, as does `take_snapshot(..., derive=False)`.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import duckdb
 import pyarrow as pa
 
 from metrics import sqlfiles
-from metrics.engine.obligations import as_utc, clock_cursor, obligations_arrow
-from metrics.storage.config import Config
+from metrics.engine.obligations import as_utc, clock_cursor, result_arrow, run_stages
+from metrics.storage.config import Config, config_from_json
 from metrics.storage.store import connect, stored_config
 
 CASE_FACTS_SQL = sqlfiles.read(__file__, "case_facts.sql")
 REPORTED_SEVERITY_SQL = sqlfiles.read(__file__, "reported_severity.sql")
+ONLY_CASES_SQL = sqlfiles.statements(sqlfiles.read(__file__, "only_cases.sql"))
+RERUN_SQL, KEPT_OBLIGATIONS_SQL, KEPT_FACTS_SQL = sqlfiles.statements(sqlfiles.read(__file__, "derived_run.sql"))
 
 
 class _DerivedTables:
@@ -123,21 +131,105 @@ def take_snapshot(
     as_of: dt.datetime | str,
     config: Config | None = None,
     accounts: list[str] | tuple[str, ...] | None = None,
+    derive: bool = True,
 ) -> Snapshot:
-    """Compute every obligation as of `as_of` (of some accounts only, when given)."""
+    """Every obligation as of `as_of` (of some accounts only, when given).
+
+    Derived from the run the store holds when it has one made with `config`; `derive=False`
+    (or a store without it) runs the engine over every case: the same rows, only slower.
+    """
     moment = as_utc(as_of)
     config = config or stored_config(con)
     wanted = list(accounts) if accounts is not None else None
-    engine_rows = obligations_arrow(con, moment, config, accounts=wanted)
+    run_as_of = stored_run_as_of(con, config) if derive else None
+    if run_as_of is None:
+        table, facts = engine_tables(con, moment, config, wanted)
+    else:
+        table, facts = derived_tables(con, moment, config, wanted, run_as_of)
+    return Snapshot(con, moment, config, table, facts, tuple(wanted) if wanted is not None else None)
+
+
+def engine_tables(
+    con: duckdb.DuckDBPyConnection,
+    moment: dt.datetime,
+    config: Config,
+    accounts: list[str] | None = None,
+    cases: list[str] | None = None,
+) -> tuple[pa.Table, pa.Table]:
+    """The snapshot's obligations and case facts straight from the engine (of some accounts, some cases).
+
+    `cases` narrows the run to the listed cases (sql/only_cases.sql): every stage works per
+    case, so a case's rows never depend on the others'.
+    """
     cur = clock_cursor(con, moment, config)
     try:
-        table = reported_severity(cur, engine_rows, moment, config.breach_severity)
+        if cases is not None:
+            for statement in ONLY_CASES_SQL:
+                cur.execute(statement, {"cases": cases})
+        run_stages(cur, moment, accounts=accounts)
+        table = reported_severity(cur, result_arrow(cur), moment, config.breach_severity)
         cur.register("obligations", table)
-        cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": wanted})
+        cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": accounts})
         facts = cur.sql("select * from case_facts").to_arrow_table()
     finally:
         cur.close()
-    return Snapshot(con, moment, config, table, facts, tuple(wanted) if wanted is not None else None)
+    return table, facts
+
+
+def stored_run_as_of(con: duckdb.DuckDBPyConnection, config: Config) -> dt.datetime | None:
+    """The instant of the engine's run stored at load, when the store has one made with `config`."""
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select as_of, config from sla_run").fetchall()
+    except duckdb.CatalogException:  # a store loaded before the run was stored
+        return None
+    finally:
+        cur.close()
+    if len(rows) != 1 or config_from_json(rows[0][1]) != config:
+        return None
+    return as_utc(rows[0][0])
+
+
+def derived_tables(
+    con: duckdb.DuckDBPyConnection,
+    moment: dt.datetime,
+    config: Config,
+    accounts: list[str] | None,
+    run_as_of: dt.datetime,
+) -> tuple[pa.Table, pa.Table]:
+    """The snapshot's tables at `moment` from the stored run (sql/derived_run.sql).
+
+    The stored rows of the cases settled by then, the engine's for the others: equal to
+    `engine_tables`, row for row, the obligations in the same order.
+    """
+    values = {"as_of": moment, "run_as_of": run_as_of, "accounts": accounts}
+
+    def params(sql: str) -> dict[str, object]:
+        return sqlfiles.bind(sql, values)
+
+    cur = con.cursor()
+    try:
+        cur.execute("set TimeZone = 'UTC'")  # instants typed as the engine's (a cursor starts on the machine's zone)
+        rerun = [row[0] for row in cur.execute(RERUN_SQL, params(RERUN_SQL)).fetchall()]
+        if not rerun:
+            return (
+                cur.sql(KEPT_OBLIGATIONS_SQL, params=params(KEPT_OBLIGATIONS_SQL)).to_arrow_table(),
+                cur.sql(KEPT_FACTS_SQL, params=params(KEPT_FACTS_SQL)).to_arrow_table(),
+            )
+        fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
+        cur.register("fresh_obligations", fresh_obligations)
+        cur.register("fresh_case_facts", fresh_facts)
+        obligations = cur.sql(
+            f"select * from ({KEPT_OBLIGATIONS_SQL}) union all select * from fresh_obligations order by case_id, seq",
+            params=params(KEPT_OBLIGATIONS_SQL),
+        ).to_arrow_table()
+        facts = cur.sql(
+            f"select * from ({KEPT_FACTS_SQL}) union all select * from fresh_case_facts",
+            params=params(KEPT_FACTS_SQL),
+        ).to_arrow_table()
+        return obligations, facts
+    finally:
+        cur.close()
 
 
 def reported_severity(cur: duckdb.DuckDBPyConnection, engine_rows: pa.Table, as_of: dt.datetime, mode: str) -> pa.Table:

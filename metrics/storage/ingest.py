@@ -44,7 +44,19 @@ Progress = Callable[[str, int, int], None]
 _OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*([Zz]|[+-]\d{2}(:?\d{2})?)$"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 _SEP = "chr(31)"  # unit separator between key parts
-STORE_FORMAT = 2  # part of every fingerprint: a store written by an older loader is rebuilt
+STORE_FORMAT = 3  # part of every fingerprint: a store written by an older loader is rebuilt
+# 3: the store holds the engine's run at the data's latest instant (sla_run* tables)
+
+# What a load derives from the loaded rows before it publishes: the engine registers its stored
+# run here (metrics/engine/__init__.py), since storage never imports the layers above it.
+PublishStep = Callable[[duckdb.DuckDBPyConnection], None]
+_BEFORE_PUBLISH: list[tuple[str, PublishStep]] = []
+
+
+def before_publish(what: str, step: PublishStep) -> None:
+    """Run `step` on every store a load builds, after its rows are merged (`what` for the progress)."""
+    if all(existing is not step for _, existing in _BEFORE_PUBLISH):
+        _BEFORE_PUBLISH.append((what, step))
 
 
 @dataclass
@@ -154,7 +166,7 @@ def _build(
         ensure_schema(con)
         _carry_over(con, published, data=report.mode == "append")
         # Parsing and checks run on temp tables; the merge is one transaction.
-        steps = _Steps(len(files) * 2 + 1, progress or (lambda *_: None))
+        steps = _Steps(len(files) * 2 + len(_BEFORE_PUBLISH) + 1, progress or (lambda *_: None))
         _stage_all(con, files, config, report, strict, steps)
         con.execute("set preserve_insertion_order = false")  # stored rows need no order
         con.begin()
@@ -164,6 +176,10 @@ def _build(
         except BaseException:
             con.rollback()
             raise
+        for what, step in _BEFORE_PUBLISH:
+            steps(what)
+            step(con)
+        steps("done")
         con.execute("checkpoint")
     finally:
         con.close()
@@ -212,8 +228,14 @@ def _already_loaded(db_path: Path, digest: str, mode: str) -> bool:
 
 
 def fingerprint(folder: Path) -> str:
-    """A hash of the contents of a dataset's files (and the store's format): equal means nothing changed."""
-    digest = hashlib.sha256(f"store-format-{STORE_FORMAT}".encode())
+    """A hash of the contents of a dataset's files (and the store's format): equal means nothing changed.
+
+    The format includes the steps registered to run before publishing, so a store built
+    without the engine's run (by a process that never imported the engine) is rebuilt by
+    the next load that has it.
+    """
+    steps = ",".join(f"{step.__module__}.{step.__qualname__}" for _, step in _BEFORE_PUBLISH)
+    digest = hashlib.sha256(f"store-format-{STORE_FORMAT}+{steps}".encode())
     files = sorted(p for p in folder.iterdir() if p.is_file() and (p.suffix in FORMATS or p.name == "config.toml"))
     for p in files:
         with p.open("rb") as f:
@@ -310,7 +332,6 @@ def _merge_all(
         ],
     )
     con.execute("insert or replace into settings values ('config', ?)", [config.to_json()])
-    steps("done")
 
 
 # ---------------------------------------------------------------- reading and parsing

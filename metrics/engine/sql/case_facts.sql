@@ -39,7 +39,9 @@ escalations as (
 ),
 messages as (
     select r.case_id,
-           arg_max(r.author_type, r."at") as last_author_type,
+           -- messages at one instant: an agent's reply is the last (then by author type, so
+           -- every run picks the same)
+           arg_max(r.author_type, (epoch(r."at")::bigint, r.author_type = 'agent', r.author_type)) as last_author_type,
            max(r."at") filter (where r.author_type = 'agent') as last_agent_response_at,
            count(*) filter (where r.author_type = 'agent') as agent_responses
     from responses r join cases_asof using (case_id)
