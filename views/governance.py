@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -69,7 +70,7 @@ def meeting_table(frame: pd.DataFrame, key: str, file_name: str) -> None:
     ui.download_csv(frame, file_name, key=f"{key}_csv")
 
 
-def show_table(frame: pd.DataFrame, key: str, file_name: str, **config: object) -> None:
+def show_table(frame: pd.DataFrame, key: str, file_name: str, **config: Any) -> None:
     """The page's sortable table, or in the meeting view its large-type HTML table."""
     if meeting:
         meeting_table(frame, key, file_name)

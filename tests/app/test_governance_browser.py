@@ -41,7 +41,7 @@ def browser() -> Iterator[object]:
         yield launched
 
 
-def open_governance(browser, url: str, view: str, width: int):  # type: ignore[no-untyped-def]
+def open_governance(browser, url: str, view: str, width: int):
     """The page at `width` x 1000 in the normal or meeting view, drawn to the end (charts included)."""
     page = browser.new_context(viewport={"width": width, "height": 1000}).new_page()
     page.goto(f"{url}/governance{VIEWS[view]}")
@@ -53,7 +53,7 @@ def open_governance(browser, url: str, view: str, width: int):  # type: ignore[n
     return page
 
 
-def save_page(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def save_page(page, name: str) -> None:
     """The whole page (it scrolls inside stMain): the viewport stretched to it for one screenshot."""
     viewport = page.viewport_size
     height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")

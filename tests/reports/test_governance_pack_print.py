@@ -51,7 +51,7 @@ def browser() -> Iterator[object]:
 
 def test_nothing_is_wider_than_letter_landscape(browser, pack_file: Path):
     """At letter's printable width in print media, the document does not overflow and each chart keeps its width."""
-    page = browser.new_page(viewport={"width": LETTER_PRINTABLE_PX, "height": 700})  # type: ignore[attr-defined]
+    page = browser.new_page(viewport={"width": LETTER_PRINTABLE_PX, "height": 700})
     page.goto(pack_file.as_uri())
     page.emulate_media(media="print")
     page.wait_for_function("() => document.querySelectorAll('.chart .main-svg').length >= 2")
@@ -63,7 +63,7 @@ def test_nothing_is_wider_than_letter_landscape(browser, pack_file: Path):
 
 def test_prints_on_landscape_pages(browser, pack_file: Path, tmp_path: Path):
     """Printed with the page's own size (@page landscape), every page of the PDF is wider than it is tall."""
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     page.goto(pack_file.as_uri())
     page.wait_for_function("() => document.querySelectorAll('.chart .main-svg').length >= 2")
     pdf = page.pdf(prefer_css_page_size=True)
