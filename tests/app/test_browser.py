@@ -2,6 +2,9 @@
 
 Uses Debian's Chromium (`apt-get install chromium`), never a downloaded browser; where
 it is missing the tests skip and say so. `.ci/run` installs it, so CI always runs them.
+Every page is opened at 1440 and 1920 px on the bundled sample, screenshotted into
+tests/artifacts/ and measured (tests/app/layout.py); test_layout.py does the same on a
+store of 5,000 accounts.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from metrics.storage.store import DB_ENV, PROJECT_ROOT
-from tests.app.serving import CHROMIUM, NO_CHROMIUM, chromium_page, served_app, wait_until_idle
+from metrics.storage.store import DB_ENV
+from tests.app.layout import ARTIFACTS, WIDTHS, assert_readable, cases, viewports
+from tests.app.serving import CHROMIUM, NO_CHROMIUM, served_app, wait_until_idle
 from ui import navigation
 
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason=NO_CHROMIUM)]
+PAGES = navigation.PAGES
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +31,15 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(app_url: str):
-    with chromium_page() as p:
-        yield p
+def page_at():
+    """A browser page per viewport width, kept for the module."""
+    with viewports() as at:
+        yield at
 
 
-PAGES = navigation.PAGES
+@pytest.fixture(scope="module")
+def page(page_at):
+    return page_at(WIDTHS[0])
 
 
 def test_filters_live_in_the_url(page, app_url: str):
@@ -49,13 +56,24 @@ def test_filters_live_in_the_url(page, app_url: str):
 
 
 def test_every_page_through_the_navigation(page, app_url: str):
-    """Each page opens from the top navigation, draws its title, and shows no exception; screenshots kept."""
+    """Each page opens from the top navigation, draws its title, and shows no exception."""
     page.goto(app_url)
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120_000)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for spec in PAGES:
         page.get_by_role("link", name=spec.title, exact=True).first.click()
         page.get_by_role("heading", name=spec.heading).first.wait_for(timeout=120_000)
         wait_until_idle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, f"exception on {spec.title}"
-        page.screenshot(path=str(ARTIFACTS / f"{spec.name}.png"), full_page=True)
+
+
+# (page, width) -> what fails there today, named for the engineer whose file it is
+KNOWN: dict[tuple[str, int], str] = {
+    ("utilization", 1440): "views/utilization.py: five cards in one row cut the labels 'Used more than entitled' "
+                           "(needs 153 px, has 129) and 'Over contact allotment' (134 px, has 129) at 1440 px",
+}
+
+
+@pytest.mark.parametrize(("width", "spec"), cases(KNOWN))
+def test_page_layout(page_at, app_url: str, width: int, spec: navigation.PageSpec):
+    """No chart taller than three screens, no cut card or chart title, no exception, a page of a few screens."""
+    assert_readable(page_at(width), app_url, spec, f"{spec.name} at {width} px", ARTIFACTS / f"{spec.name}_{width}.png")
