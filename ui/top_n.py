@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-SIZES = ("25", "50", "100", "all")  # strings: what the URL holds (?util_top_n=50)
+# Shown as they are: a bound control writes its option's label to the URL (?util_top_n=50), so no format_func.
+SIZES = ("25", "50", "100", "all")
 DEFAULT_SIZE = 25
 
 
@@ -58,10 +59,6 @@ class Choice:
         return Shown(rows, caption, len(matched), len(frame))
 
 
-def _size_text(size: str) -> str:
-    return size if size == "all" else f"top {size}"
-
-
 def choose(key: str, total: int, noun: str = "accounts", search_label: str | None = None) -> Choice:
     """Draw the search and the "Show" control (keys `<key>_search`, `<key>_n`, bound to the URL).
 
@@ -76,7 +73,7 @@ def choose(key: str, total: int, noun: str = "accounts", search_label: str | Non
     )
     size = size_col.segmented_control(
         "Show", SIZES, default=str(DEFAULT_SIZE), required=True, key=f"{key}_n", bind="query-params",
-        format_func=_size_text, help="The chart ranks the rows, most pressing first; the table below holds all.",
+        help="The chart ranks the rows, most pressing first; the table below holds all.",
     )
     return Choice(search or "", None if size == "all" else int(size))
 
