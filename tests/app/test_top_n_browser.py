@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def snap(sample_db: Path) -> Snapshot:
     return take_snapshot(con, data_bounds(con).latest.isoformat())
 
 
-def open_page(page, url: str, heading: str) -> None:  # type: ignore[no-untyped-def]
+def open_page(page: Any, url: str, heading: str) -> None:
     page.goto(url)
     page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
     wait_until_idle(page)
