@@ -23,7 +23,7 @@ th, td { border: 1px solid #d0d7de; padding: 0.3rem 0.5rem; text-align: left; ve
 th { background: #f6f8fa; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 p.note { color: #57606a; font-size: 0.9rem; }
-@media print { body { margin: 0; max-width: none; } }
+@media print { body { margin: 0; max-width: none; } tr { break-inside: avoid; } h1, h2, h3 { break-after: avoid; } }
 """
 
 # Raw HTML in the text stays text (`<img onerror=...>` -> `&lt;img ...`); markdown-it's link

@@ -61,3 +61,9 @@ def test_governance_pack_is_a_page_with_tiles():
     assert '<td class="word">&lt;C9&gt;</td>' in pack
     assert '<h2>None here</h2>\n<p class="rows">no rows</p>\n<p>None.</p>\n</section>\n</div>\n</body>' in pack
     assert pack.count("plotly.js v") == 1
+
+
+def test_print_keeps_rows_whole_and_headings_with_what_follows():
+    """Printed (the weekly update or the pack), a table row is never split and a heading never ends a page."""
+    print_rules = page("t", "").split("@media print {", 1)[1]
+    assert "tr { break-inside: avoid; }" in print_rules and "h1, h2, h3 { break-after: avoid; }" in print_rules
