@@ -117,7 +117,7 @@ def import_bpic2014(
             f"{fmt.incidents}: --account-column {account_column!r} is not a column; "
             f"expected one of {', '.join(incidents.columns)}"
         )
-    report = ImportReport(source=f"{SOURCE} from {folder}", rows_read=len(incidents) + len(activities))
+    report = ImportReport(source=f"{SOURCE} from {Path(folder).name}", rows_read=len(incidents) + len(activities))
     skipped = report.skipped
 
     cases = _select_incidents(incidents, fmt, source_timezone, skipped)
@@ -457,7 +457,7 @@ def _config(
         "reporting": {"timezone": calendar_tz},
         "importer": {
             "name": "bpic2014",
-            "source": str(folder),
+            "source": Path(folder).name,  # the folder's name: a server path stays private
             "files": [fmt.incidents, fmt.activities],
             "package": package,
             "region": region,
