@@ -51,6 +51,8 @@ def meeting_figure(fig: go.Figure) -> go.Figure:
     )
     big.update_xaxes(tickfont={"size": MEETING_FONT_PX}, title_font={"size": MEETING_FONT_PX})
     big.update_yaxes(tickfont={"size": MEETING_FONT_PX}, title_font={"size": MEETING_FONT_PX})
+    big.update_traces(textfont={"size": MEETING_FONT_PX}, selector=lambda trace: "textfont" in trace)  # bar labels
+    big.update_annotations(font={"size": MEETING_FONT_PX})  # an empty chart's message
     return big
 
 

@@ -22,18 +22,24 @@ def open_governance(meeting: bool) -> AppTest:
     return at
 
 
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every plotly chart the run drew, as the figure JSON in its protobuf."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
 def chart_layouts(at: AppTest) -> list[dict]:
-    """The layout of every plotly chart the run drew, from its protobuf's figure JSON."""
-    return [json.loads(chart.proto.spec)["layout"] for chart in at.get("plotly_chart")]
+    return [spec["layout"] for spec in chart_specs(at)]
 
 
 def test_meeting_view_draws_every_chart_in_large_type(app_env):
-    """?gov_meeting=true: both charts at 18 px text (ticks, legend), titles at 26 px, 520 px tall."""
+    """?gov_meeting=true: both charts at 18 px text (ticks, legend, bar labels), titles at 26 px, 520 px tall."""
     at = open_governance(meeting=True)
     assert at.toggle(key="gov_meeting").value is True
-    layouts = chart_layouts(at)
-    assert len(layouts) == len(CHARTS)
-    for layout in layouts:
+    specs = chart_specs(at)
+    assert len(specs) == len(CHARTS)
+    bars = [trace for spec in specs for trace in spec["data"] if trace["type"] == "bar"]
+    assert bars and all(trace["textfont"]["size"] == 18 for trace in bars)  # the escalation counts on the bars
+    for layout in (spec["layout"] for spec in specs):
         assert layout["font"]["size"] == 18 and layout["legend"]["font"]["size"] == 18
         assert layout["xaxis"]["tickfont"]["size"] == 18 and layout["yaxis"]["tickfont"]["size"] == 18
         assert layout["title"]["font"]["size"] == 26 and layout["height"] == 520
