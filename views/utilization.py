@@ -31,7 +31,8 @@ if ranking.empty:
 
 bands = state.metric(usage_band_counts, filters=filters)
 band_help = definition_help("usage_band")
-cols = st.columns(5)
+# two rows of three: five cards in one row cut their labels at 1440 px ("Used more than e…")
+cols = [*st.columns(3), *st.columns(3)]
 cols[0].metric("Accounts in view", f"{bands['accounts']:,}", border=True)
 cols[1].metric("▲ Used more than entitled", f"{bands[EXCEEDED]:,}", border=True,
                help=f"Already used more than the term entitles (a fact). {band_help}")
