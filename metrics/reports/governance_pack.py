@@ -98,6 +98,9 @@ def print_figure(fig: go.Figure) -> go.Figure:
     return out
 
 
+PACK_ROWS = 50  # rows printed per table: a meeting reads the top of each; the dashboard's CSV holds all
+
+
 def rows_text(n: int) -> str:
     """'1 row', '1,204 rows', 'no rows': the count printed under a table's title."""
     return "no rows" if n == 0 else f"{n:,} row" + ("s" if n != 1 else "")
@@ -148,7 +151,8 @@ def governance_pack(
     The headline is what the Governance page's tiles show (attainment per kind with its
     provisional count and the lowest cell, the share of cases escalated with "policy N ·
     recorded M", ...): each tile a label, a value and optional caption lines. Each table is a
-    section titled with its name and row count ("Suspended accounts", "3 rows").
+    section titled with its name and row count ("Suspended accounts", "3 rows"); a table prints
+    its first PACK_ROWS rows (in the metric's order) and says how many it has.
 
     Every text is escaped: titles, tiles and the tables' headers and cells here (`h`), the
     figures' labels by their builders (`ui.figures`, whose JSON plotly writes with `<`, `>` and
@@ -174,8 +178,11 @@ def governance_pack(
         parts.append(f'<div class="chart">{drawing}</div>')
     parts.append('</div>\n</section>\n<div class="tables">')
     for name, frame in tables:
-        parts.append(f'<section class="table">\n<h2>{h(name)}</h2>\n<p class="rows">{rows_text(len(frame))}</p>')
-        parts.append(table_html(frame) if not frame.empty else "<p>None.</p>")
+        count = rows_text(len(frame))
+        if len(frame) > PACK_ROWS:
+            count += f"; the first {PACK_ROWS} printed, the dashboard's table and its CSV hold them all"
+        parts.append(f'<section class="table">\n<h2>{h(name)}</h2>\n<p class="rows">{count}</p>')
+        parts.append(table_html(frame.head(PACK_ROWS)) if not frame.empty else "<p>None.</p>")
         parts.append("</section>")
     parts.append("</div>")
     return page(title, "\n".join(parts), PACK_STYLE)

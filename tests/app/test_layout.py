@@ -45,10 +45,7 @@ def page_at():
 
 
 # (page, width) -> what fails there today, named for the engineer whose file it is
-KNOWN: dict[tuple[str, int], str] = {
-    ("utilization", 1440): "views/utilization.py: five cards in one row cut the labels 'Used more than entitled' "
-                           "(needs 153 px, has 129) and 'Over contact allotment' (134 px, has 129) at 1440 px",
-}
+KNOWN: dict[tuple[str, int], str] = {}  # (page, width) -> why it is expected to fail; none today
 
 
 @pytest.mark.parametrize(("width", "spec"), cases(KNOWN))

@@ -62,6 +62,15 @@ def test_every_table_is_a_section_titled_with_its_row_count():
     assert sections[2][2] == "<p>None.</p>\n"
 
 
+def test_a_long_table_prints_its_first_rows_and_says_how_many_it_has():
+    """1,010 owners (BPIC 2013's waiting table filled 60 pages): 50 printed, in the given order, and the count said."""
+    owners = pd.DataFrame({"owner": [f"owner {i:04d}" for i in range(1010)], "paused_share": [0.5] * 1010})
+    [(_title, rows, table)] = SECTION.findall(governance_pack("Review", "Q3", [], [], [("Waiting", owners)]))
+    assert rows == "1,010 rows; the first 50 printed, the dashboard's table and its CSV hold them all"
+    assert table.count("<tr>") == 1 + 50
+    assert "owner 0049" in table and "owner 0050" not in table
+
+
 def test_rows_text_groups_thousands():
     assert rows_text(0) == "no rows"
     assert rows_text(1) == "1 row"
