@@ -77,5 +77,4 @@ rows = ui.show_table(
     selectable=True, consumed=st.column_config.ProgressColumn("clock consumed", min_value=0.0, max_value=1.0,
                                                               format="percent"),
 )
-if rows:
-    ui.explain_panel(str(view.iloc[rows[0]]["case_id"]))
+ui.explain_selection(view, rows, "active_table")  # in a dialog, where the user looks
