@@ -10,24 +10,30 @@ severity) with `severity` the severity each obligation is reported under
 A store loaded by `ingest` holds the engine's run at the data's latest instant
 (`stored_run.py`); a snapshot is then derived from it, running the engine only on the
 cases that are not settled at the as-of (`derived_tables`, docs/sla-clock.md "Time
-travel"). A store without that run (loaded before it existed, or asked with another
-configuration) gets the full run, as does `take_snapshot(..., derive=False)`.
+travel"), and its rows are in no particular order, as a query's are without ORDER BY.
+A store without that run (loaded before it existed, or asked with another configuration)
+gets the full run, as does `take_snapshot(..., derive=False)`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from metrics import sqlfiles
 from metrics.engine.obligations import as_utc, clock_cursor, result_arrow, run_stages
 from metrics.storage.config import Config, config_from_json
+from metrics.storage.ingest import STORE_FORMAT
 from metrics.storage.store import connect, stored_config
 
 CASE_FACTS_SQL = sqlfiles.read(__file__, "case_facts.sql")
@@ -180,14 +186,74 @@ def stored_run_as_of(con: duckdb.DuckDBPyConnection, config: Config) -> dt.datet
     """The instant of the engine's run stored at load, when the store has one made with `config`."""
     cur = con.cursor()
     try:
-        rows = cur.execute("select as_of, config from sla_run").fetchall()
-    except duckdb.CatalogException:  # a store loaded before the run was stored
+        rows = cur.execute("select as_of, config, format from sla_run").fetchall()
+    except (duckdb.CatalogException, duckdb.BinderException):  # a store loaded before this layout of the run
         return None
     finally:
         cur.close()
-    if len(rows) != 1 or config_from_json(rows[0][1]) != config:
+    if len(rows) != 1 or rows[0][2] != STORE_FORMAT or config_from_json(rows[0][1]) != config:
         return None
     return as_utc(rows[0][0])
+
+
+@dataclass(frozen=True)
+class _StoredRun:
+    """The stored run's tables, read once per connection, with each row's settled_at in epoch microseconds.
+
+    The rows are stored by settled_at (never settled last), so the rows that hold at an
+    as-of are a prefix of each table: a snapshot slices it without copying a row.
+    """
+
+    as_of: dt.datetime
+    obligations: pa.Table
+    case_facts: pa.Table
+    obligations_settled: npt.NDArray[np.int64]
+    facts_settled: npt.NDArray[np.int64]
+
+    def holding(self, moment: dt.datetime) -> tuple[pa.Table, pa.Table]:
+        """The stored rows that hold at `moment` (every row at the run's own instant)."""
+        if moment == self.as_of:
+            return self.obligations, self.case_facts
+        key = int(moment.timestamp()) * 1_000_000
+        n = int(np.searchsorted(self.obligations_settled, key, side="right"))
+        m = int(np.searchsorted(self.facts_settled, key, side="right"))
+        return self.obligations.slice(0, n), self.case_facts.slice(0, m)
+
+
+# One stored run per connection (a connection sees one published store version for its life).
+_STORED_RUNS: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, _StoredRun] = weakref.WeakKeyDictionary()
+_STORED_RUNS_LOCK = threading.Lock()  # held while a run is read: a second thread waits for it
+
+
+def _stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> _StoredRun:
+    with _STORED_RUNS_LOCK:
+        run = _STORED_RUNS.get(con)
+        if run is None or run.as_of != run_as_of:
+            run = _read_stored_run(con, run_as_of)
+            _STORED_RUNS[con] = run
+        return run
+
+
+def _read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> _StoredRun:
+    cur = con.cursor()
+    try:
+        cur.execute("set TimeZone = 'UTC'")  # instants typed as the engine's (a cursor starts on the machine's zone)
+        obligations = cur.sql("select * from sla_run_obligations").to_arrow_table()
+        facts = cur.sql("select * from sla_run_case_facts").to_arrow_table()
+    finally:
+        cur.close()
+
+    def settled(table: pa.Table) -> npt.NDArray[np.int64]:
+        micros = pc.cast(table.column("settled_at"), pa.timestamp("us", "UTC")).cast(pa.int64())
+        return np.asarray(micros.fill_null(np.iinfo(np.int64).max).to_numpy(), dtype=np.int64)
+
+    return _StoredRun(
+        run_as_of,
+        obligations.drop_columns(["settled_at"]),
+        facts.drop_columns(["settled_at"]),
+        settled(obligations),
+        settled(facts),
+    )
 
 
 def derived_tables(
@@ -199,8 +265,8 @@ def derived_tables(
 ) -> tuple[pa.Table, pa.Table]:
     """The snapshot's tables at `moment` from the stored run (sql/derived_run.sql).
 
-    The stored rows of the cases settled by then, the engine's for the others: equal to
-    `engine_tables`, row for row, the obligations in the same order.
+    The stored rows of the cases settled by then, the engine's for the others: the rows of
+    `engine_tables`, in another order (settled cases first).
     """
     values = {"as_of": moment, "run_as_of": run_as_of, "accounts": accounts}
 
@@ -211,25 +277,17 @@ def derived_tables(
     try:
         cur.execute("set TimeZone = 'UTC'")  # instants typed as the engine's (a cursor starts on the machine's zone)
         rerun = [row[0] for row in cur.execute(RERUN_SQL, params(RERUN_SQL)).fetchall()]
-        if not rerun:
-            return (
-                cur.sql(KEPT_OBLIGATIONS_SQL, params=params(KEPT_OBLIGATIONS_SQL)).to_arrow_table(),
-                cur.sql(KEPT_FACTS_SQL, params=params(KEPT_FACTS_SQL)).to_arrow_table(),
-            )
-        fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
-        cur.register("fresh_obligations", fresh_obligations)
-        cur.register("fresh_case_facts", fresh_facts)
-        obligations = cur.sql(
-            f"select * from ({KEPT_OBLIGATIONS_SQL}) union all select * from fresh_obligations order by case_id, seq",
-            params=params(KEPT_OBLIGATIONS_SQL),
-        ).to_arrow_table()
-        facts = cur.sql(
-            f"select * from ({KEPT_FACTS_SQL}) union all select * from fresh_case_facts",
-            params=params(KEPT_FACTS_SQL),
-        ).to_arrow_table()
-        return obligations, facts
+        if accounts is None:
+            obligations, facts = _stored_run(con, run_as_of).holding(moment)
+        else:
+            obligations = cur.sql(KEPT_OBLIGATIONS_SQL, params=params(KEPT_OBLIGATIONS_SQL)).to_arrow_table()
+            facts = cur.sql(KEPT_FACTS_SQL, params=params(KEPT_FACTS_SQL)).to_arrow_table()
     finally:
         cur.close()
+    if not rerun:
+        return obligations, facts
+    fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
+    return pa.concat_tables([obligations, fresh_obligations]), pa.concat_tables([facts, fresh_facts])
 
 
 def reported_severity(cur: duckdb.DuckDBPyConnection, engine_rows: pa.Table, as_of: dt.datetime, mode: str) -> pa.Table:

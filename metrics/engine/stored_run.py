@@ -12,6 +12,7 @@ import duckdb
 from metrics import sqlfiles
 from metrics.engine.freshness import latest_instant
 from metrics.engine.snapshot import engine_tables
+from metrics.storage.ingest import STORE_FORMAT
 from metrics.storage.store import stored_config
 
 RUN_SQL = sqlfiles.statements(sqlfiles.read(__file__, "stored_run.sql"))
@@ -27,7 +28,7 @@ def store_run(con: duckdb.DuckDBPyConnection) -> None:
         cur.execute("set preserve_insertion_order = true")  # the stored obligations keep the snapshot's order
         cur.register("run_obligation_rows", obligations)
         cur.register("run_case_fact_rows", facts)
-        values: dict[str, object] = {"as_of": moment, "config": config.to_json()}
+        values: dict[str, object] = {"as_of": moment, "config": config.to_json(), "format": STORE_FORMAT}
         for statement in RUN_SQL:
             cur.execute(statement, sqlfiles.bind(statement, values))
     finally:

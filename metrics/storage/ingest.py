@@ -44,8 +44,9 @@ Progress = Callable[[str, int, int], None]
 _OFFSET_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*([Zz]|[+-]\d{2}(:?\d{2})?)$"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 _SEP = "chr(31)"  # unit separator between key parts
-STORE_FORMAT = 3  # part of every fingerprint: a store written by an older loader is rebuilt
-# 3: the store holds the engine's run at the data's latest instant (sla_run* tables)
+STORE_FORMAT = 4  # part of every fingerprint: a store written by an older loader is rebuilt
+# 3: the store holds the engine's run at the data's latest instant (sla_run* tables);
+# 4: its rows by settled_at, the format recorded in sla_run (an older run is never read)
 
 # What a load derives from the loaded rows before it publishes: the engine registers its stored
 # run here (metrics/engine/__init__.py), since storage never imports the layers above it.

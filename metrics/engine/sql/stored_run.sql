@@ -3,7 +3,8 @@
 -- each row with its case's settled_at: the instant from which the case's rows are the same at
 -- every as-of. That is its last event (opened_at, closed_at, any change, any message), or never
 -- (null) while one of its obligations is still running at L, whose clock moves with the as-of.
--- Rows keep the snapshot's order (obligations by case_id, seq).
+-- Rows are stored by settled_at (the never settled last), then case_id (and seq): the rows that
+-- hold at any as-of are then a prefix of each table (snapshot.derived_tables).
 create or replace table sla_run_cases as
 with last_events as (
     select case_id, max(t) as last_event_at
@@ -29,11 +30,12 @@ left join running r using (case_id);
 create or replace table sla_run_obligations as
 select o.*, k.settled_at
 from run_obligation_rows o join sla_run_cases k using (case_id)
-order by o.case_id, o.seq;
+order by k.settled_at nulls last, o.case_id, o.seq;
 
 create or replace table sla_run_case_facts as
 select f.*, k.settled_at
-from run_case_fact_rows f join sla_run_cases k using (case_id);
+from run_case_fact_rows f join sla_run_cases k using (case_id)
+order by k.settled_at nulls last, f.case_id;
 
 create or replace table sla_run as
-select cast($as_of as timestamptz) as as_of, cast($config as varchar) as config
+select cast($as_of as timestamptz) as as_of, cast($config as varchar) as config, cast($format as integer) as format
