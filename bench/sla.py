@@ -135,8 +135,10 @@ def child_floor(args: argparse.Namespace) -> None:
 
 
 def child_ingest(args: argparse.Namespace) -> None:
-    """`python -m metrics ingest` with the engine imported, so the store holds the engine's run
-    as the dashboard's loads do (the engine registers it with ingest when imported)."""
+    """`python -m metrics ingest` with the engine imported: the store holds the engine's run, as the dashboard's do.
+
+    The engine registers its run with ingest when imported; the CLI alone does not import it.
+    """
     import metrics.engine  # noqa: F401
     from metrics.tools.cli import main as cli
 
