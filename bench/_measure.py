@@ -183,7 +183,7 @@ def run_measured(target: Sequence[str]) -> ChildResult:
 
 def _generator_digest() -> str:
     """A digest of the generator's source: a changed generator invalidates cached datasets."""
-    return hashlib.sha256((PROJECT_ROOT / "metrics" / "sample.py").read_bytes()).hexdigest()[:16]
+    return hashlib.sha256((PROJECT_ROOT / "metrics" / "tools" / "sample.py").read_bytes()).hexdigest()[:16]
 
 
 @dataclass

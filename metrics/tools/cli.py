@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 import duckdb
 
+import metrics.engine  # noqa: F401  (registers the engine's stored run on every load: ingest stores it)
 from metrics.errors import LoadError
 from metrics.storage.store import DEFAULT_DB, connect
 

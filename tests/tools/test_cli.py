@@ -156,6 +156,8 @@ def test_ingest_succeeds_while_the_store_is_being_read(tmp_path: Path):
         reader.close()
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from cases").fetchall() == [(2,)]
+    # the command line's load stores the engine's run too, as the dashboard's does: both cases in it
+    assert con.execute("select count(*) from sla_run_cases").fetchall() == [(2,)]
     con.close()
 
 
