@@ -39,7 +39,6 @@ Unit = Literal[
     "hours_calendar", "hours_business", "hours_clock",  # the same, already in hours
     "share",  # a fraction, 0.9571 -> 95.7 %
     "percent",  # already in percent (or percentage points)
-    "ratio",  # a multiple, 1.29 -> 1.29 × (of a target)
     "count", "number", "timestamp", "date", "flag", "text",
 ]
 
@@ -115,7 +114,7 @@ COLUMNS: dict[str, Column] = {
     # shares and rates
     "attainment": C("attainment", "share", lead=True), "escalated_share": C("share escalated", "share", lead=True),
     "consumed": C("clock consumed", "share", lead=True),
-    "median_of_target": C("median, of target", "ratio"), "p90_of_target": C("90th percentile, of target", "ratio"),
+    "median_of_target": C("median, of target", "share"), "p90_of_target": C("90th percentile, of target", "share"),
     "within_half_target": C("within half the target", "share", lead=True),
     "escalations_per_100_cases": C("escalations per 100 cases", "number", lead=True),
     "paused_share": C("paused (calendar)", "share", lead=True),
@@ -264,8 +263,6 @@ def format_cell(value: Any, unit: Unit) -> str:
         return f"{float(value) * 100:.1f} %"
     if unit == "percent":
         return f"{float(value):.1f} %"
-    if unit == "ratio":
-        return f"{float(value):.2f} ×"
     if unit == "count":
         return f"{int(value):,}"
     if unit == "number":
@@ -305,8 +302,6 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
         return pd.to_numeric(values) * 100, GridColumn(spec.label, "number", "%.1f %%")
     if unit == "percent":
         return values, GridColumn(spec.label, "number", "%.1f %%")
-    if unit == "ratio":
-        return values, GridColumn(spec.label, "number", "%.2f ×")
     if unit == "count":
         return values, GridColumn(spec.label, "number", "localized")
     if unit == "number":
