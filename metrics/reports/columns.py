@@ -65,6 +65,7 @@ class GridColumn:
 
 
 KINDS = {"initial": "initial", "follow_up": "follow-up"}  # as the charts and tiles say them
+ENTITLEMENTS = {"service_days": "service days", "training_sessions": "training sessions"}
 CLOCK_STATES = {"on_track": "on track", "at_risk": "at risk", "no_clock": "no clock (reopened, unanswered)"}
 C = Column
 COLUMNS: dict[str, Column] = {
@@ -165,7 +166,7 @@ COLUMNS: dict[str, Column] = {
     "channel_web": C("by web", "count"), "channel_chat": C("by chat", "count"),
     "channel_other": C("other channels", "count"),
     "term_days": C("term (days)", "count"), "elapsed_days": C("days elapsed", "count"),
-    "usage_band": C("usage band", "text", lead=True), "usage_basis": C("band from", "text"),
+    "usage_band": C("usage band", "text", lead=True), "usage_basis": C("band from", "text", words=ENTITLEMENTS),
     "service_days_band": C("service days band", "text"), "training_sessions_band": C("training sessions band", "text"),
     "current": C("current term", "flag"), "phone_support": C("phone support", "flag"),
     "severity_differs": C("severity differs", "flag"),
