@@ -69,8 +69,9 @@ view = shown.assign(
     remaining_hours=(shown["remaining_seconds"] / 3600).round(1),
     state=shown["clock_state"].map(lambda s: STATE_LABELS.get(s, s)),
 )
-columns = ["case_id", "account_name", "package", "severity", "state", "kind", "deadline_at", "remaining_hours",
-           "consumed", "waiting_on", "age_hours", "business_age_hours", "escalation_level", "owner"]
+# the queue's question first: which clock, how much of it is gone, how long is left; then whose it is
+columns = ["case_id", "state", "consumed", "remaining_hours", "deadline_at", "severity", "kind", "account_name",
+           "package", "waiting_on", "age_hours", "business_age_hours", "escalation_level", "owner"]
 st.caption("Select a ticket to see how its clocks ran.")
 rows = ui.show_table(
     view[[c for c in columns if c in view.columns]], key="active_table", file_name="active_tickets.csv",
