@@ -169,9 +169,12 @@ compliance[0].metric("Accounts over contact allotment", f"{len(over):,}", border
 compliance[1].metric(
     "Suspended accounts", f"{suspended['account_id'].nunique() if not suspended.empty else 0:,}", border=True
 )
-with st.expander("Details", expanded=not meeting):
+with st.expander("Details", expanded=not meeting):  # each table titled, as in the pack
+    st.markdown("**Cases from non-authorized contacts, by account**")
     show_table(non_auth, key="gov_non_auth", file_name="non_authorized_requests.csv")
+    st.markdown("**Accounts over their contact allotment**")
     show_table(over, key="gov_over", file_name="contacts_over_allotment.csv")
+    st.markdown("**Suspended accounts**")
     show_table(suspended, key="gov_suspended", file_name="suspended_accounts.csv")
 
 st.header("Severity re-classifications")
