@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import datetime as dt
 import os
 import random
@@ -41,6 +42,9 @@ from _measure import (  # noqa: E402
     MB,
     PROJECT_ROOT,
     PYTHON,
+    code_changes,
+    code_line,
+    code_snapshot,
     load_average,
     machine_line,
     table,
@@ -60,6 +64,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+CLIENT_NICE = 10  # the niceness of this process, Playwright's driver and Chromium (the server keeps 0)
 VIEWPORT = {"width": 1440, "height": 1000}
 # Streamlit's default log line has no level: name it, so errors can be counted.
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -267,18 +272,34 @@ class MemorySampler(threading.Thread):
         return max((mb for _, mb in self.samples), default=0.0)
 
 
-def log_problems(log_path: Path, start: int = 0) -> tuple[int, int, list[str]]:
-    """(errors, warnings, first error lines) in the server log from byte `start`.
+def log_problems(log_path: Path) -> tuple[int, int, list[str]]:
+    """(errors, warnings, first error lines) in the server log.
 
-    An error is a record at level ERROR or CRITICAL, or a traceback printed outside a record (the larger count).
+    An error is a record at level ERROR or CRITICAL, or a traceback printed outside a record (uvicorn's
+    "Exception in ASGI application" carries no level in Streamlit's format); a chained traceback ("During handling
+    of the above exception ...") is one error. The larger of the two counts is the figure.
     """
-    text = log_path.read_bytes()[start:].decode(errors="replace")
-    lines = text.splitlines()
+    lines = log_path.read_text(errors="replace").splitlines()
     records = [line for line in lines if ERROR_LINE.search(line)]
-    tracebacks = sum(TRACEBACK in line for line in lines)
+    starts = [i for i, line in enumerate(lines) if TRACEBACK in line]
+    chained = ("During handling of the above exception", "The above exception was the direct cause")
+    heads = [i for i in starts if not any(c in lines[j] for j in range(max(0, i - 2), i) for c in chained)]
     warnings = sum(" WARNING " in line for line in lines)
-    shown = records[:5] or [line for line in lines if TRACEBACK in line][:5]
-    return max(len(records), tracebacks), warnings, shown
+    shown = records[:5] or [f"{lines[i - 1].strip()} ... {_last_line(lines, i)}" for i in heads[:5]]
+    return max(len(records), len(heads)), warnings, shown
+
+
+def _last_line(lines: list[str], start: int) -> str:
+    """The first exception line (`module.Error: message`) of the traceback that starts at `start`."""
+    last = ""
+    for line in lines[start + 1:]:
+        if line and not line[0].isspace():
+            if TRACEBACK in line or line.startswith(("During handling", "The above exception")):
+                continue
+            last = line.strip()
+            if ":" in line.split(" ")[0]:
+                break
+    return last
 
 
 # ---------------------------------------------------------------- the sessions
@@ -373,7 +394,7 @@ async def session(n: int, browser: Browser, url: str, args: argparse.Namespace, 
             began = time.monotonic()
             error = None
             try:
-                await page.goto(visitor.address(url, name), timeout=args.timeout * 1000)
+                await page.goto(visitor.address(url, name), wait_until="commit", timeout=args.timeout * 1000)
                 remaining = args.timeout * 1000 - (time.monotonic() - began) * 1000
                 await finished(page, PAGES[name], max(remaining, 1000))
                 if shown := await page.locator(EXCEPTION).count():
@@ -405,6 +426,8 @@ async def drive(url: str, args: argparse.Namespace, span: Range, steps: list[Ste
 
     if CHROMIUM is None:
         raise SystemExit("Debian's chromium is not installed (apt-get install chromium)")
+    # The client side yields the CPU to the server measured: the driver and Chromium, started from here, inherit it.
+    os.nice(CLIENT_NICE)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -499,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.sessions < 1 or args.seconds <= 0:
         raise SystemExit("--sessions and --seconds must be positive")
     print(machine_line())
+    code = code_snapshot()
+    print(code_line(code))
     store, how = resolve_store(args)
     span = data_range(store)
     print(f"{args.sessions} sessions for {args.seconds:.0f} s, seed {args.seed}, page timeout {args.timeout:.0f} s")
@@ -517,7 +542,16 @@ def main(argv: list[str] | None = None) -> int:
                 memory.stop()
             time.sleep(0.5)  # let the server write what the last pages logged
             log = log_problems(log_path)
+    steps_path = args.workdir / f"load-{args.cases}-steps.csv"
+    with steps_path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["session", "page", "change", "started_s", "seconds", "error"])
+        writer.writerows([s.session, s.page, s.change, f"{s.started:.1f}", f"{s.seconds:.2f}", s.error or ""]
+                         for s in sorted(steps, key=lambda s: s.started))
     report(args, store, how, span, steps, seconds, memory, log, (loads_start, loads_end), log_path)
+    print(f"every step: {steps_path}")
+    if warning := code_changes(code):
+        print(warning)
     return 0  # figures only: PASS/MISS are printed, not asserted
 
 
