@@ -72,24 +72,45 @@ def entitlement_table(config: Config) -> pa.Table:
 
 
 def _term_condition(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
-    """WHERE over `utilization_terms` columns: started by as-of, the account filters, the period.
+    """WHERE over `utilization_terms` columns: the account filters and the period.
 
     Severities describe cases, not terms, so they are dropped; a period keeps the terms
     that overlap it (`term_start <= end` and `term_end >= start`).
     """
     account_filters = dataclasses.replace(filters, severities=(), start=None, end=None)
     where, params = account_filters.where("t")
-    parts = ["t.term_start <= t.as_of_date", f"coalesce(({where}), false)"]
+    parts = [f"coalesce(({where}), false)"]
     if filters.start is not None:
         parts.append("t.term_end >= ?")
         params.append(filters.start)
     if filters.end is not None:
         parts.append("t.term_start <= ?")
         params.append(filters.end)
+    return " and ".join(parts), params
+
+
+def _all_terms(snap: Snapshot) -> pa.Table:
+    """`utilization_by_term` of every term started by as-of (of the snapshot's accounts), unfiltered.
+
+    Every row depends on its own term only (its cases, engagements and contacts), so the
+    filters may pick terms after the fact: built once per snapshot, every page's call and
+    filter change then reads a few thousand rows instead of joining every case again.
+    """
+    parts, params = ["t.term_start <= t.as_of_date"], []
     if snap.accounts is not None:
         parts.append("list_contains(?, t.account_id)")
         params.append(list(snap.accounts))
-    return " and ".join(parts), params
+    where = " and ".join(parts)
+    cur = snap.cursor()
+    try:
+        cur.register("package_entitlements", entitlement_table(snap.config))
+        cur.execute(
+            f"create or replace temp table utilization_terms as select * from ({TERMS_SQL}) t where {where}",
+            [snap.as_of, *params],
+        )
+        return cur.sql(BY_TERM_SQL).to_arrow_table()
+    finally:
+        cur.close()
 
 
 @metric(
@@ -181,17 +202,10 @@ def utilization_by_term(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
     non_authorized_cases; pace (percentage points, NaN when nothing is entitled).
     A package missing from the catalogue is entitled to nothing.
     """
+    snap.derive("utilization_all_terms", lambda: _all_terms(snap))
     where, params = _term_condition(snap, filters)
-    cur = snap.cursor()
-    try:
-        cur.register("package_entitlements", entitlement_table(snap.config))
-        cur.execute(
-            f"create or replace temp table utilization_terms as select * from ({TERMS_SQL}) t where {where}",
-            [snap.as_of, *params],
-        )
-        return cur.sql(BY_TERM_SQL).to_arrow_table().to_pandas()
-    finally:
-        cur.close()
+    sql = f"select * from utilization_all_terms t where {where} order by t.account_id, t.term_start"
+    return snap.query(sql, params).to_pandas()
 
 
 @metric(
