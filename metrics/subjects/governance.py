@@ -195,24 +195,21 @@ def paused_share(
     clock paused / (clock paused + clock running), NaN when no clock time at all.
     """
     columns = group_columns(paused_share, by, "f")
-    # the follow-ups' paused and total seconds summed per local start day and attribute, once per snapshot
-    snap.derive(
-        "follow_up_pauses",
-        lambda: snap.query(PAUSED_SQL, {"as_of": snap.as_of, "timezone": snap.reporting_timezone}),
-    )
-    where, params = filters.where("f", None, snap.reporting_timezone, severity="f.severity", local_day="f.day")
+    # every follow-up's paused and total seconds, once per snapshot
+    snap.derive("follow_up_lives", lambda: snap.query(PAUSED_SQL, {"as_of": snap.as_of}))
+    where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
     keys = ", ".join(by)
     sql = f"""
         select {", ".join(columns)},
-               cast(sum(follow_ups) as bigint) as follow_ups,
-               cast(sum(paused_follow_ups) as bigint) as paused_follow_ups,
-               cast(sum(running_s) as bigint) as running_seconds,
+               count(*) as follow_ups,
+               count(*) filter (where paused_s > 0) as paused_follow_ups,
+               cast(sum(life_s - paused_s) as bigint) as running_seconds,
                cast(sum(paused_s) as bigint) as paused_seconds,
                sum(paused_s) / nullif(sum(life_s), 0) as paused_share,
                cast(sum(clock_running_s) as bigint) as clock_running_seconds,
                cast(sum(clock_paused_s) as bigint) as clock_paused_seconds,
-               sum(clock_paused_s) / nullif(sum(clock_s), 0) as clock_paused_share
-        from follow_up_pauses f
+               sum(clock_paused_s) / nullif(sum(clock_paused_s + clock_running_s), 0) as clock_paused_share
+        from follow_up_lives f
         where {where}
         group by {keys}
         order by {keys}

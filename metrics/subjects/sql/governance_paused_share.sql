@@ -2,19 +2,18 @@
 -- as-of] inside a pending_customer stretch of its case (paused_s) and in all (life_s), and the
 -- same in clock time: the working seconds of the obligation's calendar (its `calendar`, the one
 -- its elapsed_seconds are counted on) inside those stretches (clock_paused_s) and the clock's
--- elapsed_seconds (clock_running_s, pauses already left out by the engine), summed per local
--- start day ($timezone) and every attribute paused_share groups and filters by: a cube of a
--- few rows per day instead of one per follow-up, built once per snapshot. Every sum is an
--- integer, so summing the cube's cells again gives exactly the sums over the follow-ups.
+-- elapsed_seconds (clock_running_s, pauses already left out by the engine), with the
+-- attributes paused_share groups and filters by. Built once per snapshot.
 -- W(cal, t) = cum_before + least(t - start_s, end_s - start_s) of the last working interval
 -- starting at or before t (metrics/engine/calendars.py), so work(a, b) = W(b) - W(a).
 -- Status timeline as in docs/sla-clock.md: each row holds from its instant on, the last row
 -- at an instant wins and closed_at comes after every row; a pause running at as-of ends there.
 with follow_ups as (
-    select o.case_id, o.seq, o.start_at, o.severity, o.calendar, o.elapsed_seconds,
+    select o.case_id, o.seq, o.start_at, o.severity, o.calendar, o.elapsed_seconds, f.package, f.region, f.advisor, f.account_id,
+           f.account_name, f.owner,
            epoch(o.start_at)::bigint as start_s,
            coalesce(epoch(o.end_at)::bigint, epoch($as_of)::bigint) as end_s
-    from obligations o
+    from obligations o join case_facts f using (case_id)
     where o.kind = 'follow_up'
 ),
 follow_up_cases as (
@@ -63,16 +62,4 @@ lives as (
            u.elapsed_seconds as clock_running_s, coalesce(p.clock_paused_s, 0) as clock_paused_s
     from follow_ups u left join paused p using (case_id, seq)
 )
--- the cube
-select cast(timezone($timezone, l.start_at) as date) as day, l.severity, f.package, f.region, f.advisor,
-       f.account_id, f.account_name, f.owner,
-       count(*) as follow_ups,
-       count(*) filter (where l.paused_s > 0) as paused_follow_ups,
-       sum(l.life_s - l.paused_s) as running_s,
-       sum(l.paused_s) as paused_s,
-       sum(l.life_s) as life_s,
-       sum(l.clock_running_s) as clock_running_s,
-       sum(l.clock_paused_s) as clock_paused_s,
-       sum(l.clock_paused_s + l.clock_running_s) as clock_s
-from lives l join case_facts f using (case_id)
-group by all
+select * from lives
