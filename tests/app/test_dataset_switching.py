@@ -239,6 +239,7 @@ def test_an_executive_switches_and_an_advisor_follows_a_link_within_their_scope(
 def shown_dates(page) -> list[str]:  # type: ignore[no-untyped-def]
     """The dates the browser's sidebar shows: As of, then Period's start and end (the fields' own inputs)."""
     dates = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] input')
+    dates.nth(2).wait_for(timeout=60_000)  # the sidebar may still be drawing when the page's heading shows
     return [dates.nth(i).input_value() for i in range(dates.count())]
 
 
