@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import duckdb
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from tests.app.serving import CHROMIUM, NO_CHROMIUM, chromium_browser, free_port, served_app, wait_until_idle
@@ -304,15 +304,10 @@ def test_admin_loads_data_and_reads_the_audit_trail(browser, served):
     assert [e["time"] for e in entries] == sorted(e["time"] for e in entries)  # appended in order
 
     def shown_trail() -> list[dict[str, str]]:  # the trail as the page shows it, through its CSV export
-        for attempt in range(2):  # a click while the filtered table is being redrawn can land on the old button
-            try:
-                with page.expect_download(timeout=45_000) as download:
-                    page.get_by_role("button", name="Download CSV").last.click()
-                break
-            except PlaywrightTimeoutError:
-                if attempt:
-                    raise
-                wait_until_idle(page)
+        button = page.get_by_role("button", name="Download CSV").last
+        expect(button).to_be_enabled(timeout=90_000)  # disabled while a run (the 30 s refresh check) is under way
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
         wait_until_idle(page)
         return list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
 
