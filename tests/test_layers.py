@@ -2,7 +2,7 @@
 
 metrics/ is layered, top to bottom (see metrics/__init__.py):
 
-    tools > reports > subjects > engine > storage > shared helpers (errors, safe_text, sqlfiles)
+    tools > reports > subjects > engine > workspace > storage > shared helpers (errors, safe_text, sqlfiles)
 
 A module imports only from its own layer or a lower one; the shared helpers import no
 layer; no module under metrics/ imports Streamlit or the app; there is no import cycle
@@ -29,7 +29,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Bottom to top: the index is the layer's height.
-LAYERS = ("shared", "storage", "engine", "subjects", "reports", "tools")
+LAYERS = ("shared", "storage", "workspace", "engine", "subjects", "reports", "tools")
 HEIGHT = {name: i for i, name in enumerate(LAYERS)}
 SHARED_HELPERS = frozenset({"metrics", "metrics.errors", "metrics.safe_text", "metrics.sqlfiles"})
 ENTRY_POINTS = {"metrics.__main__": "tools"}  # `python -m metrics` runs the CLI

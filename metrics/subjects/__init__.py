@@ -7,6 +7,6 @@ or a tool. Importing this package imports every subject module, so the registry 
 complete (the reports add their definitions when `metrics.reports` modules are imported).
 """
 
-from metrics.subjects import active, attainment, escalations, governance, registry, utilization
+from metrics.subjects import active, attainment, escalations, governance, registry, utilization, weekly_delivery
 
-__all__ = ["active", "attainment", "escalations", "governance", "registry", "utilization"]
+__all__ = ["active", "attainment", "escalations", "governance", "registry", "utilization", "weekly_delivery"]
