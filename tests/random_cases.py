@@ -9,7 +9,8 @@ last, `AS_OF_FINAL`, is the main one) and compares row by row.
 The cases aim at the places where clocks go wrong: DST weeks in three hemispheres/zones,
 holidays (with `add` and `remove`), severity changes both ways and at awkward instants,
 pauses, closes and reopens, same-instant rows whose file order decides, suspensions,
-package changes and gaps between terms (local opening date), responses placed exactly
+package changes and gaps between terms (local opening date), versions of packages and
+accounts' overrides from a date (local opening date again), responses placed exactly
 on their deadline and one second after it, internal notes, customer messages, as-of cuts.
 Only rows the loader accepts are emitted (no event before its case's opening, unique
 response ids, no duplicate change keys, non-overlapping terms, known ids).
@@ -64,8 +65,8 @@ PACKAGES = ("Standard", "Bronze", "Silver", "Gold", "Platinum", "Premier", "Flex
 PACKAGE_WEIGHTS = (1, 1, 3, 4, 3, 2, 3, 2)
 # How a case's opening is placed: near a DST change, a holiday, a term edge, a suspension,
 # an as-of cut, or anywhere.
-SCENARIOS = ("dst", "holiday", "term_edge", "suspension", "cut", "plain")
-SCENARIO_WEIGHTS = (24, 12, 10, 8, 15, 31)
+SCENARIOS = ("dst", "holiday", "term_edge", "suspension", "cut", "terms_from", "plain")
+SCENARIO_WEIGHTS = (24, 12, 10, 8, 15, 5, 26)
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id", "name", "region", "advisor"),
@@ -134,7 +135,25 @@ def make_config_override() -> dict[str, Any]:
             },
             # Change one target of a built-in package; the merge keeps its others.
             "Premier": {"initial_response_hours": {"1": 0.5}},
+            # Terms that change over time, from DST dates: the "dst" scenario opens cases around
+            # them, so some open on the day before locally but on the `from` date in UTC.
+            "Gold": {
+                "versions": [
+                    # listed out of date order: the later one still applies last
+                    {"from": "2026-03-08", "follow_up_hours": {"1": 20}, "clock": {"3": "24x7"}},
+                    {"from": "2025-11-02", "initial_response_hours": {"2": 5}},
+                ],
+            },
+            "Silver": {"versions": [{"from": "2025-10-26", "initial_response_hours": {"3": 9.5}}]},
+            "Platinum": {"versions": [{"from": "2026-10-04", "initial_response_hours": {"1": 1, "2": 3}}]},
         },
+        # An account's negotiated terms: from the start, and from a date on, over the versions.
+        "overrides": [
+            {"account_id": "A0003", "follow_up_hours": {"1": 12}},  # denver
+            {"account_id": "A0003", "from": "2026-03-08", "initial_response_hours": {"1": 1.25}, "clock": {"2": "24x7"}},
+            {"account_id": "A0004", "from": "2025-10-26", "initial_response_hours": {"2": 3}},  # london
+            {"account_id": "A0005", "from": "2026-10-04", "follow_up_hours": {"3": 30}},  # sydney
+        ],
     }
 
 
@@ -433,6 +452,12 @@ def _opening(rng: random.Random, scenario: str, account: dict[str, Any], config:
         edge = rng.choice(edges)
         offset = rng.choice((0, -1, 1, rng.randint(-3 * 3600, 3 * 3600)))  # around local midnight
         return _local(zone_name, edge, 0) + timedelta(seconds=offset)
+    if scenario == "terms_from":  # around local midnight of a version's or an override's `from`
+        changes = [v for p in config["packages"].values() for v in p.get("versions", [])]
+        changes += [o for o in config.get("overrides", []) if o["account_id"] == account["account_id"] and "from" in o]
+        day = date.fromisoformat(rng.choice(changes)["from"])
+        offset = rng.choice((0, -1, 1, rng.randint(-14 * 3600, 14 * 3600)))  # the UTC date may differ
+        return _local(zone_name, day, 0) + timedelta(seconds=offset)
     if scenario == "suspension" and account["suspensions"]:
         begin, end = rng.choice(account["suspensions"])
         choices = [begin, begin - timedelta(hours=rng.randint(1, 48)), begin + timedelta(minutes=rng.randint(1, 600))]
@@ -482,6 +507,8 @@ def make_random_cases(seed: int, n: int) -> tuple[dict[str, Any], list[RefCase],
             account = rng.choice(by_zone[rng.choice(DST_ZONES)])
         elif scenario == "suspension":
             account = rng.choice([a for a in accounts if a["suspensions"]])
+        elif scenario == "terms_from":  # the accounts with overrides, or any
+            account = rng.choice([*accounts[3:6], rng.choice(accounts)])
         else:
             account = rng.choice(accounts)
         opened = _opening(rng, scenario, account, config)

@@ -366,7 +366,7 @@ def reference_obligations(case: RefCase, config: dict[str, Any], as_of: datetime
             lives.append(_end_of_life("follow_up", seq, response, next_response, next_close))
 
     package_name = _package_in_force(case, config)
-    package = config["packages"][package_name] if package_name is not None else None
+    package = _terms_in_force(config, package_name, case) if package_name is not None else None
     return [
         _evaluate(case, config, package_name, package, life, status, severity, suspensions, as_of) for life in lives
     ]
@@ -374,12 +374,51 @@ def reference_obligations(case: RefCase, config: dict[str, Any], as_of: datetime
 
 def _package_in_force(case: RefCase, config: dict[str, Any]) -> str | None:
     """The package whose term holds the local opening date (account's region calendar)."""
-    zone = ZoneInfo(config["calendars"][case.region]["timezone"])
-    local_date = case.opened_at.astimezone(zone).date()
+    local_date = _local_opening_date(case, config)
     for package, start_date, end_date in case.subscriptions:
         if start_date <= local_date <= end_date:
             return package
     return None
+
+
+def _terms_in_force(config: dict[str, Any], package_name: str, case: RefCase) -> dict[str, Any]:
+    """The package's keys as in force on the local opening date.
+
+    Start from the package's own keys; lay each of its `versions` whose `from` is on or before
+    that date over them in date order, then each of the account's `overrides` (no `from`:
+    from the start) the same way. Tables are merged key by key, anything else replaced.
+    """
+    local_date = _local_opening_date(case, config)
+    definition = {key: value for key, value in config["packages"][package_name].items() if key != "versions"}
+    versions = sorted(config["packages"][package_name].get("versions", []), key=lambda v: _as_date(v["from"]))
+    for version in versions:
+        if _as_date(version["from"]) <= local_date:
+            definition = _laid_over(definition, version)
+    mine = [o for o in config.get("overrides", []) if o["account_id"] == case.account_id]
+    # no `from` first, then by date (sorting on (has a date, date) keeps the order total)
+    mine.sort(key=lambda o: (o.get("from") is not None, _as_date(o.get("from", "1970-01-01"))))
+    for override in mine:
+        if override.get("from") is None or _as_date(override["from"]) <= local_date:
+            definition = _laid_over(definition, override)
+    return definition
+
+
+def _laid_over(definition: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """`definition` with the package keys of a version or override laid over it, tables key by key."""
+    out = copy.deepcopy(definition)
+    for key, value in change.items():
+        if key in ("from", "account_id"):
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _local_opening_date(case: RefCase, config: dict[str, Any]) -> date:
+    zone = ZoneInfo(config["calendars"][case.region]["timezone"])
+    return case.opened_at.astimezone(zone).date()
 
 
 def _calendar_name(package: dict[str, Any] | None, severity: int, region: str) -> str:

@@ -113,23 +113,31 @@ def calendar_table(config: Config) -> pa.Table:
 
 
 def target_table(config: Config) -> pa.Table:
-    """One row per package, kind and severity: target seconds (null = untargeted) and clock."""
-    rows: dict[str, list[object]] = {"package": [], "kind": [], "severity": [], "target_seconds": [], "clock": []}
-    for name, pkg in config.packages.items():
+    """One row per span of terms, kind and severity: target seconds (null = untargeted) and clock.
+
+    A span (`config.terms`) is a package's definition over local dates `valid_from..valid_to`
+    (inclusive; open ends as 0001-01-01 and 9999-12-31), with every version and override
+    already merged. `account_id` is null on the package's own rows; an account with
+    [[overrides]] has rows of its own for every package and date, which the engine takes
+    instead (the macro `terms_account`, sql/package_in_force.sql).
+    """
+    columns = ("package", "account_id", "valid_from", "valid_to", "kind", "severity", "target_seconds", "clock")
+    rows: dict[str, list[object]] = {name: [] for name in columns}
+    for terms in config.terms:
+        pkg = terms.spec
         for kind, hours in (("initial", pkg.initial_hours), ("follow_up", pkg.follow_up_hours)):
             for severity in (1, 2, 3):
-                rows["package"].append(name)
+                rows["package"].append(terms.package)
+                rows["account_id"].append(terms.account_id)
+                rows["valid_from"].append(terms.valid_from or dt.date.min)
+                rows["valid_to"].append(terms.valid_to or dt.date.max)
                 rows["kind"].append(kind)
                 rows["severity"].append(severity)
                 target = hours.get(severity)
                 rows["target_seconds"].append(None if target is None else round(target * 3600))
                 rows["clock"].append(pkg.clock[severity])
-    return pa.table(
-        {
-            "package": pa.array(rows["package"], pa.string()),
-            "kind": pa.array(rows["kind"], pa.string()),
-            "severity": pa.array(rows["severity"], pa.int8()),
-            "target_seconds": pa.array(rows["target_seconds"], pa.int64()),
-            "clock": pa.array(rows["clock"], pa.string()),
-        }
-    )
+    types = {
+        "package": pa.string(), "account_id": pa.string(), "valid_from": pa.date32(), "valid_to": pa.date32(),
+        "kind": pa.string(), "severity": pa.int8(), "target_seconds": pa.int64(), "clock": pa.string(),
+    }  # fmt: skip
+    return pa.table({name: pa.array(rows[name], types[name]) for name in columns})

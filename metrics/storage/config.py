@@ -21,7 +21,7 @@ import math
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -44,7 +44,7 @@ _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _REPLACE_WHOLE = {"hours"}
 
 # The keys each known table may hold. Unknown top-level sections stay allowed (importers
-# record their choices in [importer]; later sections such as [[overrides]] will come).
+# record their choices in [importer]; later sections will come).
 SOURCE_KEYS = ("timezone",)
 REPORTING_KEYS = ("at_risk_fraction", "breach_severity", "escalation_incident_hours", "timezone")
 # The severity a breached obligation is reported under (sla-rules.md leaves it open; docs/metrics.md).
@@ -55,7 +55,13 @@ PACKAGE_KEYS = (
     "authorized_contacts", "clock", "dedicated_phone_line", "features", "follow_up_hours",
     "initial_response_hours", "phone_support", "rank", "service_days", "training_sessions",
 )  # fmt: skip
-_SECTIONS = ("calendars", "packages", "reporting", "source")
+_SECTIONS = ("calendars", "overrides", "packages", "reporting", "source")
+# What a dated version of a package or an account's override may change: any package key
+# but `rank`, which orders the catalogue rather than stating a term.
+TERMS_KEYS = tuple(k for k in PACKAGE_KEYS if k != "rank")
+VERSION_KEYS = ("from", *TERMS_KEYS)
+OVERRIDE_KEYS = ("account_id", "from", *TERMS_KEYS)
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2100, 12, 31)  # the dates data may hold
 
 MAX_TARGET_HOURS = 8784  # 366 days: a longer target is a typo, and the engine's horizon grows with it
 MAX_COUNT = 1_000_000_000  # entitlements and ranks: far beyond any package, still exact as int64 and float
@@ -121,6 +127,54 @@ class PackageSpec:
 
 
 @dataclass(frozen=True)
+class TermsChange:
+    """A dated change of package keys: a version of a package, or an account's override.
+
+    Its keys merge over the definition in force, tables key by key: a version that writes
+    `initial_response_hours = { 1 = 2 }` changes severity 1 and keeps 2 and 3.
+    """
+
+    entry: int  # position among its package's versions, or among all [[overrides]], from 1
+    valid_from: dt.date | None  # None: from the start (an override without `from`)
+    keys: dict[str, Any]
+    package: str | None = None  # versions
+    account_id: str | None = None  # overrides
+
+    @property
+    def since(self) -> str:
+        return "from the start" if self.valid_from is None else f"from {self.valid_from.isoformat()}"
+
+    def describe(self) -> str:
+        """How an explanation or a page names it: "Gold's version from 2026-07-01"."""
+        if self.account_id is not None:
+            return f"the override of {self.account_id} {self.since}"
+        return f"{self.package}'s version {self.since}"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A package's definition in force over a span of local dates, for every account or for one.
+
+    `account_id` is None on the package's own spans (every account without overrides); an
+    account with [[overrides]] has spans of its own for every package and date.
+    """
+
+    package: str
+    account_id: str | None
+    valid_from: dt.date | None  # None: from the start
+    valid_to: dt.date | None  # inclusive; None: no end
+    spec: PackageSpec
+    applied: tuple[TermsChange, ...]  # versions, then overrides, in date order over the package's keys
+
+    def holds(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+    def describe(self) -> str:
+        """One line: "Gold's own keys, then Gold's version from 2026-07-01, then the override of A1 from the start"."""
+        return ", then ".join([f"{self.package}'s own keys", *(c.describe() for c in self.applied)])
+
+
+@dataclass(frozen=True)
 class Config:
     """The merged configuration a load or a metric runs with."""
 
@@ -132,11 +186,32 @@ class Config:
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     breach_severity: str = "at_breach"
     escalation_incident_hours: float = 24.0
+    versions: dict[str, tuple[TermsChange, ...]] = field(default_factory=dict)  # per package, in date order
+    overrides: tuple[TermsChange, ...] = ()  # in file order
+    # Every package's spans, then each overridden account's: `terms_in_force` picks one.
+    terms: tuple[Terms, ...] = ()
 
     @property
     def longest_target_weeks(self) -> float:
         """Weeks of its slowest calendar the longest target needs: how far the engine builds calendars."""
-        return max((weeks for weeks, _, _ in _target_runs(self.calendars, self.packages)), default=0.0)
+        specs = [t.spec for t in self.terms] or list(self.packages.values())
+        return max((weeks for weeks, _, _ in _target_runs(self.calendars, specs)), default=0.0)
+
+    @property
+    def overridden_accounts(self) -> frozenset[str]:
+        return frozenset(o.account_id for o in self.overrides if o.account_id is not None)
+
+    def terms_in_force(self, package: str, day: dt.date, account_id: str | None = None) -> Terms:
+        """The definition of `package` in force on local date `day` for `account_id` (docs/sla-clock.md).
+
+        The package's keys, then each of its versions from on or before `day` in date order,
+        then the account's overrides likewise. Raises KeyError for a package the config lacks.
+        """
+        owner = account_id if account_id in self.overridden_accounts else None
+        for terms in self.terms:
+            if terms.package == package and terms.account_id == owner and terms.holds(day):
+                return terms
+        raise KeyError(package)
 
     def to_json(self) -> str:
         """The merged TOML tree as JSON, for storing beside the data it was loaded with.
@@ -280,15 +355,19 @@ def parse_config(tree: dict[str, Any], origin: str = "config.toml") -> Config:
     packages: dict[str, PackageSpec] = {}
     for name, spec in package_specs.items():
         packages[name] = _parse_package(name, spec, calendars, origin, default_rank=len(packages) + 1)
-    _check_reachable(calendars, packages, origin)
+    versions = {name: _parse_versions(name, spec, package_specs, origin) for name, spec in package_specs.items()}
+    overrides = _parse_overrides(tree.get("overrides", []), origin)
+    terms = _terms_spans(package_specs, packages, versions, overrides, calendars, origin)
+    _check_reachable(calendars, [t.spec for t in terms], origin)
     return Config(
         source_tz, reporting_tz, float(at_risk), calendars, packages, raw=tree,
         breach_severity=breach_severity, escalation_incident_hours=float(incident_hours),
+        versions={name: v for name, v in versions.items() if v}, overrides=overrides, terms=terms,
     )
 
 
 # ---------------------------------------------------------------- value checks
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
     """A value as the user wrote it, shortened: one sentence stays one line."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -298,6 +377,9 @@ def _show(value: object) -> str:
         return value.isoformat()
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_show = show_value
 
 
 def _key(name: str) -> str:
@@ -525,10 +607,15 @@ def _target_hours(spec: object, where: str) -> dict[int, float]:
 
 
 def _parse_package(
-    name: str, spec: object, calendars: dict[str, CalendarSpec], origin: str, default_rank: int
+    name: str,
+    spec: object,
+    calendars: dict[str, CalendarSpec],
+    origin: str,
+    default_rank: int,
+    where: str | None = None,
 ) -> PackageSpec:
-    where = f"{origin}: [packages.{_key(name)}]"
-    spec = _table(spec, where, PACKAGE_KEYS)
+    where = where or f"{origin}: [packages.{_key(name)}]"
+    spec = _table(spec, where, (*PACKAGE_KEYS, "versions"))
     initial = _target_hours(spec.get("initial_response_hours"), f"{where} initial_response_hours")
     follow = _target_hours(spec.get("follow_up_hours"), f"{where} follow_up_hours")
     clock = {1: ALWAYS, 2: BUSINESS, 3: BUSINESS}
@@ -563,14 +650,14 @@ def _parse_package(
 
 
 def _target_runs(
-    calendars: dict[str, CalendarSpec], packages: dict[str, PackageSpec]
+    calendars: dict[str, CalendarSpec], packages: Iterable[PackageSpec]
 ) -> Iterator[tuple[float, str, str]]:
     """(weeks, target key, calendar) for each target and each calendar its clock may run on.
 
     `business` may be any calendar (it is the account's region); a `24x7` target needs no
     calendar intervals at all, so it is left out.
     """
-    for p in packages.values():
+    for p in packages:
         for kind, table in (("initial_response_hours", p.initial_hours), ("follow_up_hours", p.follow_up_hours)):
             for sev, hours in table.items():
                 clock = p.clock[sev]
@@ -580,7 +667,7 @@ def _target_runs(
                     yield weeks, f"[packages.{_key(p.name)}] {kind}.{sev}", name
 
 
-def _check_reachable(calendars: dict[str, CalendarSpec], packages: dict[str, PackageSpec], origin: str) -> None:
+def _check_reachable(calendars: dict[str, CalendarSpec], packages: Iterable[PackageSpec], origin: str) -> None:
     """Each target must run within MAX_TARGET_WEEKS on every calendar its clock may use.
 
     The engine materialises calendars that far past as-of: a 1-minute week under a
@@ -595,3 +682,125 @@ def _check_reachable(calendars: dict[str, CalendarSpec], packages: dict[str, Pac
             f"{math.ceil(weeks * minutes / MAX_TARGET_WEEKS)} minutes a week, or targets of at most "
             f"{minutes * MAX_TARGET_WEEKS // 60} hours"
         )
+
+
+# ---------------------------------------------------------------- terms that change over time
+def _parse_date_in_range(value: object, where: str) -> dt.date:
+    day = _parse_date(value, where)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise LoadError(f"{where}: expected a date between {FIRST_DATE} and {LAST_DATE}, got {_show(value)}")
+    return day
+
+
+def _entries(value: object, where: str, header: str) -> list[object]:
+    """An array of tables ([[header]] blocks)."""
+    if not isinstance(value, list):
+        raise LoadError(f"{where}: expected a list of tables written as [[{header}]] blocks, got {_show(value)}")
+    return value
+
+
+def _changed_keys(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    keys = {k: v for k, v in entry.items() if k in TERMS_KEYS}
+    if not keys:
+        raise LoadError(f"{where}: changes nothing; expected at least one package key such as initial_response_hours")
+    return keys
+
+
+def _parse_versions(
+    name: str, spec: object, package_specs: dict[str, Any], origin: str
+) -> tuple[TermsChange, ...]:
+    """A package's [[packages.NAME.versions]], in date order; one version per date."""
+    if not isinstance(spec, dict) or "versions" not in spec:
+        return ()
+    header = f"packages.{_key(name)}.versions"
+    where = f"{origin}: [[{header}]]"
+    if set(spec) == {"versions"}:  # nothing but versions: a package no default or config defines
+        known = [n for n, s in package_specs.items() if not (isinstance(s, dict) and set(s) == {"versions"})]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise LoadError(
+            f"{where}: {name!r} is not a package{hint}; expected versions of one of {', '.join(known)}"
+        )
+    out: list[TermsChange] = []
+    for number, entry in enumerate(_entries(spec["versions"], where, header), start=1):
+        at = f"{where} entry {number}"
+        entry = _table(entry, at, VERSION_KEYS)
+        if "from" not in entry:
+            raise LoadError(f"{at}: missing from; expected the date the version holds from, such as from = 2026-07-01")
+        day = _parse_date_in_range(entry["from"], f"{at} from")
+        if any(v.valid_from == day for v in out):
+            raise LoadError(
+                f"{at} from: a version from {day} comes earlier; expected one version per date (put their keys in one)"
+            )
+        out.append(TermsChange(number, day, _changed_keys(entry, at), package=name))
+    return tuple(sorted(out, key=lambda v: v.valid_from or FIRST_DATE))
+
+
+def _parse_overrides(value: object, origin: str) -> tuple[TermsChange, ...]:
+    """[[overrides]]: an account's terms from a date on (or from the start); one per account and date.
+
+    Whether each account exists is checked by the load against the accounts table.
+    """
+    where = f"{origin}: [[overrides]]"
+    out: list[TermsChange] = []
+    for number, entry in enumerate(_entries(value, where, "overrides"), start=1):
+        at = f"{where} entry {number}"
+        entry = _table(entry, at, OVERRIDE_KEYS)
+        account = entry.get("account_id")
+        if not isinstance(account, str) or not account.strip():
+            expected = "expected the account_id of an account, such as 'ACC-0002'"
+            raise LoadError(f"{at} account_id: {expected}, got {_show(account)}")
+        day = _parse_date_in_range(entry["from"], f"{at} from") if "from" in entry else None
+        if any(o.account_id == account and o.valid_from == day for o in out):
+            since = "the start" if day is None else str(day)
+            raise LoadError(
+                f"{at}: an override of {account!r} from {since} comes earlier; expected one override per "
+                "account and date (put their keys in one)"
+            )
+        out.append(TermsChange(number, day, _changed_keys(entry, at), account_id=account))
+    return tuple(out)
+
+
+def _terms_spans(
+    package_specs: dict[str, Any],
+    packages: dict[str, PackageSpec],
+    versions: dict[str, tuple[TermsChange, ...]],
+    overrides: tuple[TermsChange, ...],
+    calendars: dict[str, CalendarSpec],
+    origin: str,
+) -> tuple[Terms, ...]:
+    """Every package's spans of local dates with one definition, then each overridden account's.
+
+    A span starts at each `from` and ends the day before the next one; its definition is the
+    package's keys, then the versions from on or before its start in date order, then the
+    account's overrides likewise (tables merged key by key). Each definition is checked as a
+    package is, and a bad value is reported under the version or override that brought it.
+    """
+    by_account: dict[str, list[TermsChange]] = {}
+    for o in overrides:
+        by_account.setdefault(str(o.account_id), []).append(o)
+    owners: list[tuple[str | None, list[TermsChange]]] = [(None, [])]
+    owners += [(a, sorted(os, key=lambda o: o.valid_from or dt.date.min)) for a, os in by_account.items()]
+    spans: list[Terms] = []
+    for account, own in owners:
+        for name, spec in package_specs.items():
+            dated = versions[name]
+            starts = sorted({c.valid_from for c in (*dated, *own) if c.valid_from is not None})
+            for start, end in zip([None, *starts], [*starts, None], strict=True):
+                applied = tuple(
+                    c for c in (*dated, *own) if c.valid_from is None or (start is not None and c.valid_from <= start)
+                )
+                tree = {k: v for k, v in spec.items() if k != "versions"}
+                for change in applied:
+                    tree = merge(tree, change.keys)
+                where = None
+                if applied:
+                    last = applied[-1]
+                    header = "[[overrides]]" if last.account_id is not None else f"[[packages.{_key(name)}.versions]]"
+                    where = f"{origin}: {header} entry {last.entry} ({last.since})"
+                spec_now = packages[name] if not applied else _parse_package(
+                    name, tree, calendars, origin, packages[name].rank, where
+                )
+                valid_to = None if end is None else end - dt.timedelta(days=1)
+                spans.append(Terms(name, account, start, valid_to, spec_now, applied))
+    return tuple(spans)

@@ -24,7 +24,7 @@ import duckdb
 from metrics.errors import LoadError
 from metrics.safe_text import terminal
 from metrics.sqlfiles import literal
-from metrics.storage.config import Config, load_config
+from metrics.storage.config import Config, load_config, show_value
 from metrics.storage.contract import BY_NAME, EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
 from metrics.storage.store import (
     DEFAULT_DB,
@@ -319,6 +319,7 @@ def _merge_all(
         if table.name in files:
             steps(f"storing {table.name}")
             report.rows_stored[table.name] = _merge(con, table, folder, files[table.name].name)
+    _check_overrides(con, files, config)
     con.execute(
         "insert into loads values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -685,6 +686,21 @@ def _check_fatal(con: duckdb.DuckDBPyConnection, files: dict[str, Path], config:
             raise LoadError(
                 f"config.toml: the stored {table} name {what} '{rows[0][0]}' that the config lacks "
                 f"(expected one of: {', '.join(known)})"
+            )
+
+
+def _check_overrides(con: duckdb.DuckDBPyConnection, files: dict[str, Path], config: Config) -> None:
+    """An override must name a stored account: terms negotiated by an account the data lacks are a typo."""
+    wanted = sorted(config.overridden_accounts)
+    if not wanted:
+        return
+    query = "select account_id from accounts where list_contains(?, account_id)"
+    stored = {row[0] for row in con.execute(query, [wanted]).fetchall()}
+    for override in config.overrides:
+        if override.account_id not in stored:
+            raise LoadError(
+                f"config.toml: [[overrides]] entry {override.entry} account_id: {show_value(override.account_id)} "
+                f"is not an account of {files['accounts'].name}; expected the account_id of a stored account"
             )
 
 

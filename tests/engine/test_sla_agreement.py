@@ -2,8 +2,8 @@
 
 `tests/random_cases.py` draws 2,000 cases per run (DST weeks in Denver, London and Sydney,
 a lunch-break calendar, a 00:00-24:00 day, holidays, severity changes both ways, pauses,
-reopens, same-instant events, suspensions, package gaps, responses on the deadline and one
-second after). They are written as a CSV dataset, loaded with --strict, and every column
+reopens, same-instant events, suspensions, package gaps, versions of packages and accounts'
+overrides from a date, responses on the deadline and one second after). They are written as a CSV dataset, loaded with --strict, and every column
 of every obligation is compared at several as-of cuts. The reference (`tests/reference_sla.py`)
 walks intervals one by one and shares no code with the engine.
 
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -88,3 +90,27 @@ def test_the_draw_covers_every_status(drawn):
     con, _, _ = drawn
     statuses = set(compute_obligations(con, AS_OF_INSTANTS[-1])["status"])
     assert statuses == {"met", "breached", "pending", "cancelled", "untargeted", "suspended"}
+
+
+def test_the_draw_covers_terms_that_change_over_time(drawn):
+    """Versions and overrides are in the comparison: cases on both sides of each `from`, and some
+    whose local opening date lies before a `from` while their UTC date is on or after it (or the reverse)."""
+    _, config, cases = drawn
+    sides: Counter[tuple[str, bool]] = Counter()
+    local_differs = 0
+    for case in cases:
+        zone = ZoneInfo(config["calendars"][case.region]["timezone"])
+        local, utc = case.opened_at.astimezone(zone).date(), case.opened_at.date()
+        packages = {p for p, start, end in case.subscriptions if start <= local <= end}
+        changes = [(f"{p} {v['from']}", v["from"]) for p in packages for v in config["packages"][p].get("versions", [])]
+        changes += [
+            (f"{o['account_id']} {o['from']}", o["from"])
+            for o in config["overrides"] if o["account_id"] == case.account_id and "from" in o
+        ]
+        for name, since in changes:
+            day = dt.date.fromisoformat(since)
+            sides[(name, local >= day)] += 1
+            local_differs += (local >= day) != (utc >= day)
+    named = {name for name, _ in sides}
+    assert len(named) >= 6 and all(sides[(name, True)] and sides[(name, False)] for name in named), sides
+    assert local_differs >= 5

@@ -151,6 +151,45 @@ BAD_CONFIGS = [
      ["[reporting] escalation_incident_hours", "hours"]),
     ("source-typo", '[source]\ntimezones = "UTC"', ["[source]", "'timezones'", "expected one of timezone"]),
     ("top-level-setting", "at_risk_fraction = 0.5", ["top-level key 'at_risk_fraction'", "expected a [section]"]),
+    # ---- terms that change over time: [[packages.NAME.versions]] and [[overrides]]
+    ("version-no-from", "[[packages.Gold.versions]]\ninitial_response_hours = { 1 = 2 }",
+     ["[[packages.Gold.versions]] entry 1", "missing from", "expected the date"]),
+    ("version-bad-date", '[[packages.Gold.versions]]\nfrom = "2026-02-30"\ninitial_response_hours = { 1 = 2 }',
+     ["[[packages.Gold.versions]] entry 1 from", "expected a date YYYY-MM-DD", "'2026-02-30'"]),
+    ("version-date-time", "[[packages.Gold.versions]]\nfrom = 2026-07-01T00:00:00\ninitial_response_hours = { 1 = 2 }",
+     ["[[packages.Gold.versions]] entry 1 from", "expected a date"]),
+    ("version-date-out-of-range", "[[packages.Gold.versions]]\nfrom = 1900-01-01\ninitial_response_hours = { 1 = 2 }",
+     ["entry 1 from", "between 1970-01-01 and 2100-12-31"]),
+    ("version-unknown-key", "[[packages.Gold.versions]]\nfrom = 2026-07-01\ninitial_response_hour = { 1 = 2 }",
+     ["[[packages.Gold.versions]] entry 1", "'initial_response_hour'", "did you mean 'initial_response_hours'"]),
+    ("version-rank", "[[packages.Gold.versions]]\nfrom = 2026-07-01\nrank = 9",
+     ["[[packages.Gold.versions]] entry 1", "unknown key 'rank'"]),
+    ("version-nothing", "[[packages.Gold.versions]]\nfrom = 2026-07-01",
+     ["[[packages.Gold.versions]] entry 1", "changes nothing"]),
+    ("version-bad-target", "[[packages.Gold.versions]]\nfrom = 2026-07-01\ninitial_response_hours = { 1 = -2 }",
+     ["[[packages.Gold.versions]] entry 1 (from 2026-07-01) initial_response_hours.1", "expected a positive"]),
+    ("version-bad-clock", '[[packages.Gold.versions]]\nfrom = 2026-07-01\nclock = { 2 = "apac" }',
+     ["[[packages.Gold.versions]] entry 1 (from 2026-07-01) clock.2", "expected '24x7'"]),
+    ("version-same-date", "[[packages.Gold.versions]]\nfrom = 2026-07-01\nservice_days = 4\n"
+     "[[packages.Gold.versions]]\nfrom = 2026-07-01\ntraining_sessions = 5",
+     ["[[packages.Gold.versions]] entry 2 from", "one version per date"]),
+    ("version-unknown-package", "[[packages.Goldd.versions]]\nfrom = 2026-07-01\nservice_days = 4",
+     ["[[packages.Goldd.versions]]", "'Goldd' is not a package", "did you mean 'Gold'"]),
+    ("versions-not-list", GOLD + 'versions = "2026-07-01"', ["[[packages.Gold.versions]]", "expected a list of tables"]),
+    ("override-no-account", "[[overrides]]\nfrom = 2026-01-01\nfollow_up_hours = { 1 = 12 }",
+     ["[[overrides]] entry 1 account_id", "expected the account_id of an account"]),
+    ("override-account-int", "[[overrides]]\naccount_id = 2\nfollow_up_hours = { 1 = 12 }",
+     ["[[overrides]] entry 1 account_id", "got 2"]),
+    ("override-bad-date", '[[overrides]]\naccount_id = "A1"\nfrom = "next year"\nfollow_up_hours = { 1 = 12 }',
+     ["[[overrides]] entry 1 from", "expected a date YYYY-MM-DD"]),
+    ("override-unknown-key", '[[overrides]]\naccount_id = "A1"\npackage = "Gold"\nfollow_up_hours = { 1 = 12 }',
+     ["[[overrides]] entry 1", "unknown key 'package'", "expected one of account_id"]),
+    ("override-bad-value", '[[overrides]]\naccount_id = "A1"\nfollow_up_hours = { 1 = inf }',
+     ["[[overrides]] entry 1 (from the start) follow_up_hours.1", "expected a positive"]),
+    ("override-twice-from-the-start", '[[overrides]]\naccount_id = "A1"\nservice_days = 1\n'
+     '[[overrides]]\naccount_id = "A1"\nservice_days = 2',
+     ["[[overrides]] entry 2", "from the start comes earlier", "one override per account and date"]),
+    ("overrides-table", '[overrides]\naccount_id = "A1"', ["[[overrides]]", "expected a list of tables"]),
     # ---- not TOML at all
     ("nested-arrays-50000", "a = " + "[" * 50000 + "]" * 50000, ["not valid TOML", "nested too deeply"]),
     ("nested-inline-tables", "a = " + "{ b = " * 5000 + "1" + " }" * 5000, ["not valid TOML", "nested too deeply"]),
@@ -263,7 +302,7 @@ GOOD_CONFIGS = {
     "new-calendar-and-package": APAC + '[packages.Learning]\nrank = 7\nclock = { 1 = "apac", 2 = "24x7" }\n'
     "initial_response_hours = { 1 = 0.5, 2 = 8784 }\nauthorized_contacts = 0\nservice_days = 1.5\n",
     "importer-and-future-sections": '[importer]\nname = "bpic2013"\nseverity_map = { Major = 1 }\n'
-    '[[overrides]]\naccount = "A1"\n[[overrides]]\naccount = "A2"\n',
+    '[[future]]\naccount = "A1"\n[[future]]\naccount = "A2"\n',
     "top-level-empty-table": "[future]\n",
     # A year-long 24x7 target beside a one-day-a-week desk: the target never runs on that calendar.
     "weekend-desk-and-year-long-24x7-target": '[calendars.weekend]\ntimezone = "UTC"\nhours = { sat = "09:00-18:00" }\n'
@@ -365,3 +404,17 @@ def test_bad_config_fails_the_load_and_keeps_the_store(make_dataset, db_path, ba
         ingest(make_dataset(config__toml=bad, **{"cases.csv": "case_id,account_id,opened_at,severity\nC9,A1,2026-03-06T23:00:00Z,1\n"}), db_path)
     assert counts(db_path) == before
     assert json.loads(before["config"][0][0])["reporting"]["timezone"] == "UTC"
+
+
+def test_an_override_of_an_unknown_account_fails_the_load_and_keeps_the_store(make_dataset, db_path):
+    """[[overrides]] naming no stored account is refused with one sentence; a known one loads."""
+    ingest(make_dataset(config__toml='[[overrides]]\naccount_id = "A1"\nfollow_up_hours = { 1 = 12 }\n'), db_path)
+    before = counts(db_path)
+    bad = '[[overrides]]\naccount_id = "A1"\nservice_days = 5\n[[overrides]]\naccount_id = "A9"\nservice_days = 1\n'
+    with pytest.raises(LoadError) as info:
+        ingest(make_dataset(config__toml=bad), db_path)
+    assert str(info.value) == (
+        "config.toml: [[overrides]] entry 2 account_id: 'A9' is not an account of accounts.csv; "
+        "expected the account_id of a stored account"
+    )
+    assert counts(db_path) == before

@@ -4,18 +4,19 @@
 -- last one returns the result. metrics/explain.py reads the intermediate tables too.
 --
 -- Inputs besides the store: calendar_intervals(cal, start_s, end_s, cum_before),
--- calendar_zones(calendar, cal, timezone), sla_targets(package, kind, severity, target_seconds, clock)
--- and the macro package_in_force(account, moment).
+-- calendar_zones(calendar, cal, timezone), sla_targets(package, account_id, valid_from, valid_to, kind,
+-- severity, target_seconds, clock) and the macros package_in_force(account, moment), terms_account(account).
 -- Stages drop the tables no later stage reads, to keep memory flat on millions of cases.
 -- Instants are epoch seconds; cases and obligations get integer ids (cid, oid) so that the
 -- joins of the middle stages run on integers. W(c, t) is the running total of working
 -- seconds of calendar c at t (metrics/calendars.py), so work(c, a, b) = W(c, b) - W(c, a).
 
 -- cases opened by as-of (of accounts whose region is a calendar), with the package in force
--- on their local opening date (package_in_force.sql, created by clock_cursor)
+-- on their local opening date (package_in_force.sql, created by clock_cursor), which also picks the terms
 create or replace temp table sla_cases as
 select row_number() over (order by c.case_id) as cid, c.case_id, c.account_id, c.severity as submitted, acc.region,
        package_in_force(c.account_id, c.opened_at) as package,
+       cast(timezone(z.timezone, c.opened_at) as date) as opened_date, terms_account(c.account_id) as terms_account,
        epoch(c.opened_at)::bigint as opened_s,
        case when c.closed_at <= $as_of then epoch(c.closed_at)::bigint end as closed_s
 from cases c
@@ -152,6 +153,7 @@ with named as (
     join sla_obligations o using (oid)
     join sla_cases k using (cid)
     left join sla_targets t on t.package = k.package and t.kind = o.kind and t.severity = p.severity
+        and t.account_id is not distinct from k.terms_account and k.opened_date between t.valid_from and t.valid_to
 )
 select n.oid, n.severity, n.target_seconds, z.cal from named n join calendar_zones z using (calendar);
 

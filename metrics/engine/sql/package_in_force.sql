@@ -18,4 +18,13 @@ create or replace temp macro package_in_force(account, moment) as (
     where pif_term.account_id = account
       and cast(timezone(coalesce(pif_zone.timezone, 'UTC'), moment) as date)
           between pif_term.start_date and pif_term.end_date
+);
+
+-- terms_account(account): the account itself when config.toml has [[overrides]] for it, else null.
+-- sla_targets (engine/calendars.py target_table) holds each package's terms over spans of local
+-- dates with account_id null, and an overridden account's own rows for every package and date;
+-- a case takes the row of (package, terms_account(account)) whose span holds its local opening
+-- date (docs/sla-clock.md, "Terms that change over time").
+create or replace temp macro terms_account(account) as (
+    case when exists (select 1 from sla_targets ta_target where ta_target.account_id = account) then account end
 )

@@ -3,7 +3,8 @@
 -- First = the earliest event of the case, policy or recorded (policy wins a tie at one
 -- instant, then the lower obligation seq).
 -- The clock is the one the engine's obligations run on for the case's package (in force at
--- opening) and the first event's severity (sla_targets.clock; without a package: 24x7 for
+-- opening) and the first event's severity (sla_targets.clock of the terms in force on the local
+-- opening date, the account's own when it has overrides; without a package: 24x7 for
 -- severity 1, else business), 'business' meaning the calendar named by the account's region
 -- (engine/sql/obligations.sql, sla_clocks). Business seconds are a difference of the
 -- calendar's running totals (engine/calendars.py): W(first) - W(opened), with
@@ -16,16 +17,19 @@ with ranked as (
 ),
 firsts as (
     select e.case_id, e.account_id, e.account_name, e.advisor, e.region, e.package, e.severity,
-           e.opened_at, e."at" as first_escalation_at, e.source as first_source
+           e.opened_at, e."at" as first_escalation_at, e.source as first_source,
+           terms_account(e.account_id) as terms_account, cast(timezone(ez.timezone, e.opened_at) as date) as opened_date
     from ranked e
+    left join calendar_zones ez on ez.calendar = e.region
     where e.rank_in_case = 1
 ),
 clocks as (
     select fi.*, z.calendar, z.cal,
            epoch(fi.opened_at)::bigint as opened_s, epoch(fi.first_escalation_at)::bigint as first_s
     from firsts fi
-    left join (select distinct package, severity, clock from sla_targets) t
+    left join (select distinct package, account_id, valid_from, valid_to, severity, clock from sla_targets) t
         on t.package = fi.package and t.severity = fi.severity
+       and t.account_id is not distinct from fi.terms_account and fi.opened_date between t.valid_from and t.valid_to
     left join calendar_zones z
         on z.calendar = case coalesce(t.clock, case when fi.severity = 1 then '24x7' else 'business' end)
                              when '24x7' then '24x7' when 'business' then fi.region else t.clock end
