@@ -52,10 +52,13 @@ from metrics.storage.store import connect_published, dashboard_db, latest_load, 
 from metrics.subjects import registry  # importing metrics.subjects imports every subject: the registry is complete
 from metrics.subjects.filters import Filters
 from metrics.subjects.scope import Scope
+from metrics.subjects.weekly_delivery import weekly_delivery
+from metrics.workspace import Workspace
 from ui import access, audit
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 # Metrics a page may ask for (a whitelist: the registry's functions; names come from code, never from the URL).
 METRICS: dict[str, Callable[..., Any]] = {name: m.function for name, m in registry.METRICS.items()}
@@ -356,6 +359,20 @@ def as_of_instant() -> dt.datetime:
 
 def snapshot() -> Snapshot:
     return get_snapshot(store_key(), as_of_instant().isoformat())
+
+
+def workspace() -> Workspace:
+    """The workspace beside this session's store: its weekly update drafts and updates sent."""
+    return Workspace.beside(store_path())
+
+
+def delivery(filters: Filters) -> pd.DataFrame:
+    """`weekly_delivery` within the viewer's scope, read afresh on every run (people write to the workspace).
+
+    Not cached like `metric()`: a send in another session must show on the next run, and the
+    computation is a few milliseconds.
+    """
+    return weekly_delivery(snapshot(), scope().restrict(filters), workspace())
 
 
 def current_filters(with_period: bool = True) -> Filters:

@@ -27,6 +27,7 @@ from metrics.subjects.governance import (
 from metrics.subjects.utilization import contacts_over_allotment
 from ui import components as ui
 from ui import figures, state
+from ui.delivery import delivery_tiles
 from ui.help import definition_help, dimension_label
 from ui.navigation import page_title
 
@@ -177,6 +178,22 @@ with st.expander("Details", expanded=not meeting):  # each table titled, as in t
     st.markdown("**Suspended accounts**")
     show_table(suspended, key="gov_suspended", file_name="suspended_accounts.csv")
 
+st.header("Weekly updates", help="Account-weeks owed an update (packages with weekly_updates), sent and sent "
+          "on time (by the end of the Monday after the week, reporting timezone), from the updates marked sent on "
+          "the Weekly update page.")
+delivery_rows = state.delivery(filters)
+delivery = delivery_tiles(list(st.columns(2)), delivery_rows)
+if state.viewer().role != "subscriber":  # a subscriber sees their own account's numbers, never an advisor list
+    with st.expander("By advisor", expanded=not meeting):
+        show_table(delivery, key="gov_delivery", file_name="weekly_update_delivery.csv")
+else:
+    delivery = delivery.iloc[0:0]
+whole_delivery = delivery_rows["sent_at"].notna().sum(), delivery_rows["on_time"].sum(), len(delivery_rows)
+headline += [
+    ("Weekly updates sent", f"{whole_delivery[0]:,} of {whole_delivery[2]:,}",
+     [f"{whole_delivery[1]:,} on time (by the end of the Monday after)"]),
+]
+
 st.header("Severity re-classifications")
 changes = st.columns(3)
 changes[0].metric("Raised (more severe)", f"{reclass['changes_up']:,}", border=True)
@@ -241,6 +258,7 @@ def build_pack() -> bytes:
             ("Suspended accounts", suspended),
             ("Prioritized development tickets", dev),
             ("Biggest accounts' health", health),
+            ("Weekly updates by advisor", delivery),
             ("Follow-up time waiting on the customer (wall-clock share) and clock time paused", paused),
         ],
     ).encode()

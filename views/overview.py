@@ -14,6 +14,7 @@ from metrics.subjects.attainment import attainment_summary, attainment_table, br
 from metrics.subjects.escalations import escalation_summary
 from ui import components as ui
 from ui import figures, state
+from ui.delivery import delivery_tiles
 from ui.help import PREVIOUS_PERIOD_HELP, definition_help
 from ui.navigation import page_title
 
@@ -55,6 +56,9 @@ cols[2].metric(
     help=f"{definition_help('escalated_share')} {PREVIOUS_PERIOD_HELP}",
 )
 cols[2].caption(tile["caption"])
+
+if state.viewer().role in ("executive", "admin"):  # the executive view: promises kept beyond response times
+    delivery_tiles(list(st.columns(3))[:2], state.delivery(filters))
 
 if summary["obligations"] == 0:
     ui.empty_state("No obligations started in this period for these filters. Widen the period or clear a filter.")

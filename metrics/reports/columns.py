@@ -125,6 +125,7 @@ COLUMNS: dict[str, Column] = {
     "used_share": C("used of entitled", "share", lead=True), "forecast_share": C("forecast at term end", "share"),
     "elapsed_share": C("term elapsed", "share"), "service_days_share": C("service days, used of entitled", "share"),
     "training_sessions_share": C("training sessions, used of entitled", "share"),
+    "sent_share": C("sent, of owed", "share", lead=True), "on_time_share": C("on time, of owed", "share", lead=True),
     "pace": C("pace (pp)", "percent"),
     # counts
     "due_within_4h": C("due within 4 clock h", "count", lead=True),

@@ -48,10 +48,15 @@ def page(title: str, body: str, extra_style: str = "") -> str:
     )
 
 
+def markdown_body(text: str) -> str:
+    """Markdown as HTML with raw HTML kept as text and unsafe links dropped (the body of `markdown_page`)."""
+    return str(_MARKDOWN.render(text))
+
+
 def markdown_page(text: str, title: str) -> str:
     """An advisor's (possibly edited) Markdown as a standalone HTML page in the weekly update's style.
 
     The generated text escapes its data values; whatever the advisor types, raw HTML is not
     rendered, so the file holds no markup that neither the update nor the advisor's Markdown made.
     """
-    return page(title, _MARKDOWN.render(text))
+    return page(title, markdown_body(text))

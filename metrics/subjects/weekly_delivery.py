@@ -4,11 +4,16 @@ An account owes one update per ISO week (Monday to Sunday, local dates in the re
 timezone) on any day of which it holds a term whose package's features include
 `weekly_updates`. A week is owed once it has ended by the snapshot's as-of and belongs to
 the period when its last day (Sunday) does. It is **sent** when the workspace records an
-update marked sent for it at or before as-of (the first send counts; later sends are
-corrections), and **on time** when that first send came by the end of the Monday after the
-week, in the reporting timezone: before the Tuesday's local midnight, e.g. the week of
+update marked sent for it (the first send counts; later sends are corrections), and **on
+time** when that first send came by the end of the Monday after the week, in the reporting
+timezone: before the Tuesday's local midnight, e.g. the week of
 Monday 2026-11-16 is on time until 2026-11-23 23:59:59.999999 America/Denver. The advisor
 is the account's advisor as loaded now (accounts.advisor).
+
+The workspace is live human input, not part of the loaded data: a send counts as soon as
+it is recorded, whatever the snapshot's as-of (the data's as-of usually trails the day an
+advisor sends, and an update sent after a past as-of is still sent, late or not). The as-of
+decides only which weeks are owed.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ DEFINITIONS = (
     MetricDefinition(
         "weekly_updates_sent",
         "Weekly updates sent",
-        "account-weeks owed whose update was marked sent in the workspace at or before as-of",
+        "account-weeks owed whose update was marked sent in the workspace (at any time: the as-of decides only "
+        "which weeks are owed)",
         "account-weeks owed with an update sent",
         "account-weeks owed",
         "the week's last day (Sunday)",
@@ -118,7 +124,7 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
     """One row per account-week owed in the filtered period, with its first send and whether it was on time.
 
     Columns: account_id, account_name, advisor, week_start (date, the week's Monday, local),
-    owed (always True), sent_at (UTC; NaT when not sent by as-of), sent_by (None when not
+    owed (always True), sent_at (UTC; NaT when not sent), sent_by (None when not
     sent), on_time (bool). Ordered by account_id, week_start. Severities do not apply
     (weeks are not cases); a package filter keeps the weeks of terms of those packages.
     With `workspace` None nothing is sent.
@@ -150,7 +156,7 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
         return _empty()
     owed["week_start"] = [pd.Timestamp(w).date() for w in owed["week_start"]]
     owed["advisor"] = owed["advisor"].astype(object).where(owed["advisor"].notna(), None)
-    sent = _first_sends(workspace, owed["account_id"].unique().tolist(), snap.as_of)
+    sent = _first_sends(workspace, owed["account_id"].unique().tolist())
     rows = owed.merge(sent, on=["account_id", "week_start"], how="left")
     due = pd.Series([week_due(w, timezone) for w in rows["week_start"]], index=rows.index)
     sent_at = pd.to_datetime(rows["sent_at"], utc=True).astype("datetime64[us, UTC]")
@@ -169,13 +175,12 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
     ).reset_index(drop=True)
 
 
-def _first_sends(workspace: Workspace | None, account_ids: list[str], as_of: dt.datetime) -> pd.DataFrame:
-    """The first send at or before `as_of` per account and week: account_id, week_start, sent_at, sent_by."""
+def _first_sends(workspace: Workspace | None, account_ids: list[str]) -> pd.DataFrame:
+    """The first send per account and week: account_id, week_start, sent_at, sent_by."""
     columns = ["account_id", "week_start", "sent_at", "sent_by"]
     if workspace is None:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     sent = workspace.sent_frame(account_ids)
-    sent = sent[sent["sent_at"] <= pd.Timestamp(as_of)]
     first = sent.sort_values(["sent_at", "sent_id"]).drop_duplicates(["account_id", "week_start"], keep="first")
     return first[columns].astype({"sent_at": object})
 

@@ -21,11 +21,13 @@ Sends:
     A1 10-26 at 11-03T07:30Z = Tue 00:30 MST                  -> sent, late (the DST week)
     A1 10-26 again at 11-04T09:00Z, a correction                -> the first send still counts (late)
     A1 11-02 at 11-10T06:00Z = Mon 23:00 MST                  -> sent, on time
-    A1 11-09 at 11-18T00:00Z, after as-of                     -> not sent as of as-of
+    A1 11-09 at 11-18T00:00Z, after as-of                     -> sent (the workspace is live, whatever
+                                                                 the as-of), late: due Tue 11-17 00:00 MST
+                                                                 = 11-17T07:00Z
     A3 10-26 at 11-03T06:00Z = Mon 23:00 MST                  -> sent, on time
     A2 11-02 (owes nothing)                                   -> ignored
-Per advisor: Ann owed 4, sent 3 (10-19, 10-26, 11-02), on time 2 (10-19, 11-02);
-             Bob owed 3, sent 1, on time 1. All: 7 owed, 4 sent, 3 on time.
+Per advisor: Ann owed 4, sent 4, on time 2 (10-19, 11-02);
+             Bob owed 3, sent 1, on time 1. All: 7 owed, 5 sent, 3 on time.
 """
 
 from __future__ import annotations
@@ -108,25 +110,25 @@ def test_rows_owed_sent_and_on_time_across_dst(snap, workspace):
         ("A1", "2026-10-19", "2026-10-27T05:00:00+00:00", True),   # Mon 23:00 MDT
         ("A1", "2026-10-26", "2026-11-03T07:30:00+00:00", False),  # Tue 00:30 MST, the first send
         ("A1", "2026-11-02", "2026-11-10T06:00:00+00:00", True),   # Mon 23:00 MST
-        ("A1", "2026-11-09", None, False),                         # sent after as-of
+        ("A1", "2026-11-09", "2026-11-18T00:00:00+00:00", False),  # after as-of: still sent, late
         ("A3", "2026-10-26", "2026-11-03T06:00:00+00:00", True),   # term from Wed 10-28
         ("A3", "2026-11-02", None, False),
         ("A3", "2026-11-09", None, False),
     ]
     assert rows["owed"].all()
-    assert rows.loc[0, "sent_by"] == "A1@vendor.example" and rows.loc[3, "sent_by"] is None
+    assert rows.loc[0, "sent_by"] == "A1@vendor.example" and rows.loc[5, "sent_by"] is None
     assert rows.loc[4, "account_name"] == HOSTILE and set(rows["advisor"]) == {"Ann", "Bob"}
 
 
 def test_summary_per_advisor_and_in_all(snap, workspace):
-    """Ann 4 owed / 3 sent / 2 on time, Bob 3 / 1 / 1; all 7 / 4 / 3."""
+    """Ann 4 owed / 4 sent / 2 on time, Bob 3 / 1 / 1; all 7 / 5 / 3."""
     rows = weekly_delivery(snap, PERIOD, workspace)
     by_advisor = delivery_summary(rows)
-    assert by_advisor[["advisor", "owed", "sent", "on_time"]].to_numpy().tolist() == [["Ann", 4, 3, 2], ["Bob", 3, 1, 1]]
+    assert by_advisor[["advisor", "owed", "sent", "on_time"]].to_numpy().tolist() == [["Ann", 4, 4, 2], ["Bob", 3, 1, 1]]
     assert by_advisor.loc[0, "on_time_share"] == pytest.approx(2 / 4)
     whole = delivery_summary(rows, None)
-    assert whole[["owed", "sent", "on_time"]].to_numpy().tolist() == [[7, 4, 3]]
-    assert whole.loc[0, "sent_share"] == pytest.approx(4 / 7)
+    assert whole[["owed", "sent", "on_time"]].to_numpy().tolist() == [[7, 5, 3]]
+    assert whole.loc[0, "sent_share"] == pytest.approx(5 / 7)
 
 
 def test_without_a_workspace_nothing_is_sent(snap):
@@ -146,15 +148,15 @@ def test_filters_and_scope_narrow_the_weeks(snap, workspace):
     assert weekly_delivery(snap, Filters(start=PERIOD.start, end=PERIOD.end, severities=(1,)), workspace).shape[0] == 7
 
 
-def test_an_earlier_as_of_owes_fewer_weeks_and_hides_later_sends(store, workspace):
-    """As of Tue 11-03 06:30Z (Mon 23:30 MST): weeks 10-19 and 10-26 have ended; the 07:30Z send is not yet made."""
+def test_an_earlier_as_of_owes_fewer_weeks_and_still_counts_later_sends(store, workspace):
+    """As of Tue 11-03 06:30Z (Mon 23:30 MST) only weeks 10-19 and 10-26 have ended; sends are live."""
     snap = open_snapshot(store, "2026-11-03T06:30:00Z")
     rows = weekly_delivery(snap, Filters(start=dt.date(2026, 10, 19)), workspace)
-    # A1: 10-19 (sent on time), 10-26 (not yet sent); A3: 10-26 (sent 06:00Z, on time).
+    # A1: 10-19 (on time), 10-26 (sent 07:30Z, after this as-of: counted, late); A3: 10-26 (06:00Z, on time).
     assert [(r.account_id, r.week_start.isoformat(), r.on_time) for r in rows.itertuples()] == [
         ("A1", "2026-10-19", True), ("A1", "2026-10-26", False), ("A3", "2026-10-26", True),
     ]
-    assert rows["sent_at"].notna().tolist() == [True, False, True]
+    assert rows["sent_at"].notna().tolist() == [True, True, True]
 
 
 def test_spring_dst_week_is_due_at_local_midnight(make_dataset, tmp_path):
