@@ -166,12 +166,13 @@ def import_jsm(
 
     clock = Clock(ZoneInfo(tz))
     issues = _unique_issues(export, clock, report)
+    if not issues:
+        _fail_empty(source, report)
     account_field_id = _account_field(export, issues, options)
     mapper = Mapper(options, export, issues, account_field_id, clock, report)
     cases, changes = mapper.cases_and_changes()
     if not cases:
-        reasons = "; ".join(f"{reason}: {n}" for reason, n in sorted(report.skipped.items())) or "it holds no issue"
-        raise LoadError(f"{source.name}: no issue could be imported ({reasons})")
+        _fail_empty(source, report)
     responses = mapper.responses()
     if clock.naive:
         report.notes.append(f"{clock.naive} timestamps without an offset were read as {tz} wall times")
@@ -207,6 +208,11 @@ def import_jsm(
     }
     write_dataset(out, tables, config, report)
     return report
+
+
+def _fail_empty(source: Path, report: JsmReport) -> None:
+    reasons = "; ".join(f"{reason}: {n}" for reason, n in sorted(report.skipped.items())) or "it holds no issue"
+    raise LoadError(f"{source.name}: no issue could be imported ({reasons})")
 
 
 # ---------------------------------------------------------------- options
