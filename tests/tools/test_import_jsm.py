@@ -500,6 +500,12 @@ def test_cli_prints_the_report(tmp_path):
     assert f"{SKIP_COMMENT_APP}: 1" in result.stdout
     assert "'Escalated'" not in result.stdout  # mapped, so no guessed category
     assert case(tmp_path / "out", "SUP-8")["severity"] == "1"
+    out = tmp_path / "out"  # it ends with the two commands that follow, as every importer does
+    assert f"python -m metrics ingest {out} --db {out}.duckdb" in result.stdout
+    assert f"SUPPORT_ANALYTICS_DB={out}.duckdb streamlit run dashboard.py" in result.stdout
+    out = tmp_path / "out"  # it ends with the two commands that follow, as every importer does
+    assert f"python -m metrics ingest {out} --db {out}.duckdb" in result.stdout
+    assert f"SUPPORT_ANALYTICS_DB={out}.duckdb streamlit run dashboard.py" in result.stdout
 
 
 def test_cli_bad_input_is_one_error_line(tmp_path):
