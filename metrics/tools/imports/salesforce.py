@@ -345,11 +345,10 @@ def import_salesforce(
 
     users = _users(export, report, opts)
     cases = _cases(export, report, opts, users)
+    _check_some(cases, export, report)
     cases, changes = _history(export, report, opts, cases)
+    _check_some(cases, export, report)
     responses = _responses(export, report, opts, cases, users)
-    if cases.empty:
-        reasons = "; ".join(f"{r}: {n}" for r, n in sorted(report.skipped.items())) or "Case.csv has no rows"
-        raise LoadError(f"{export.names['Case']}: no case could be imported ({reasons})")
 
     hours, bh_names, default_bh = _business_hours(export, report)
     default_region = region or default_bh or "americas"
@@ -417,6 +416,12 @@ def import_salesforce(
     parse_config(merge(tomllib.loads(DEFAULTS_PATH.read_text()), config_tree))  # refuse here, not at ingest
     write_dataset(out, tables, config_tree, report)
     return report
+
+
+def _check_some(cases: pd.DataFrame, export: Export, report: SalesforceReport) -> None:
+    if cases.empty:
+        reasons = "; ".join(f"{r}: {n}" for r, n in sorted(report.skipped.items())) or "the file has no rows"
+        raise LoadError(f"{export.names['Case']}: no case could be imported ({reasons})")
 
 
 # ---------------------------------------------------------------- users
