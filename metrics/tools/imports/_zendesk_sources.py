@@ -205,19 +205,7 @@ def read_json_records(path: Path, key: str) -> list[dict[str, Any]]:
     try:
         documents: list[Any] = [json.loads(text)] if text.strip() else []
     except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise LoadError(f"{path.name}, line {exc.lineno}: not valid JSON ({exc.msg}); {expected}") from None
-        documents = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                documents.append(json.loads(line))
-            except json.JSONDecodeError as line_exc:
-                raise LoadError(
-                    f"{path.name}, line {number}: not valid JSON ({line_exc.msg} at column {line_exc.colno}); "
-                    f"{expected}"
-                ) from None
+        documents = _json_lines(path.name, text, exc, expected)
     records: list[dict[str, Any]] = []
     for document in documents:
         for item in document if isinstance(document, list) else [document]:
@@ -227,6 +215,29 @@ def read_json_records(path: Path, key: str) -> list[dict[str, Any]]:
                     raise LoadError(f"{path.name}: a {key} entry is {type(record).__name__}, not an object; {expected}")
                 records.append(record)
     return records
+
+
+def _json_lines(name: str, text: str, whole: json.JSONDecodeError, expected: str) -> list[Any]:
+    """The file as newline-delimited JSON, or a LoadError at the line that breaks it.
+
+    A file that is not one JSON document is read a line at a time when it looks like one
+    value a line (the parser found extra data after the first, or most lines parse alone);
+    otherwise the document's own error and line are reported.
+    """
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    parsed: list[Any] = []
+    first_bad: tuple[int, json.JSONDecodeError] | None = None
+    for number, line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError as line_error:
+            first_bad = first_bad or (number, line_error)
+    if first_bad is None:
+        return parsed
+    if whole.msg == "Extra data" or 2 * len(parsed) >= len(lines):
+        number, error = first_bad
+        raise LoadError(f"{name}, line {number}: not valid JSON ({error.msg} at column {error.colno}); {expected}")
+    raise LoadError(f"{name}, line {whole.lineno}: not valid JSON ({whole.msg}); {expected}")
 
 
 def _via_channel(via: Any) -> str:
@@ -274,15 +285,16 @@ def read_api(folder: Path) -> ZendeskSource:
         source.other_events += _api_ticket_events(records("ticket_events"), comments, changes)
     source.comments = _frame(comments, ("ticket_id", "comment_id", "at", "author_id", "public"))
     source.changes = _frame(changes, ("ticket_id", "at", "field", "value", "author_id", "merge"))
-    merge_rows = source.changes["merge"].astype(bool) if len(source.changes) else pd.Series(dtype=bool)
-    merged = set(source.changes.loc[merge_rows, "ticket_id"]) if len(source.changes) else set()
-    source.tickets["merged"] = source.tickets["merged"] | source.tickets["ticket_id"].isin(merged)
-    source.changes = source.changes.drop(columns="merge")
     for frame_name in ("comments", "changes"):
         frame = getattr(source, frame_name)
         frame["at"] = parse_instants(frame["at"], "UTC")
         frame["ticket_id"] = id_text(frame["ticket_id"])
         frame["author_id"] = id_text(frame["author_id"])
+    # A status change made by a merge (the audit's via channel `merge`) marks a merged ticket
+    # even when its closed_by_merge tag was removed.
+    merged = set(source.changes.loc[source.changes["merge"].astype(bool), "ticket_id"])
+    source.tickets["merged"] = source.tickets["merged"] | source.tickets["ticket_id"].isin(merged)
+    source.changes = source.changes.drop(columns="merge")
     source.comments["comment_id"] = id_text(source.comments["comment_id"])
     source.comments["public"] = source.comments["public"].astype(bool)
     source.users = _api_users(records("users"))
