@@ -269,6 +269,32 @@ def test_moved_issue_takes_the_comments_of_its_former_key(folder):
     assert rows_of(folder, "case_changes", "SUP-6", ["at", "value"]) == [("2026-03-10T11:00:00Z", "closed")]
 
 
+def test_status_catalogue_and_ndjson_pages(tmp_path):
+    """A /rest/api/3/status array (an .ndjson line) gives Escalated its category: done maps it to closed."""
+    source = tmp_path / "src"
+    shutil.copytree(FIXTURES, source)
+    statuses = [{"name": "Escalated", "id": "10010", "statusCategory": {"id": 3, "key": "done"}}]
+    (source / "statuses.ndjson").write_text(json.dumps(statuses) + "\n")
+    report = import_jsm(source, tmp_path / "out")
+    # SUP-2: Escalated at 11:30-0500 (16:30Z) now closes it, In Progress at 16:00-0500 (21:00Z) reopens it
+    assert [r for r in rows_of(tmp_path / "out", "case_changes", "SUP-2", ["at", "field", "value"]) if r[1] == "status"] == [
+        ("2026-03-03T16:30:00Z", "status", "closed"),
+        ("2026-03-03T21:00:00Z", "status", "open"),
+    ]
+    assert not any("unknown category" in note for note in report.notes)
+
+
+def test_comment_page_found_by_its_self_url(tmp_path):
+    """A comment page whose file name names no issue (or a wrong one) goes where its comments' `self` points."""
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(FIXTURES / "search-page-1.json", source / "search.json")
+    comments = json.loads((FIXTURES / "comments" / "SUP-1.comments.json").read_text())
+    (source / "EXPORT-2026.json").write_text(json.dumps(comments))  # `self`: .../issue/10010/comment/... = SUP-1
+    import_jsm(source, tmp_path / "out")
+    assert len(rows_of(tmp_path / "out", "responses", "SUP-1", ["at"])) == 4
+
+
 # ---------------------------------------------------------------- responses
 
 

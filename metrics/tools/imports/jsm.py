@@ -5,8 +5,8 @@ The source is what a script saves from the REST API: pages of `/rest/api/3/searc
 its history), and the comments of each issue (`/rest/api/3/issue/{key}/comment`, whose
 comments carry `jsdPublic`, or `/rest/servicedeskapi/request/{key}/comment`, with
 `public`). Files are JSON or newline-delimited JSON, one per issue or combined; a folder
-of them is read whole. Nothing is fetched. Every mapping decision is explained in
-`docs/imports/jsm.md`.
+of them is read whole (`_jira_json.py` tells the payloads apart). Nothing is fetched.
+Every mapping decision is explained in `docs/imports/jsm.md`.
 
     python -m metrics import jsm exports/jira/ --out data/imports/jsm
 """
@@ -14,7 +14,6 @@ of them is read whole. Nothing is fetched. Every mapping decision is explained i
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -28,10 +27,9 @@ import pandas as pd
 
 from metrics.errors import LoadError
 from metrics.storage.config import load_config
+from metrics.tools.imports._jira_json import KEY, Clock, Export, Record, histories_of, read_export, text
 from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
 
-SUFFIXES = (".json", ".jsonl", ".ndjson")  # other files in the folder are ignored (and counted)
-KEY = re.compile(r"[A-Z][A-Z0-9_]*-[0-9]+")  # an issue key, SUP-12
 ACCOUNT_FIELD_NAME = "Organizations"  # the JSM field's name in the search results' `names`
 
 # priority name -> contract severity (names compared without case)
@@ -83,21 +81,6 @@ class JsmReport(ImportReport):
         lines = [re.sub(r"^Skipped ([0-9,]+) rows:$", r"Skipped \1 records:", line) for line in lines]
         lines += ["Notes:", *(f"  {note}" for note in self.notes)] if self.notes else []
         return "\n".join(lines)
-
-
-@dataclass
-class Export:
-    """Everything read from the files, before any mapping; `where` names a record's file."""
-
-    issues: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    comments: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)  # file, issue ref, comment
-    histories: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)  # field id -> field name (expand=names)
-    categories: dict[str, str] = field(default_factory=dict)  # status name (casefold) -> category key
-    totals: list[int] = field(default_factory=list)  # `total` of each search page
-    files: int = 0
-    ignored_files: int = 0
-    skipped_documents: int = 0
 
 
 @dataclass
@@ -157,7 +140,7 @@ def import_jsm(
     export = read_export(source)
     report.files = export.files
     report.issues, report.comments, report.histories = len(export.issues), len(export.comments), len(export.histories)
-    report.histories += sum(len(_histories_of(issue)) for _, issue in export.issues)
+    report.histories += sum(len(histories_of(issue)) for _, issue in export.issues)
     report.rows_read = report.issues + report.comments + report.histories
     if export.skipped_documents:
         report.skipped[SKIP_DOCUMENT] += export.skipped_documents
@@ -297,127 +280,7 @@ def parse_account_packages(values: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-# ---------------------------------------------------------------- reading the files
-
-
-def read_export(source: Path) -> Export:
-    """Every JSON document of `source` (a file, or a folder read recursively in name order), sorted by kind."""
-    if not source.exists():
-        raise LoadError(f"{source.name}: no such file or folder (expected Jira REST API JSON, or a folder of it)")
-    export = Export()
-    if source.is_file():
-        files = [(source, source.name)]
-    else:
-        found = sorted(p for p in source.rglob("*") if p.is_file())
-        files = [(p, p.relative_to(source).as_posix()) for p in found if p.suffix.lower() in SUFFIXES]
-        export.ignored_files = len(found) - len(files)
-    for path, label in files:
-        export.files += 1
-        for document in _documents(path, label):
-            _sort_document(document, label, _key_in_name(path.name), export)
-    return export
-
-
-def _documents(path: Path, label: str) -> Iterator[Any]:
-    """The JSON values of one file: the whole file, or one per line (NDJSON), or each item of a top array."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LoadError(f"{label}: not UTF-8 text; expected JSON saved from the Jira REST API") from None
-    if not text.strip():
-        raise LoadError(f"{label}: the file is empty; expected JSON saved from the Jira REST API")
-    try:
-        values = [json.loads(text)]
-    except json.JSONDecodeError as whole:
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        if len(lines) < 2:
-            raise LoadError(_json_error(label, whole)) from None
-        values = []
-        for n, line in lines:  # newline-delimited JSON: one document per line
-            try:
-                values.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                if n == lines[0][0] and path.suffix.lower() == ".json":
-                    raise LoadError(_json_error(label, whole)) from None
-                raise LoadError(
-                    f"{label}, line {n}: not valid JSON ({exc.msg}, column {exc.colno}); "
-                    f"expected one Jira REST API response per line"
-                ) from None
-    for value in values:
-        yield from value if isinstance(value, list) else [value]
-
-
-def _json_error(label: str, exc: json.JSONDecodeError) -> str:
-    return (
-        f"{label}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
-        f"expected a Jira REST API response such as a /rest/api/3/search page"
-    )
-
-
-def _key_in_name(name: str) -> str | None:
-    """The issue key a file's name carries (`SUP-12.comments.json`, `comments-SUP-12.json`), if any."""
-    match = KEY.search(name)
-    return match[0] if match else None
-
-
-def _sort_document(doc: Any, label: str, name_key: str | None, export: Export) -> None:
-    """File one JSON value under issues, comments, changelog entries or statuses; count the rest."""
-    if not isinstance(doc, dict):
-        export.skipped_documents += 1
-        return
-    ref = _text(doc.get("issueKey")) or _text(doc.get("issueIdOrKey")) or _text(doc.get("issueId")) or name_key
-    if isinstance(doc.get("issues"), list):  # /search or /search/jql page
-        if isinstance(doc.get("names"), dict):
-            export.names.update({str(k): str(v) for k, v in doc["names"].items()})
-        if isinstance(doc.get("total"), int):
-            export.totals.append(doc["total"])
-        for issue in doc["issues"]:
-            _sort_document(issue, label, None, export)
-    elif isinstance(doc.get("fields"), dict):  # an issue (/rest/api/3/issue/{key} or an item of a page)
-        if isinstance(doc.get("names"), dict):
-            export.names.update({str(k): str(v) for k, v in doc["names"].items()})
-        export.issues.append((label, doc))
-        embedded = doc["fields"].get("comment")  # the `comment` field, when the search asked for it
-        if isinstance(embedded, dict) and isinstance(embedded.get("comments"), list):
-            key = _text(doc.get("key"))
-            export.comments += [(label, key, c) for c in embedded["comments"] if isinstance(c, dict)]
-    elif isinstance(doc.get("comments"), list):  # /rest/api/3/issue/{key}/comment
-        export.comments += [(label, ref, c) for c in doc["comments"] if isinstance(c, dict)]
-    elif isinstance(doc.get("values"), list):  # servicedeskapi comments or /issue/{key}/changelog
-        for value in doc["values"]:
-            if isinstance(value, dict) and isinstance(value.get("items"), list):
-                export.histories.append((label, ref, value))
-            elif isinstance(value, dict):
-                export.comments.append((label, ref, value))
-    elif isinstance(doc.get("statusCategory"), dict) and "name" in doc:  # /rest/api/3/status
-        key = _text(doc["statusCategory"].get("key"))
-        if key:
-            export.categories[str(doc["name"]).casefold()] = key
-    elif isinstance(doc.get("items"), list) and "created" in doc:  # one changelog entry
-        export.histories.append((label, ref, doc))
-    elif "created" in doc and ("body" in doc or "jsdPublic" in doc or "public" in doc):  # one comment
-        export.comments.append((label, ref, doc))
-    else:
-        export.skipped_documents += 1
-
-
 # ---------------------------------------------------------------- values
-
-
-def _text(value: Any) -> str | None:
-    """A non-empty string or number as text; anything else None."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float | str):
-        text = str(value).strip()
-        return text or None
-    return None
-
-
-def _histories_of(issue: Mapping[str, Any]) -> list[dict[str, Any]]:
-    changelog = issue.get("changelog")
-    histories = changelog.get("histories") if isinstance(changelog, dict) else None
-    return [h for h in histories if isinstance(h, dict)] if isinstance(histories, list) else []
 
 
 def _shown(value: Any, limit: int = 40) -> str:
@@ -426,49 +289,11 @@ def _shown(value: Any, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-class Clock:
-    """Jira timestamps -> aware UTC datetimes; naive ones read in the source timezone and counted.
-
-    Jira writes `2026-03-01T09:15:00.000+0100` (milliseconds, an offset without a colon);
-    the servicedeskapi wraps it as {"iso8601", "jira", "epochMillis"}. A naive time in a
-    spring-forward gap moves forward by the gap, an ambiguous one takes its first occurrence
-    (fold=0), as the engine does.
-    """
-
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self.naive = 0
-
-    def read(self, value: Any, *, count: bool = True) -> dt.datetime | None:
-        if isinstance(value, dict):  # servicedeskapi DateDTO
-            text = _text(value.get("iso8601")) or _text(value.get("jira"))
-            millis = value.get("epochMillis")
-            if text is None and isinstance(millis, int) and not isinstance(millis, bool):
-                try:
-                    return dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
-                except (OverflowError, OSError, ValueError):
-                    return None
-            value = text
-        if not isinstance(value, str):
-            return None
-        try:
-            parsed = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            self.naive += count
-            parsed = parsed.replace(tzinfo=self.zone, fold=0)
-        try:
-            return parsed.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            return None
-
-
 # ---------------------------------------------------------------- issues
 
 
 def _issue_key(issue: Mapping[str, Any]) -> str | None:
-    key = _text(issue.get("key"))
+    key = text(issue.get("key"))
     return key if key and len(key) <= 64 else None
 
 
@@ -548,9 +373,9 @@ def _account_values(value: Any) -> list[str]:
     names = []
     for item in items:
         if isinstance(item, dict):
-            name = _text(item.get("name")) or _text(item.get("value")) or _text(item.get("displayName"))
+            name = text(item.get("name")) or text(item.get("value")) or text(item.get("displayName"))
         else:
-            name = _text(item)
+            name = text(item)
         if name and name not in names:
             names.append(name)
     return names
@@ -560,7 +385,7 @@ def _user_id(user: Any) -> str | None:
     """A user's accountId; None for a deleted or unavailable user (null, missing, or `unknown`)."""
     if not isinstance(user, dict):
         return None
-    account = _text(user.get("accountId"))
+    account = text(user.get("accountId"))
     return None if account in (None, "unknown") else account
 
 
@@ -590,7 +415,7 @@ class Mapper:
         for _, issue in issues.values():  # the current status of every issue carries its category
             status = issue["fields"].get("status")
             if isinstance(status, dict) and isinstance(status.get("statusCategory"), dict):
-                name, key = _text(status.get("name")), _text(status["statusCategory"].get("key"))
+                name, key = text(status.get("name")), text(status["statusCategory"].get("key"))
                 if name and key:
                     self.categories.setdefault(name.casefold(), key)
         self.guessed: set[str] = set()  # status names of unknown category
@@ -608,22 +433,28 @@ class Mapper:
         """Every name an issue has had -> its key: its id, and former keys of a moved issue (changelog `Key`)."""
         aliases: dict[str, str] = {}
         for key, (_, issue) in self.issues.items():
-            if _text(issue.get("id")):
+            if text(issue.get("id")):
                 aliases[str(issue["id"])] = key
-            for history in _histories_of(issue):
+            for history in histories_of(issue):
                 for item in history.get("items") or []:
-                    old = _text(item.get("fromString")) if isinstance(item, dict) and _named(item, "Key") else None
+                    old = text(item.get("fromString")) if isinstance(item, dict) and _named(item, "Key") else None
                     if old and old not in self.issues:
                         aliases[old] = key
         return aliases
 
-    def _issue_of(self, ref: str | None, record: Mapping[str, Any]) -> str | None:
-        """The key a comment or changelog entry belongs to: its file's key, else the issue in its `self` URL."""
-        links = record.get("_links")
-        url = _text(record.get("self")) or (_text(links.get("self")) if isinstance(links, dict) else None)
+    def _issue_of(self, record: Record) -> str | None:
+        """The key a comment or changelog entry belongs to, "" for an issue not in the export, None if untold.
+
+        In order of trust: the issue the page itself names, the issue in the record's `self`
+        URL (the API's own link, by id, which a move does not change), the key in the file's name.
+        """
+        ref = record.issue_ref
+        links = record.data.get("_links")
+        url = text(record.data.get("self")) or (text(links.get("self")) if isinstance(links, dict) else None)
         if ref is None and url:
             match = re.search(r"/(?:issue|request)/([^/]+)/(?:comment|changelog)", url)
             ref = match[1] if match else None
+        ref = ref or record.name_ref
         if ref is None:
             return None
         return ref if ref in self.issues else self.aliases.get(ref, "")
@@ -640,7 +471,7 @@ class Mapper:
             case = self._case(key, label, issue, histories)
             if case is None:
                 continue
-            case_changes = self._changes(key, case, issue, histories)
+            case_changes = self._changes(key, case, histories)
             case["closed_at"] = self._closed_at(issue, case, case_changes)
             cases.append(case)
             changes += case_changes
@@ -680,19 +511,19 @@ class Mapper:
         if not isinstance(changelog, dict):
             self.without_changelog += not extra
             return
-        ids = {_text(h.get("id")) for h in [*_histories_of(issue), *extra]}
+        ids = {text(h.get("id")) for h in [*histories_of(issue), *extra]}
         total = changelog.get("total")
         if isinstance(total, int) and total > len(ids):
             self.cut_short += 1
 
     def _extra_histories(self) -> dict[str, list[dict[str, Any]]]:
         extra: dict[str, list[dict[str, Any]]] = {}
-        for _, ref, history in self.export.histories:
-            key = self._issue_of(ref, history)
+        for record in self.export.histories:
+            key = self._issue_of(record)
             if not key:
                 self.report.skipped[SKIP_HISTORY_ORPHAN] += 1
                 continue
-            extra.setdefault(key, []).append(history)
+            extra.setdefault(key, []).append(record.data)
         return extra
 
     def _timeline(
@@ -701,8 +532,8 @@ class Mapper:
         """The changelog in time order (the API's order is not trusted), each entry once, with its instant."""
         seen: set[str] = set()
         timeline = []
-        for n, history in enumerate([*_histories_of(issue), *extra]):
-            hid = _text(history.get("id"))
+        for n, history in enumerate([*histories_of(issue), *extra]):
+            hid = text(history.get("id"))
             if hid is not None:
                 if hid in seen:
                     self.report.skipped[SKIP_HISTORY_DUPLICATE] += 1
@@ -753,12 +584,12 @@ class Mapper:
             "opened_at": opened,
             "severity": severity,
             "contact_id": _user_id(reporter) or "",
-            "subject": _text(fields.get("summary")) or "",
-            "product_area": (_text(issuetype.get("name")) or "") if isinstance(issuetype, dict) else "",
-            "owner": (_text(assignee.get("displayName")) or "") if isinstance(assignee, dict) else "",
+            "subject": text(fields.get("summary")) or "",
+            "product_area": (text(issuetype.get("name")) or "") if isinstance(issuetype, dict) else "",
+            "owner": (text(assignee.get("displayName")) or "") if isinstance(assignee, dict) else "",
             "closed_at": None,
             "resolved_at": self.clock.read(fields.get("resolutiondate")),
-            "status_name": (_text(status.get("name")) or "") if isinstance(status, dict) else "",
+            "status_name": (text(status.get("name")) or "") if isinstance(status, dict) else "",
             "priority_name": priority,
         }
 
@@ -783,9 +614,9 @@ class Mapper:
         for _, items in histories:
             for item in items:
                 if _named(item, "priority"):
-                    return _text(item.get("fromString"))
+                    return text(item.get("fromString"))
         priority = fields.get("priority")
-        return _text(priority.get("name")) if isinstance(priority, dict) else None
+        return text(priority.get("name")) if isinstance(priority, dict) else None
 
     def _status_of(self, name: str | None) -> str:
         """A status name -> open/pending_customer/closed: the status map, else its category (done = closed)."""
@@ -804,7 +635,6 @@ class Mapper:
         self,
         key: str,
         case: Mapping[str, Any],
-        issue: Mapping[str, Any],
         histories: list[tuple[dt.datetime, list[dict[str, Any]]]],
     ) -> list[dict[str, Any]]:
         """Status and severity changes: the net value of each second, where it differs from before.
@@ -816,7 +646,7 @@ class Mapper:
         opened: dt.datetime = case["opened_at"]
         items_of = [(at, item) for at, items in histories for item in items]
         status_items = [item for _, item in items_of if _named(item, "status")]
-        first_status = _text(status_items[0].get("fromString")) if status_items else None
+        first_status = text(status_items[0].get("fromString")) if status_items else None
         raw: list[dict[str, Any]] = [_change(key, opened, "status", self._status_of(first_status), first_status or "")]
         for at, item in items_of:
             if not (_named(item, "status") or _named(item, "priority")):
@@ -824,7 +654,7 @@ class Mapper:
             if at < opened:
                 self.report.skipped[SKIP_HISTORY_EARLY] += 1
                 continue
-            target = _text(item.get("toString"))
+            target = text(item.get("toString"))
             if _named(item, "status"):
                 raw.append(_change(key, at, "status", self._status_of(target), target or ""))
                 continue
@@ -855,7 +685,7 @@ class Mapper:
         ... else statuscategorychangedate, else updated (the changelog may be cut short).
         """
         status = issue["fields"].get("status")
-        if self._status_of(_text(status.get("name")) if isinstance(status, dict) else None) != "closed":
+        if self._status_of(text(status.get("name")) if isinstance(status, dict) else None) != "closed":
             return None
         statuses = [c for c in changes if c["field"] == "status"]
         if statuses and statuses[-1]["value"] == "closed":
@@ -875,8 +705,9 @@ class Mapper:
         customers = {r for r in self.reporters.values() if r}
         seen: set[tuple[str, str]] = set()
         rows = []
-        for _, ref, comment in self.export.comments:
-            key = self._issue_of(ref, comment)
+        for record in self.export.comments:
+            comment = record.data
+            key = self._issue_of(record)
             if key is None:
                 self.report.skipped[SKIP_COMMENT_NO_ISSUE] += 1
                 continue
@@ -885,7 +716,7 @@ class Mapper:
                 continue
             if key not in self.kept:  # its issue was skipped, and counted there
                 continue
-            cid = _text(comment.get("id"))
+            cid = text(comment.get("id"))
             if cid is not None:
                 if (key, cid) in seen:
                     self.report.skipped[SKIP_COMMENT_DUPLICATE] += 1
@@ -918,7 +749,7 @@ class Mapper:
                 "response_id": f"{key}/{cid}" if cid else "",
                 "author": _user_id(author) or "",
                 "public": "true" if public else "false",
-                "account_type": (_text(author.get("accountType")) or "") if isinstance(author, dict) else "",
+                "account_type": (text(author.get("accountType")) or "") if isinstance(author, dict) else "",
             })
         rows.sort(key=lambda r: (r["case_id"], r["at"], r["response_id"]))
         return rows
@@ -928,17 +759,17 @@ class Mapper:
         types: dict[str, str] = {}
 
         def note(user: Any) -> None:
-            account, kind = _user_id(user), _text(user.get("accountType")) if isinstance(user, dict) else None
+            account, kind = _user_id(user), text(user.get("accountType")) if isinstance(user, dict) else None
             if account and kind:
                 types.setdefault(account, kind)
 
         for _, issue in self.issues.values():
             for name in ("reporter", "assignee", "creator"):
                 note(issue["fields"].get(name))
-            for history in _histories_of(issue):
+            for history in histories_of(issue):
                 note(history.get("author"))
-        for _, _, comment in self.export.comments:
-            note(comment.get("author"))
+        for record in self.export.comments:
+            note(record.data.get("author"))
         return types
 
     def _author_type(
@@ -952,7 +783,7 @@ class Mapper:
         without accountId and accountType is unknown.
         """
         account = _user_id(author)
-        kind = _text(author.get("accountType")) if isinstance(author, dict) else None
+        kind = text(author.get("accountType")) if isinstance(author, dict) else None
         if account and account == reporter:
             return "customer"
         kind = kind or (types.get(account) if account else None)
