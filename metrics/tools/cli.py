@@ -267,6 +267,73 @@ def weekly(
         click.echo(f"Wrote {path}", err=True)
 
 
+@main.command()
+@click.argument("dataset_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--as-of", "as_of", type=INSTANT, required=True,
+    help="The moment of the digest (ISO 8601, e.g. 2026-11-30T08:00:00Z); a cron job passes the time it runs.",
+)
+@click.option("--advisor", default=None, help="Only this advisor's accounts (the name in accounts.advisor).")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("--out", default="-", show_default=True, help="File to write (- = standard output).")
+@store_option
+def digest(
+    dataset_dir: Path, as_of: dt.datetime, advisor: str | None, fmt: str, out: str, db_path: Path | None
+) -> None:
+    """Per advisor: the clocks breached or at risk, and the weekly updates owed and not marked sent.
+
+    The clocks are the Active tickets page's, as of --as-of; the updates are those of the last
+    complete ISO week (reporting timezone) for accounts whose package includes weekly_updates,
+    read from the workspace beside the store: give --db the store the dashboard serves to
+    see what its advisors marked sent. md and html escape every value; json gives UTC ISO
+    8601 instants, for a chat webhook or a script.
+    """
+    from metrics.engine.snapshot import take_snapshot
+    from metrics.reports import digest as report
+    from metrics.reports import weekly as wk
+    from metrics.workspace import Workspace
+
+    store = _store_for(dataset_dir, db_path)
+    workspace = Workspace.beside(store)
+    if not workspace.path.exists():
+        click.echo(f"note: no workspace beside {store.name}: no weekly update counts as sent "
+                   "(give --db the store the dashboard serves)", err=True)
+    con = connect(store, read_only=True)
+    try:
+        if advisor is not None and not wk.advisor_accounts(con, advisor):
+            _fail(f"no account has advisor {advisor!r}")
+        built = report.build_digest(take_snapshot(con, as_of), workspace, advisor)
+    finally:
+        con.close()
+    text = report.render(built, fmt)
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    Path(out).write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {out}", err=True)
+
+
+@main.command()
+@click.option(
+    "--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True,
+    help="The store to back up (the one the dashboard serves).",
+)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write the copies into (created if missing).")
+def backup(db_path: Path, out: Path) -> None:
+    """Copy a store and its workspace (weekly update drafts, updates sent) into --out, each consistent.
+
+    The store is copied from the version published when the copy starts (a load running at
+    the same time publishes beside it and is not seen half-way); the workspace with SQLite's
+    online backup, so a save in progress is either in the copy or not. Safe while the
+    dashboard serves. Restore by stopping the dashboard and copying both files back.
+    """
+    from metrics.tools.backup import backup_store
+
+    for path in backup_store(db_path, out):
+        click.echo(f"Wrote {path}")
+
+
 @main.command("docs")
 def docs() -> None:
     """Print the metric tables of docs/metrics.md, generated from the registry."""
