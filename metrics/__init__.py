@@ -7,8 +7,8 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
 
     tools/     sample generator, importers, the CLI         (may import everything below)
     reports/   weekly update and governance pack            (subjects, engine, storage)
-    subjects/  the metrics, one module per subject, on the registry  (engine, storage)
-    engine/    calendars, the obligations SQL, snapshot, explain     (workspace, storage)
+    subjects/  the metrics, one module per subject, on the registry  (engine, workspace, storage)
+    engine/    calendars, the obligations SQL, snapshot, explain     (storage)
     workspace/ what people write beside the data: weekly update drafts, updates sent (storage)
     storage/   data contract, configuration, ingest, the store
     errors, safe_text, sqlfiles: small shared helpers every layer may use
