@@ -357,6 +357,29 @@ def test_without_schedules_accounts_use_americas(tmp_path):
     assert set(read(tmp_path / "out", "accounts")["region"]) == {"americas"}
 
 
+def test_ticket_without_history_keeps_its_priority_and_closes_at_its_update(tmp_path):
+    """101 with no audits: severity from its current priority (high: 2), closed at updated_at 2026-03-14 16:00Z."""
+    folder = tmp_path / "api"
+    shutil.copytree(API, folder)
+    (folder / "ticket_audits.json").write_text('{"audits": []}')
+    report = import_zendesk(folder, tmp_path / "out")
+    row = case(tmp_path / "out", "101")
+    assert (row["severity"], row["closed_at"]) == ("2", "2026-03-14T16:00:00Z")
+    # 101 (closed) and 102 (solved); 104, closed too, is skipped as merged (its tag)
+    assert report.notes["ticket solved or closed without a recorded status change (closed at its updated_at)"] == 2
+
+
+def test_schedule_with_an_unknown_time_zone_is_skipped(tmp_path):
+    """A schedule in 'Mars Time' becomes no calendar: its 5 interval rows are skipped, accounts use americas."""
+    folder = tmp_path / "warehouse"
+    shutil.copytree(WAREHOUSE, folder)
+    schedule = pd.read_csv(folder / "schedule.csv", dtype=str)
+    schedule.assign(time_zone="Mars Time").to_csv(folder / "schedule.csv", index=False)
+    report = import_zendesk(folder, tmp_path / "out")
+    assert report.skipped["schedule whose time_zone is neither a Zendesk nor an IANA time zone"] == 5
+    assert set(read(tmp_path / "out", "accounts")["region"]) == {"americas"}
+
+
 def test_config_records_every_choice(api):
     """config.toml records the source, maps, roles and policies; reporting in the schedule's timezone."""
     config = tomllib.loads((api / "config.toml").read_text())
