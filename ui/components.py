@@ -364,6 +364,8 @@ def explain_panel(case_id: str) -> None:
                 ]
             )
             st.dataframe(pieces, hide_index=True, width="stretch", placeholder="")
+            if item.terms is not None and item.terms.applied:  # package names and account ids are data
+                st.caption("Terms in force on the local opening date: " + md(item.terms.describe()))
             if item.pauses:
                 st.caption("Paused (waiting on the customer): " + "; ".join(
                     f"{_moment(a)} → {_moment(b)}" for a, b in item.pauses))

@@ -39,7 +39,8 @@ from metrics.storage.datasets import (
     write_uploads,
 )
 from metrics.storage.ingest import ingest
-from metrics.storage.store import dashboard_db, remove_store, store_summary
+from metrics.storage.store import dashboard_db, remove_store, store_summary, stored_config
+from metrics.storage.terms import terms_changes
 from ui import access, audit, state
 from ui import components as ui
 from ui.navigation import page_title
@@ -122,6 +123,17 @@ loads = summary.loads.assign(dataset=[dataset_label(d, ROOT) for d in summary.lo
 
 st.subheader("Loads")
 ui.show_table(loads, key="data_loads", file_name="loads.csv")
+
+st.subheader("Package terms over time")
+changes = terms_changes(stored_config(state.connection()))
+if changes.empty:
+    st.caption("Each package has one definition for all time: config.toml sets no `[[packages.NAME.versions]]` "
+               "and no `[[overrides]]`.")
+else:
+    st.caption("A case runs on its package's keys, then every version from on or before its local opening date, "
+               "then its account's overrides likewise (tables merged key by key); a subscription term's "
+               "entitlements are those in force on its first day.")
+    st.dataframe(changes, hide_index=True, key="data_terms", width="content")  # plain text cells, never Markdown
 
 if not viewer.can_load:
     st.stop()

@@ -15,10 +15,15 @@ import duckdb
 
 from metrics.engine.calendars import working_intervals
 from metrics.engine.obligations import as_utc, clock_cursor, obligations_arrow, run_stages
-from metrics.storage.config import ALWAYS, Config
+from metrics.storage.config import ALWAYS, Config, Terms
 from metrics.storage.store import stored_config
 
 MAX_INTERVALS = 12  # intervals listed per obligation before "... and N more"
+# The case's opening date in its account's region calendar: the date that picks the terms in force.
+LOCAL_OPENING_DATE_SQL = (
+    "select cast(timezone(z.timezone, c.opened_at) as date) from cases c join accounts a using (account_id)"
+    " join calendar_zones z on z.calendar = a.region where c.case_id = ?"
+)
 
 
 @dataclass
@@ -43,6 +48,9 @@ class Explanation:
     intervals: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
     more_intervals: int = 0
     verdict: str = ""
+    # The package's definition the targets came from: its versions and the account's overrides
+    # in force on the case's local opening date (None without a package).
+    terms: Terms | None = None
 
 
 def _ts(seconds: int | None) -> dt.datetime | None:
@@ -101,12 +109,15 @@ def explain_case(
             "select o.seq, v.x, v.y, v.severity, v.calendar, v.target_seconds, v.deadline_s, v.breach_s"
             " from sla_piece_verdicts v join sla_obligations o using (oid) order by o.seq, v.x"
         ).fetchall()
+        opened_on = cur.execute(LOCAL_OPENING_DATE_SQL, [case_id]).fetchall()[0][0]
     finally:
         cur.close()
+    package, account = rows[0]["package"], rows[0]["account_id"]
+    terms = config.terms_in_force(package, opened_on, account) if package is not None else None
     out = []
     for row in rows:
         seq = row["seq"]
-        item = Explanation(row=row, ended_by=ends.get(seq))
+        item = Explanation(row=row, ended_by=ends.get(seq), terms=terms)
         item.pauses = [(_ts(a), _ts(b)) for s, a, b in pauses if s == seq]  # type: ignore[misc]
         item.pieces = [
             Piece(_ts(x), _ts(y), sev, cal, target, _ts(deadline), _ts(breach))  # type: ignore[arg-type]
@@ -192,6 +203,8 @@ def format_explanations(case_id: str, items: list[Explanation], as_of: dt.dateti
             f"{name} [{r['status']}]  package {r['package'] or '-'}, severity {r['severity']}, "
             f"target {target}"
         )
+        if item.terms is not None:
+            lines.append(f"  terms: {item.terms.describe()}")
         ended = {"response": "an agent response", "close": "the case's close"}.get(item.ended_by or "")
         lines.append(
             f"  started {fmt_time(r['start_at'])}; "

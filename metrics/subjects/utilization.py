@@ -2,8 +2,9 @@
 
 Service days and private training sessions come from `engagements`, authorized contacts
 from `contacts`, cases from `case_facts`; what each term is entitled to comes from the
-package catalogue (`config.packages`), so a retuned package changes the denominators
-without a reload. Everything is as of the snapshot: terms that start after the as-of
+package catalogue (`config.terms`: the package's definition in force on the term's first
+day, versions and the account's overrides included), so a retuned package changes the
+denominators without a reload. Everything is as of the snapshot: terms that start after the as-of
 local date are left out, usage counts engagements dated up to that date and cases
 opened by as-of. Dates are local to the account's region calendar, as for the package
 in force on a case (docs/sla-clock.md).
@@ -17,6 +18,7 @@ points, and the forecast extrapolates today's rate to the term's end
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import pandas as pd
@@ -58,15 +60,25 @@ CONTACT_COLUMNS = [
 
 
 def entitlement_table(config: Config) -> pa.Table:
-    """The package catalogue's entitlements, one row per package, for joining in SQL."""
-    packages = list(config.packages.values())
+    """The entitlements of every span of terms (`config.terms`), for joining in SQL.
+
+    A subscription term takes the definition in force on its first local date (its
+    `term_start`): a version or override from a later date changes the next term's
+    entitlements, never the term under way, so a term's denominators do not move within
+    it (docs/sla-clock.md). Open ends are 0001-01-01 and 9999-12-31; `account_id` is null on
+    the package's own rows (the macro `terms_account` picks an overridden account's).
+    """
+    spans = config.terms
     return pa.table(
         {
-            "package": pa.array([p.name for p in packages], pa.string()),
-            "service_days": pa.array([float(p.service_days) for p in packages], pa.float64()),
-            "training_sessions": pa.array([float(p.training_sessions) for p in packages], pa.float64()),
-            "authorized_contacts": pa.array([p.authorized_contacts for p in packages], pa.int64()),
-            "phone_support": pa.array([p.phone_support for p in packages], pa.bool_()),
+            "package": pa.array([t.package for t in spans], pa.string()),
+            "account_id": pa.array([t.account_id for t in spans], pa.string()),
+            "valid_from": pa.array([t.valid_from or dt.date.min for t in spans], pa.date32()),
+            "valid_to": pa.array([t.valid_to or dt.date.max for t in spans], pa.date32()),
+            "service_days": pa.array([float(t.spec.service_days) for t in spans], pa.float64()),
+            "training_sessions": pa.array([float(t.spec.training_sessions) for t in spans], pa.float64()),
+            "authorized_contacts": pa.array([t.spec.authorized_contacts for t in spans], pa.int64()),
+            "phone_support": pa.array([t.spec.phone_support for t in spans], pa.bool_()),
         }
     )
 

@@ -201,3 +201,26 @@ def test_a_failed_upload_removes_its_folder_and_shows_only_file_names(site, uplo
     assert list(uploads_tmp.iterdir()) == []
     assert not site["stores"].exists() or not list(site["stores"].iterdir())  # no store, log or lock left
     assert_private(at, site["tmp"])
+
+
+def test_the_page_lists_each_packages_versions_and_overrides(site, make_dataset):
+    """A dataset whose config.toml changes terms over time: the Data page lists every change as written."""
+    config = (
+        '[[packages.Gold.versions]]\nfrom = 2026-07-01\ninitial_response_hours = { 1 = 2 }\n'
+        '[[packages.Gold.versions]]\nfrom = 2026-03-01\nservice_days = 5\n'
+        '[[overrides]]\naccount_id = "A1"\nfrom = 2026-01-01\nfollow_up_hours = { 1 = 12 }\n'
+    )
+    shutil.move(make_dataset(config__toml=config), site["root"] / "terms")
+    at = open_data_page()
+    assert not [d for d in at.dataframe if "changes" in d.value.columns]  # the sample's terms never change
+    at.selectbox(key="data_dataset").select("terms").run()
+    at.button(key="data_load_folder").click().run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    [table] = [d.value for d in at.dataframe if "changes" in d.value.columns]
+    assert table.to_dict("records") == [
+        {"package": "Gold", "account": "every account", "from": "2026-03-01", "changes": "service_days = 5"},
+        {"package": "Gold", "account": "every account", "from": "2026-07-01",
+         "changes": "initial_response_hours { 1 = 2 }"},
+        {"package": "the account's package", "account": "A1", "from": "2026-01-01",
+         "changes": "follow_up_hours { 1 = 12 }"},
+    ]

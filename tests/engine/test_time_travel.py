@@ -4,9 +4,10 @@
 engine again only on the cases that are not settled at the as-of (docs/sla-clock.md, "Time
 travel"). The reference is `take_snapshot(..., derive=False)`: the engine over every case.
 The as-of instants are drawn over the adversarial random cases of tests/random_cases.py
-(DST weeks, pauses, severity changes both ways, reopens, suspensions): at random, and exactly
+(DST weeks, pauses, severity changes both ways, reopens, suspensions, package versions and
+accounts' overrides from a date): at random, and exactly
 on (and one second around) a deadline, a breach, an obligation's end, a pause boundary, a
-severity change, an opening and a DST transition; both tables must hold the same rows,
+severity change, an opening, a DST transition and a date terms change from; both tables must hold the same rows,
 every column equal.
 
 Set TIME_TRAVEL_SEED to explore other draws; a failure names the instant.
@@ -74,6 +75,12 @@ def drawn_instants(con: duckdb.DuckDBPyConnection) -> list[dt.datetime]:
             "severity change": instants(cur, "select \"at\" from case_changes where field = 'severity'"),
             "opening": instants(cur, "select opened_at from cases"),
             "DST": [t for zone in DST_ZONES for year in (2025, 2026) for t in dst_transitions(zone, year)],
+            # the UTC midnights of the dates versions and overrides hold from
+            "terms from": [
+                dt.datetime.combine(c.valid_from, dt.time(), dt.UTC)
+                for c in (*stored_config(con).overrides, *(v for vs in stored_config(con).versions.values() for v in vs))
+                if c.valid_from is not None
+            ],
         }
     finally:
         cur.close()
@@ -98,6 +105,14 @@ def assert_same(derived: Snapshot, full: Snapshot) -> None:
         assert table.num_rows == full_table.num_rows
         for name in full_table.column_names:
             assert table.column(name).equals(full_table.column(name)), name
+
+
+def test_the_run_is_stored_under_terms_that_change_over_time(con: duckdb.DuckDBPyConnection) -> None:
+    """The random draw's config has package versions and accounts' overrides, so every comparison
+    below covers them (a case's terms are fixed by its opening date, as its package is)."""
+    config = stored_config(con)
+    assert set(config.versions) == {"Gold", "Silver", "Platinum"}
+    assert config.overridden_accounts == {"A0003", "A0004", "A0005"}
 
 
 def test_the_store_holds_the_run_at_the_latest_instant(con: duckdb.DuckDBPyConnection) -> None:

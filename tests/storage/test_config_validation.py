@@ -280,8 +280,20 @@ CONTRACT_EXAMPLE = """
     phone_support = true
     features = ["named_advisor", "proactive_planning", "senior_advisor_cases"]
 """
+# The README's terms that change over time (and docs/sla-clock.md's, with a string date).
+README_TERMS_EXAMPLE = """
+    [[packages.Gold.versions]]          # Gold's keys as changed from a date on
+    from = 2026-07-01
+    initial_response_hours = { 1 = 2 }  # tables merge key by key: only severity 1 changes
+
+    [[overrides]]                       # an account's negotiated terms (the account must exist)
+    account_id = "ACC-0002"
+    from = "2026-01-01"                 # optional; without it, from the start
+    follow_up_hours = { 1 = 12 }
+"""
 GOOD_CONFIGS = {
     "readme-example": README_EXAMPLE,
+    "readme-terms-example": README_TERMS_EXAMPLE,
     "contract-example": CONTRACT_EXAMPLE,
     "bpic2014-doc-netherlands": """
         [calendars.emea]
@@ -321,6 +333,7 @@ def test_valid_config_loads_and_survives_the_store_round_trip(tmp_path, text):
         config.packages,
         config.at_risk_fraction,
     )
+    assert (again.versions, again.overrides, again.terms) == (config.versions, config.overrides, config.terms)
 
 
 def test_defaults_and_bundled_sample_load():

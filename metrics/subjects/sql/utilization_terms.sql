@@ -8,7 +8,7 @@ with as_of as (
 terms as (
     select s.account_id, a.name as account_name, a.advisor, a.region, s.package,
            s.start_date as term_start, s.end_date as term_end,
-           coalesce(z.timezone, 'UTC') as timezone,
+           coalesce(z.timezone, 'UTC') as timezone, terms_account(s.account_id) as terms_account,
            cast(timezone(coalesce(z.timezone, 'UTC'), as_of.as_of_at) as date) as as_of_date
     from subscriptions s
     join accounts a using (account_id)
@@ -32,4 +32,7 @@ select sp.account_id, sp.account_name, sp.advisor, sp.region, sp.package,
        coalesce(e.authorized_contacts, 0) as authorized_contacts_allotted,
        coalesce(e.phone_support, false) as phone_support
 from spans sp
-left join package_entitlements e using (package)
+-- the terms in force on the term's first local date (an overridden account's own rows: terms_account)
+left join package_entitlements e
+    on e.package = sp.package and e.account_id is not distinct from sp.terms_account
+   and sp.term_start between e.valid_from and e.valid_to
