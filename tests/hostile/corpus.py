@@ -632,6 +632,22 @@ CASES: list[Case] = [
     fatal("config_not_utf8", {"config.toml": '[reporting]\ntimezone = "Europe/Zürich"\n'.encode("latin-1")},
           "config.toml", "UTF-8"),
     fatal("config_not_toml", config("[reporting\nat_risk_fraction = 0.5\n"), "config.toml", "TOML"),
+    # ------------------------------------------------------------ terms that change over time
+    fatal("override_of_an_unknown_account",
+          config(f'[[overrides]]\naccount_id = "{LINK}"\nservice_days = 1\n'),
+          "config.toml: [[overrides]] entry 1 account_id", "is not an account of accounts.csv"),
+    fatal("version_of_an_unknown_package", config("[[packages.Diamond.versions]]\nfrom = 2026-03-10\nservice_days = 1\n"),
+          "[[packages.Diamond.versions]]", "'Diamond' is not a package"),
+    loads(
+        "terms_that_change_over_time",
+        config(
+            "[[packages.Gold.versions]]\nfrom = 2026-03-10\ninitial_response_hours = { 1 = 1 }\n"
+            f'features = ["{IMG}", "{LINK}"]\n'
+            '[[overrides]]\naccount_id = "A1"\nfollow_up_hours = { 1 = 0.5 }\nclock = { 2 = "24x7" }\n'
+        ),
+        stored=BASE_COUNTS,
+        markup=(IMG, LINK),
+    ),
 ]
 
 BY_NAME = {case.name: case for case in CASES}
