@@ -170,12 +170,47 @@ def export() -> None:
     "--as-of", "as_of", type=INSTANT, required=True,
     help="Cut the data at this instant (ISO 8601, e.g. 2026-11-30T00:00:00Z).",
 )
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file: .csv or .parquet.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True,
+    help="Output file: .csv or .parquet (with --engine spark: a new folder, Parquet partitioned by account).",
+)
 @store_option
-def export_obligations(dataset_dir: Path, as_of: dt.datetime, out: Path, db_path: Path | None) -> None:
-    """Write one row per response obligation of DATASET_DIR as of --as-of (the contract's columns)."""
+@click.option(
+    "--engine", type=click.Choice(["embedded", "spark"]), default="embedded", show_default=True,
+    help="embedded: DuckDB on this machine; spark: Apache Spark over DATASET_DIR's Parquet tables (docs/scale.md).",
+)
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark master URL (with --engine spark).")
+@click.option(
+    "--spark-conf", "spark_conf", multiple=True, metavar="KEY=VALUE",
+    help="A Spark setting passed through, e.g. spark.executor.memory=8g (repeatable).",
+)
+@click.option(
+    "--cases-per-group", type=click.IntRange(min=1), default=50_000, show_default=True,
+    help="Cases one Spark task computes at most; a larger account is computed in shares.",
+)
+def export_obligations(
+    dataset_dir: Path,
+    as_of: dt.datetime,
+    out: Path,
+    db_path: Path | None,
+    engine: str,
+    spark_master: str,
+    spark_conf: tuple[str, ...],
+    cases_per_group: int,
+) -> None:
+    """Write one row per response obligation of DATASET_DIR as of --as-of (the contract's columns).
+
+    With --engine spark, DATASET_DIR holds each table as <table>.parquet or as a folder
+    <table>/ of Parquet files, and --out is a new folder: the obligations partitioned by
+    account, which `ingest --obligations` can store instead of computing them.
+    """
     from metrics.engine.obligations import export_obligations as run_export
 
+    if engine == "spark":
+        if db_path is not None:
+            raise click.BadParameter("the Spark engine reads DATASET_DIR's files, not a store", param_hint="--db")
+        _export_on_spark(dataset_dir, as_of, out, spark_master, spark_conf, cases_per_group)
+        return
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise click.BadParameter("the output file must end in .csv or .parquet", param_hint="--out")
     store = _store_for(dataset_dir, db_path)
@@ -186,6 +221,30 @@ def export_obligations(dataset_dir: Path, as_of: dt.datetime, out: Path, db_path
     finally:
         con.close()
     click.echo(f"Wrote {n:,} obligations to {out} in {time.perf_counter() - started:.1f} s", err=True)
+
+
+def _export_on_spark(
+    dataset_dir: Path, as_of: dt.datetime, out: Path, master: str, conf: tuple[str, ...], cases_per_group: int
+) -> None:
+    settings = {}
+    for item in conf:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--spark-conf")
+        settings[key.strip()] = value.strip()
+    from metrics.engine.spark.job import open_session, spark_obligations
+
+    started = time.perf_counter()
+    spark = open_session(master, settings)
+    try:
+        run = spark_obligations(spark, dataset_dir, as_of, out, cases_per_group=cases_per_group)
+    finally:
+        spark.stop()
+    click.echo(
+        f"Wrote {run.obligations:,} obligations of {run.cases:,} cases to {out} on Spark ({master}) in "
+        f"{time.perf_counter() - started:.1f} s: {run.groups:,} groups, {run.split_accounts:,} accounts in shares",
+        err=True,
+    )
 
 
 @main.command()
