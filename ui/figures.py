@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.safe_text import plot_text
+from metrics.subjects.buckets import bucket_hover
 
 MET = "#0072B2"
 MISSED = "#D55E00"
@@ -69,19 +71,55 @@ MONTH = re.compile(r"^\d{4}-\d{2}$")  # metrics.subjects.filters.period_label's 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _period_axis(fig: go.Figure, periods: pd.Series) -> None:
+def _period_axis(fig: go.Figure, periods: pd.Series, partial: Collection[str] = ()) -> None:
     """Periods ticked as what they are: '2026-08' as 'Aug 2026', '2026-W10' as that week; never 'Aug 9'.
 
     plotly reads '2026-08' as a date and ticks it by days, so months, weeks and quarters are
-    categories in their sortable order, months with their names; days stay a date axis.
+    categories in their sortable order, months with their names; days stay a date axis. A
+    period in `partial` (covered in part by the period) says so under its tick.
     """
     labels = sorted({str(p) for p in periods})
     if not labels or all(DAY.match(p) for p in labels):
         return
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
-    if all(MONTH.match(p) for p in labels):
+    months = all(MONTH.match(p) for p in labels)
+    if months or partial:
+        names = [dt.datetime.strptime(p, "%Y-%m").strftime("%b %Y") if months else p for p in labels]
         fig.update_xaxes(tickmode="array", tickvals=labels,
-                         ticktext=[dt.datetime.strptime(p, "%Y-%m").strftime("%b %Y") for p in labels])
+                         ticktext=[f"{n}<br>(partial)" if p in partial else n for p, n in zip(labels, names,
+                                                                                                  strict=True)])
+
+
+PARTIAL_OPACITY = 0.35  # a partial bucket's mark: faded, still legible
+TOO_SMALL_PX = 5  # a too-small bucket's point, beside the usual 9
+
+
+def _grain_of(label: str) -> str:
+    """The grain a period label is written in ('2026-08' month, '2026-W35' week, '2026-Q3' quarter, else day)."""
+    if MONTH.match(label):
+        return "month"
+    if "-W" in label:
+        return "week"
+    return "quarter" if "-Q" in label else "day"
+
+
+def _buckets(part: pd.DataFrame) -> tuple[list[bool], list[bool], list[str]]:
+    """Per row: partial, too small, and the period as the hover says it ('Aug 2026 (partial: 2 of 31 days)').
+
+    A frame without the metrics' bucket columns (metrics.subjects.buckets) is whole and judged.
+    """
+    labels = [str(p) for p in part["period"]]
+    if "covered_days" not in part:
+        return [False] * len(part), [False] * len(part), [plot_text(p) for p in labels]
+    partial = [bool(v) for v in part["partial"]]
+    small = [bool(v) for v in part["too_small"]]
+    hover = [plot_text(bucket_hover(p, _grain_of(p), int(c), int(d)))
+             for p, c, d in zip(labels, part["covered_days"], part["period_days"], strict=True)]
+    return partial, small, hover
+
+
+def _partial_periods(frame: pd.DataFrame) -> set[str]:
+    return set(frame.loc[frame["partial"].astype(bool), "period"].astype(str)) if "partial" in frame else set()
 
 
 def _rows_layout(fig: go.Figure, title: str, rows: int, right: int = 10) -> go.Figure:
@@ -134,9 +172,12 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
     """Lines of attainment % per period, one per kind (or series column), each with its own symbol.
 
     Expects the rows of `attainment_table(by=["kind"], grain=...)`: period, attainment (0..1),
-    met, breached, pending and optionally kind, one row per kind and period. A point whose period
-    still has pending obligations is drawn hollow (its symbol's `-open` variant) and its hover
-    says "provisional: N still running": the value may still change.
+    met, breached, pending and optionally kind, one row per kind and period, with the bucket
+    columns the metric adds. A point whose period still has pending obligations is drawn hollow
+    (its symbol's `-open` variant) and its hover says "provisional: N still running": the value
+    may still change. A period the filter covers in part is faded, its tick says "(partial)" and
+    its hover the day count ("Aug 2026 (partial: 2 of 31 days)"); one with too few met or
+    breached obligations to judge is drawn small and its hover says so.
     """
     if frame.empty:
         return empty_figure("No obligations started in this period")
@@ -145,9 +186,14 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
     _one_row_per(frame, ["kind", "period"] if "kind" in frame else ["period"])
     fig = go.Figure()
     series = frame["kind"].unique() if "kind" in frame else ["all"]
+    any_small = False
     for i, name in enumerate(series):
         part = frame[frame["kind"] == name] if "kind" in frame else frame
         pending = part["pending"].astype("int64") if "pending" in part else pd.Series(0, index=part.index)
+        partial, small, periods = _buckets(part)
+        any_small = any_small or any(small)
+        judged = ["" if not s else f"too few to judge: {m + b:,} met or breached" for s, m, b in
+                  zip(small, part["met"], part["breached"], strict=True)]
         symbol = SYMBOLS[i % len(SYMBOLS)]
         fig.add_trace(
             go.Scatter(
@@ -156,20 +202,27 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
                 mode="lines+markers",
                 name=plot_text(str(name).replace("_", "-")),
                 line={"color": PALETTE[i % len(PALETTE)], "width": 3},
-                marker={"symbol": [f"{symbol}-open" if n else symbol for n in pending], "size": 9,
+                marker={"symbol": [f"{symbol}-open" if n else symbol for n in pending],
+                        "size": [TOO_SMALL_PX if s else 9 for s in small],
+                        "opacity": [PARTIAL_OPACITY if p else 1.0 for p in partial],
                         "line": {"width": 2}},
                 customdata=list(zip(part["met"], part["breached"], [provisional_hover(n) for n in pending],
-                                    strict=True)),
-                hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]:,}, breached %{customdata[1]:,}"
-                              "<br>%{customdata[2]}<extra></extra>",
+                                    periods, judged, strict=True)),
+                hovertemplate="%{customdata[3]}: %{y:.1f} %<br>met %{customdata[0]:,}, breached %{customdata[1]:,}"
+                              "<br>%{customdata[2]}<br>%{customdata[4]}<extra></extra>",
             )
         )
     fig.update_yaxes(title="attainment %", ticksuffix=" %", rangemode="normal")
-    _period_axis(fig, frame["period"])
+    partial_periods = _partial_periods(frame)
+    _period_axis(fig, frame["period"], partial_periods)
     fig = _layout(fig, title)
+    notes = ["hollow points: provisional, obligations still running"]
+    if partial_periods:
+        notes.append("faded: partial period")
+    if any_small:
+        notes.append("small: too few to judge")
     # said under the title, not in it: a long title runs into the legend at half width
-    fig.update_layout(title={"subtitle": {"text": "hollow points: provisional, obligations still running"}},
-                      margin={"t": 80})
+    fig.update_layout(title={"subtitle": {"text": " · ".join(notes)}}, margin={"t": 80})
     return fig
 
 
@@ -293,21 +346,31 @@ def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations
     """Grouped bars per period: policy escalations (breaches) beside recorded ones (hatched), never stacked.
 
     Stacking would draw their sum, and a recorded escalation that follows a breach of the same
-    case is the same incident counted twice; side by side, each is read on its own.
+    case is the same incident counted twice; side by side, each is read on its own. A period
+    the filter covers in part has faded bars, "(partial)" under its tick and its day count in
+    the hover.
     """
     if frame.empty or not ((frame["policy"] > 0) | (frame["recorded"] > 0)).any():
         return empty_figure("No escalations in this period")
     _one_row_per(frame, ["period"])
+    partial, _, periods = _buckets(frame)
+    opacity = [PARTIAL_OPACITY if p else 1.0 for p in partial]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=frame["period"], y=frame["policy"], name="policy (breach)", marker={"color": MISSED},
-                         text=[f"{v:,}" for v in frame["policy"]], textposition="outside"))
-    fig.add_trace(go.Bar(x=frame["period"], y=frame["recorded"], name="recorded",
-                         marker={"color": "#CC79A7", "pattern": {"shape": "x"}},
-                         text=[f"{v:,}" for v in frame["recorded"]], textposition="outside"))
+    for column, name, marker in (
+        ("policy", "policy (breach)", {"color": MISSED}),
+        ("recorded", "recorded", {"color": "#CC79A7", "pattern": {"shape": "x"}}),
+    ):
+        fig.add_trace(go.Bar(x=frame["period"], y=frame[column], name=name, marker={**marker, "opacity": opacity},
+                             text=[f"{v:,}" for v in frame[column]], textposition="outside", customdata=periods,
+                             hovertemplate=f"%{{customdata}}: %{{y:,}} {name}<extra></extra>"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="escalations")
-    _period_axis(fig, frame["period"])
-    return _layout(fig, title)
+    partial_periods = _partial_periods(frame)
+    _period_axis(fig, frame["period"], partial_periods)
+    fig = _layout(fig, title)
+    if partial_periods:
+        fig.update_layout(title={"subtitle": {"text": "faded: partial period"}}, margin={"t": 80})
+    return fig
 
 
 def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitled: str, title: str) -> go.Figure:

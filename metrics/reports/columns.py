@@ -171,6 +171,10 @@ COLUMNS: dict[str, Column] = {
     "service_days_band": C("service days band", "text"), "training_sessions_band": C("training sessions band", "text"),
     "current": C("current term", "flag"), "phone_support": C("phone support", "flag"),
     "severity_differs": C("severity differs", "flag"),
+    # a trend's buckets (metrics.subjects.buckets)
+    "period_start": C("period from", "date"), "period_end": C("period to", "date"),
+    "period_days": C("days in period", "count"), "covered_days": C("days covered", "count"),
+    "partial": C("partial period", "flag"), "too_small": C("too few to judge", "flag"),
 }
 del C
 

@@ -46,7 +46,9 @@ _REPLACE_WHOLE = {"hours"}
 # The keys each known table may hold. Unknown top-level sections stay allowed (importers
 # record their choices in [importer]; later sections will come).
 SOURCE_KEYS = ("timezone",)
-REPORTING_KEYS = ("at_risk_fraction", "breach_severity", "escalation_incident_hours", "timezone")
+REPORTING_KEYS = (
+    "at_risk_fraction", "breach_severity", "escalation_incident_hours", "min_bucket_obligations", "timezone",
+)
 # The severity a breached obligation is reported under (sla-rules.md leaves it open; docs/metrics.md).
 BREACH_SEVERITIES = ("at_breach", "final")
 CALENDAR_KEYS = ("holidays", "hours", "timezone")
@@ -190,6 +192,7 @@ class Config:
     overrides: tuple[TermsChange, ...] = ()  # in file order
     # Every package's spans, then each overridden account's: `terms_in_force` picks one.
     terms: tuple[Terms, ...] = ()
+    min_bucket_obligations: int = 20  # a trend bucket with fewer is flagged too small to judge
 
     @property
     def longest_target_weeks(self) -> float:
@@ -342,6 +345,15 @@ def parse_config(tree: dict[str, Any], origin: str = "config.toml") -> Config:
         maximum=8784,
     )
 
+    min_bucket = _number(
+        reporting.get("min_bucket_obligations", 20),
+        f"{origin}: [reporting] min_bucket_obligations",
+        f"a non-negative integer of at most {MAX_COUNT}",
+        minimum=0,
+        maximum=MAX_COUNT,
+        integer=True,
+    )
+
     calendar_specs = _table(tree.get("calendars", {}), f"{origin}: [calendars]", example=" such as [calendars.emea]")
     calendars: dict[str, CalendarSpec] = {}
     for name, spec in calendar_specs.items():
@@ -363,6 +375,7 @@ def parse_config(tree: dict[str, Any], origin: str = "config.toml") -> Config:
         source_tz, reporting_tz, float(at_risk), calendars, packages, raw=tree,
         breach_severity=breach_severity, escalation_incident_hours=float(incident_hours),
         versions={name: v for name, v in versions.items() if v}, overrides=overrides, terms=terms,
+        min_bucket_obligations=int(min_bucket),
     )
 
 

@@ -7,6 +7,15 @@ or a tool. Importing this package imports every subject module, so the registry 
 complete (the reports add their definitions when `metrics.reports` modules are imported).
 """
 
-from metrics.subjects import active, attainment, escalations, governance, registry, utilization, weekly_delivery
+from metrics.subjects import (
+    active,
+    attainment,
+    buckets,
+    escalations,
+    governance,
+    registry,
+    utilization,
+    weekly_delivery,
+)
 
-__all__ = ["active", "attainment", "escalations", "governance", "registry", "utilization", "weekly_delivery"]
+__all__ = ["active", "attainment", "buckets", "escalations", "governance", "registry", "utilization", "weekly_delivery"]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from metrics.engine.obligations import STATUSES
 from metrics.engine.snapshot import Snapshot
+from metrics.subjects.buckets import mark_buckets
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, local_midnight, period_label
 from metrics.subjects.registry import DIMENSIONS, Dimension, MetricDefinition, group_columns, metric
 
@@ -130,6 +131,8 @@ def attainment_table(
     Columns: period (with `grain`), the `by` keys, met, breached, pending, cancelled,
     untargeted, suspended, obligations (all of them), attainment = met / (met + breached)
     in [0, 1], NaN where nothing was met or breached. Groups without obligations are absent.
+    With `grain`, the buckets' BUCKET_COLUMNS follow (partial; too small below
+    `[reporting] min_bucket_obligations` met + breached).
     """
     columns = group_columns(attainment_table, by, "f")
     if grain:
@@ -143,7 +146,16 @@ def attainment_table(
     frame[counts] = frame[counts].astype("int64")
     decided = frame["met"] + frame["breached"]
     frame["attainment"] = (frame["met"] / decided.where(decided > 0)).astype("float64")
+    if grain:
+        frame = _mark(snap, frame, grain, filters, decided)
     return frame
+
+
+def _mark(snap: Snapshot, frame: pd.DataFrame, grain: str, filters: Filters, basis: pd.Series) -> pd.DataFrame:
+    """The trend's buckets marked partial or too small (metrics.subjects.buckets)."""
+    return mark_buckets(
+        frame, grain, filters, snap.as_of, snap.reporting_timezone, basis, snap.config.min_bucket_obligations
+    )
 
 
 @metric(
@@ -192,6 +204,8 @@ def response_times(
     response came). Per group (and period with `grain`): obligations, median and p90 of
     elapsed clock seconds, median and p90 of elapsed / target, and the share answered
     within half the target (elapsed <= 0.5 x target). Quantiles interpolate linearly.
+    With `grain`, the buckets' BUCKET_COLUMNS follow (too small below
+    `[reporting] min_bucket_obligations` obligations).
     """
     columns, period_params = _group_sql(by, grain, snap.reporting_timezone)
     source, facts = _source(filters, by)
@@ -209,7 +223,8 @@ def response_times(
         where o.status in ('met', 'breached') and o.target_seconds is not null and {where}
         {'group by all order by all' if select else ''}
     """
-    return snap.query(sql, period_params + params).to_pandas()
+    frame = snap.query(sql, period_params + params).to_pandas()
+    return _mark(snap, frame, grain, filters, frame["obligations"]) if grain else frame
 
 
 @metric(

@@ -28,6 +28,7 @@ import pandas as pd
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
+from metrics.subjects.buckets import mark_buckets, period_first_day
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, period_label
 from metrics.subjects.registry import MetricDefinition, check_grain, group_columns, metric
 
@@ -146,20 +147,6 @@ def escalation_events(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFr
         return _frame(cur, sql, params)
 
 
-def _period_start(label: str, grain: str) -> dt.date:
-    """The first local date of a period label from `filters.period_label` ('2026-W09' -> Monday 2026-02-23)."""
-    if grain == "day":
-        return dt.date.fromisoformat(label)
-    if grain == "week":
-        year, week = label.split("-W")
-        return dt.date.fromisocalendar(int(year), int(week), 1)
-    if grain == "month":
-        return dt.date(int(label[:4]), int(label[5:7]), 1)
-    if grain == "quarter":
-        return dt.date(int(label[:4]), 3 * int(label[-1]) - 2, 1)
-    raise ValueError(f"period grain must be one of {PERIOD_GRAINS}, got {grain!r}")
-
-
 def _label_of(day: dt.date, grain: str) -> str:
     """The label `filters.period_label` gives a local date (the same formats, in Python)."""
     if grain == "day":
@@ -175,7 +162,7 @@ def _label_of(day: dt.date, grain: str) -> str:
 def _period_labels(first: dt.date, last: dt.date, grain: str) -> list[str]:
     """Every period label from the one holding `first` to the one holding `last`, in order."""
     labels: list[str] = []
-    day = _period_start(_label_of(first, grain), grain)
+    day = period_first_day(_label_of(first, grain), grain)
     while day <= last:
         label = _label_of(day, grain)
         if not labels or labels[-1] != label:
@@ -194,7 +181,7 @@ def _fill_periods(
     """
     if frame.empty and (filters.start is None or filters.end is None):
         return frame
-    starts = [_period_start(label, grain) for label in frame["period"]]
+    starts = [period_first_day(label, grain) for label in frame["period"]]
     first = filters.start or min(starts)
     last = filters.end or max(starts)
     grid = pd.DataFrame({"period": _period_labels(first, last, grain)})
@@ -251,12 +238,14 @@ def escalation_trend(
     region), policy, recorded, merged (recorded ones merged into a breach's incident),
     incidents (policy + recorded - merged). Each event falls in the period of its own instant.
     Periods without events are present with zeros, from the filter's start (else the first
-    period with an event) to its end (else the last), for every group present.
+    period with an event) to its end (else the last), for every group present. The buckets'
+    BUCKET_COLUMNS follow (partial; a count is never too small).
     """
     check_grain(escalation_trend, grain)
     with _events_cursor(snap) as cur:
         frame = _trend_frame(cur, snap, grain, by, filters)
-    return _fill_periods(frame, grain, list(by), INCIDENT_COLUMNS, filters)
+    frame = _fill_periods(frame, grain, list(by), INCIDENT_COLUMNS, filters)
+    return mark_buckets(frame, grain, filters, snap.as_of, snap.reporting_timezone) if "period" in frame else frame
 
 
 def _share(escalated: int, opened: int) -> float | None:
@@ -283,7 +272,8 @@ def escalation_rate(
     severity filter reads). Its escalations are all those up to the as-of, whatever their
     instant. Columns: period, the `by` keys, cases_opened, cases_escalated (distinct cases
     with any escalation), escalated_share (NaN where no case was opened), and the cohort's
-    escalations apart: policy, recorded, merged, incidents.
+    escalations apart: policy, recorded, merged, incidents; then the buckets' BUCKET_COLUMNS
+    (partial; too small below `[reporting] min_bucket_obligations` cases opened).
     """
     keys = list(by)
     check_grain(escalation_rate, grain)
@@ -308,7 +298,9 @@ def escalation_rate(
     frame = _fill_periods(frame, grain, keys, counts, filters)
     opened = frame["cases_opened"].where(frame["cases_opened"] > 0)
     frame["escalated_share"] = (frame["cases_escalated"] / opened).astype("float64")
-    return frame[["period", *keys, "cases_opened", "cases_escalated", "escalated_share", *INCIDENT_COLUMNS]]
+    frame = frame[["period", *keys, "cases_opened", "cases_escalated", "escalated_share", *INCIDENT_COLUMNS]]
+    return mark_buckets(frame, grain, filters, snap.as_of, tz, frame["cases_opened"],
+                        snap.config.min_bucket_obligations)
 
 
 def _first_escalations(cur: duckdb.DuckDBPyConnection, snap: Snapshot, filters: Filters) -> pd.DataFrame:

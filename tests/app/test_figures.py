@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 
 from metrics.engine.snapshot import Snapshot
 from metrics.subjects.attainment import attainment_table, response_times
+from metrics.subjects.buckets import mark_buckets
+from metrics.subjects.filters import Filters
 from tests.subjects.test_attainment import build_fixture_snapshot
 from ui import figures
 
@@ -187,3 +190,43 @@ def test_active_clock_labels_state_in_text_outside_the_bar():
     assert list(by_name["✖ breached"]["text"]) == ["✖ breached 300 %"]  # the label says what the bar cannot
     assert values(by_name["✖ breached"]["x"]) == [200.0]
     assert {t["textposition"] for t in data} == {"outside"}  # never white on the hatch
+
+
+def _honest_months() -> pd.DataFrame:
+    """Aug 30 .. Nov 28 by month, as attainment_table marks it (tests/subjects/test_buckets.py works the days out)."""
+    frame = pd.DataFrame({
+        "period": ["2026-08", "2026-09", "2026-11"], "met": [3, 20, 1], "breached": [0, 0, 0],
+        "pending": [0, 0, 0], "attainment": [1.0, 1.0, 1.0],
+    })
+    period = Filters(start=dt.date(2026, 8, 30), end=dt.date(2026, 11, 28))
+    as_of = dt.datetime(2026, 11, 29, 7, tzinfo=dt.UTC)
+    return mark_buckets(frame, "month", period, as_of, "America/Denver", frame["met"] + frame["breached"])
+
+
+def test_trend_marks_a_partial_month_and_a_bucket_too_small_to_judge():
+    """August (2 of 31 days, 3 decided) is faded and small, ticked '(partial)', its days in the hover."""
+    fig = figures.build_attainment_trend_figure(_honest_months(), "Attainment by month").to_dict()
+    trace = fig["data"][0]
+    assert values(trace["marker"]["opacity"]) == [figures.PARTIAL_OPACITY, 1.0, figures.PARTIAL_OPACITY]
+    assert values(trace["marker"]["size"]) == [figures.TOO_SMALL_PX, 9, figures.TOO_SMALL_PX]  # 3 and 1 < 20
+    hover = [c[3] for c in trace["customdata"]]
+    assert hover == ["Aug 2026 (partial: 2 of 31 days)", "Sep 2026", "Nov 2026 (partial: 28 of 30 days)"]
+    assert [c[4] for c in trace["customdata"]] == ["too few to judge: 3 met or breached", "",
+                                                   "too few to judge: 1 met or breached"]
+    assert fig["layout"]["xaxis"]["ticktext"] == ["Aug 2026<br>(partial)", "Sep 2026", "Nov 2026<br>(partial)"]
+    subtitle = fig["layout"]["title"]["subtitle"]["text"]
+    assert "faded: partial period" in subtitle and "small: too few to judge" in subtitle
+
+
+def test_escalation_bars_of_a_partial_week_are_faded():
+    """A week cut by the period: its bars faded, its tick '(partial)', its hover '... (partial: 1 of 7 days)'."""
+    frame = pd.DataFrame({"period": ["2026-W35", "2026-W36"], "policy": [1, 4], "recorded": [0, 2]})
+    period = Filters(start=dt.date(2026, 8, 30), end=dt.date(2026, 11, 28))
+    marked = mark_buckets(frame, "week", period, dt.datetime(2026, 11, 29, 7, tzinfo=dt.UTC), "America/Denver")
+    fig = figures.build_escalation_trend_figure(marked).to_dict()
+    for trace in fig["data"]:
+        assert values(trace["marker"]["opacity"]) == [figures.PARTIAL_OPACITY, 1.0]
+        assert list(trace["customdata"]) == ["2026-W35 (from Mon Aug 24) (partial: 1 of 7 days)",
+                                             "2026-W36 (from Mon Aug 31)"]
+    assert fig["layout"]["xaxis"]["ticktext"] == ["2026-W35<br>(partial)", "2026-W36"]
+    assert fig["layout"]["title"]["subtitle"]["text"] == "faded: partial period"
