@@ -171,6 +171,15 @@ COLUMNS: dict[str, Column] = {
     "service_days_band": C("service days band", "text"), "training_sessions_band": C("training sessions band", "text"),
     "current": C("current term", "flag"), "phone_support": C("phone support", "flag"),
     "severity_differs": C("severity differs", "flag"),
+    # the promise scorecard (metrics.subjects.scorecard)
+    "promise": C("promise", "text"), "measured": C("measured", "text"),
+    "promised": C("promised", "text"), "evidence": C("evidence", "text"),
+    "feature": C("feature", "text"), "kept": C("kept", "count", lead=True), "at_risk": C("at risk", "count", lead=True),
+    "missed": C("missed", "count", lead=True), "nothing_to_judge": C("nothing to judge", "count"),
+    "not_measured": C("not measured", "count"), "accounts": C("accounts", "count"),
+    "at_risk_accounts": C("accounts at risk", "text"), "missed_accounts": C("accounts that missed", "text"),
+    "quarter": C("quarter", "text"), "reviews": C("reviews", "number"),
+    "first_review_date": C("first review", "date"), "last_review_date": C("last review", "date"),
     # a trend's buckets (metrics.subjects.buckets)
     "period_start": C("period from", "date"), "period_end": C("period to", "date"),
     "period_days": C("days in period", "count"), "covered_days": C("days covered", "count"),

@@ -55,7 +55,7 @@ CALENDAR_KEYS = ("holidays", "hours", "timezone")
 HOLIDAY_KEYS = ("add", "country", "remove", "subdiv")
 PACKAGE_KEYS = (
     "authorized_contacts", "clock", "dedicated_phone_line", "features", "follow_up_hours",
-    "initial_response_hours", "phone_support", "rank", "service_days", "training_sessions",
+    "initial_response_hours", "phone_support", "rank", "service_days", "target_attainment", "training_sessions",
 )  # fmt: skip
 _SECTIONS = ("calendars", "overrides", "packages", "reporting", "source")
 # What a dated version of a package or an account's override may change: any package key
@@ -122,6 +122,7 @@ class PackageSpec:
     service_days: float
     training_sessions: float
     features: tuple[str, ...] = ()
+    target_attainment: float | None = None  # the share of response targets the package means to meet
 
     @property
     def targeted(self) -> bool:
@@ -648,6 +649,10 @@ def _parse_package(
         example = '["named_advisor"]'
         raise LoadError(f"{where} features: expected a list of strings such as {example}, got {_show(features)}")
     _boolean(spec.get("dedicated_phone_line", False), f"{where} dedicated_phone_line")
+    target = spec.get("target_attainment")
+    if target is not None:
+        target = _number(target, f"{where} target_attainment", "a share in (0, 1] such as 0.95", 0, 1,
+                         above_minimum=True)
     return PackageSpec(
         name=name,
         rank=int(count("rank", integer=True, default=default_rank)),
@@ -659,6 +664,7 @@ def _parse_package(
         service_days=float(count("service_days", integer=False)),
         training_sessions=float(count("training_sessions", integer=False)),
         features=tuple(features),
+        target_attainment=None if target is None else float(target),
     )
 
 

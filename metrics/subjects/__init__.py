@@ -14,8 +14,12 @@ from metrics.subjects import (
     escalations,
     governance,
     registry,
+    scorecard,
     utilization,
     weekly_delivery,
 )
 
-__all__ = ["active", "attainment", "buckets", "escalations", "governance", "registry", "utilization", "weekly_delivery"]
+__all__ = [
+    "active", "attainment", "buckets", "escalations", "governance", "registry", "scorecard", "utilization",
+    "weekly_delivery",
+]
