@@ -43,7 +43,9 @@ from metrics.storage.store import stored_config
 from metrics.subjects.active import active_tickets
 from metrics.subjects.filters import Filters
 from metrics.subjects.registry import MetricDefinition, register_definition
+from metrics.subjects.scorecard import promise_scorecard
 from metrics.subjects.utilization import utilization_by_term
+from metrics.workspace import Workspace
 
 COUNTS_SQL = sqlfiles.read(__file__, "weekly_counts.sql")
 CASES_SQL = sqlfiles.read(__file__, "weekly_cases.sql")
@@ -254,6 +256,7 @@ class WeeklyUpdate:
     active: pd.DataFrame | None = None  # active.active_tickets rows; None without details
     utilization: pd.DataFrame | None = None  # utilization_by_term rows; None without details
     breach_severity: str = "at_breach"  # [reporting] breach_severity: the severity the misses are listed under
+    scorecard: pd.DataFrame | None = None  # promise_scorecard rows for the term to the week's end; None without
 
 
 def weekly_counts(snap: Snapshot, week: str) -> pd.DataFrame:
@@ -413,11 +416,14 @@ def weekly_updates(
     week: str,
     config: Config | None = None,
     details: bool = True,
+    workspace: Workspace | None = None,
 ) -> list[WeeklyUpdate]:
     """The weekly updates of several accounts (an advisor's book) from one snapshot per week.
 
     `details=False` computes only what `to_json` needs, from one engine run instead of three:
-    no previous week, no reasons for the misses, no active tickets or utilization.
+    no previous week, no reasons for the misses, no active tickets, utilization or scorecard.
+    The scorecard's weekly-updates row reads the updates sent from `workspace` (not measured
+    without one).
     """
     config = config or stored_config(con)
     tz = config.reporting_timezone
@@ -441,6 +447,7 @@ def weekly_updates(
     previous = _previous_counts(con, before, config, ids) if details else {}
     active = _active_tickets(snap, ids, active_ids) if details else None
     utilization = _utilization(snap, ids) if details else None
+    scorecards = _scorecards(snap, utilization, start, workspace) if utilization is not None else {}
     packages = _packages(snap, ids, end)
     return [
         WeeklyUpdate(
@@ -461,9 +468,26 @@ def weekly_updates(
             active=None if active is None else _of(active, a),
             utilization=None if utilization is None else _of(utilization, a),
             breach_severity=config.breach_severity,
+            scorecard=scorecards.get(a),
         )
         for a in ids
     ]
+
+
+def _scorecards(
+    snap: Snapshot, utilization: pd.DataFrame, week_start: dt.datetime, workspace: Workspace | None
+) -> dict[str, pd.DataFrame]:
+    """Each account's promise scorecard from the start of its term in force to the week's last day.
+
+    Only accounts with a term in force at the week's end have one: the scorecard judges a term.
+    """
+    sunday = week_start.astimezone(ZoneInfo(snap.reporting_timezone)).date() + dt.timedelta(days=6)
+    current = utilization[utilization["current"].astype(bool)]
+    cards = {}
+    for account_id, term_start in zip(current["account_id"], current["term_start"], strict=True):
+        period = Filters(start=term_start, end=sunday, accounts=(account_id,))
+        cards[account_id] = promise_scorecard(snap, period, workspace)
+    return cards
 
 
 def _previous_counts(

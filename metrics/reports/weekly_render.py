@@ -22,6 +22,7 @@ from metrics.reports import weekly
 from metrics.reports.html import page
 from metrics.reports.weekly import WeekCounts, WeeklyUpdate, to_json
 from metrics.safe_text import h, md
+from metrics.workspace import Workspace
 
 FORMATS = ("json", "md", "html")
 MAX_LISTED = 50  # rows of a case list in the text before "... and N more"
@@ -36,8 +37,21 @@ def weekly_markdown(
     version and arguments). `weekly.weekly_updates` is looked up at call time, so the bench's
     timer around it sees each computation.
     """
-    updates = weekly.weekly_updates(con, list(account_ids), week)
+    updates = weekly.weekly_updates(con, list(account_ids), week, workspace=store_workspace(con))
     return [(u.account_id, file_name(u, "md").removesuffix(".md"), to_markdown(u)) for u in updates]
+
+
+def store_workspace(con: duckdb.DuckDBPyConnection) -> Workspace | None:
+    """The workspace beside the store `con` reads, when one has been written (else None: nothing recorded)."""
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    finally:
+        cur.close()
+    if not rows or not rows[0][0]:
+        return None  # an in-memory store has no workspace
+    workspace = Workspace.beside(rows[0][0])
+    return workspace if workspace.path.exists() else None
 
 
 class _Data(str):
@@ -317,8 +331,25 @@ def _utilization_section(u: WeeklyUpdate) -> _Section:
     return _Section(title, text, ("entitlement", "used", "entitled"), rows, frozenset({1, 2}))
 
 
+def _promises(u: WeeklyUpdate) -> _Section:
+    """The promise scorecard of the term to the week's end: each promise kept, at risk or missed, and why."""
+    title = "Promises of the package"
+    card = u.scorecard
+    if card is None or card.empty:
+        return _Section(title, ["No subscription term is in force at the week's end: no promise to judge."])
+    first = card.iloc[0]
+    text = [("Package ", _Data(first["package"]), f", from the term's start {first['term_start']} to the week's end. "
+             "Kept, at risk or missed by the rules of docs/metrics.md (promise scorecard); a feature the data "
+             "cannot measure is listed as not measured.")]
+    # the scorecard's own sentences, holding a few data values (a package, a case id): written with the
+    # update's words' escaping, which leaves no link, tag or table cell to a value
+    rows = [tuple(_text(r[c], "") for c in ("promise", "status", "measured", "promised", "evidence"))
+            for r in card.to_dict("records")]
+    return _Section(title, text, ("promise", "status", "measured", "promised", "evidence"), rows)
+
+
 def _sections(u: WeeklyUpdate) -> list[_Section]:
-    return [_summary(u), _misses(u), _escalations(u), _cases(u), _active(u), _utilization_section(u)]
+    return [_summary(u), _misses(u), _escalations(u), _cases(u), _active(u), _utilization_section(u), _promises(u)]
 
 
 MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~])")  # what would turn the update's own words into markup or break a table

@@ -31,6 +31,8 @@ from metrics.subjects.filters import Filters
 from metrics.subjects.governance import development_tickets
 from metrics.subjects.registry import MetricDefinition, metric
 from metrics.subjects.utilization import UNDER_FACTOR, usage_band, utilization_by_term
+from metrics.subjects.weekly_delivery import weekly_delivery
+from metrics.workspace import Workspace
 
 KEPT, AT_RISK, MISSED, NOTHING, NOT_MEASURED = "kept", "at risk", "missed", "nothing to judge", "not measured"
 STATUSES = (KEPT, AT_RISK, MISSED, NOTHING, NOT_MEASURED)
@@ -207,7 +209,9 @@ def _quarters(first: dt.date, last: dt.date) -> list[str]:
                 "is unsent; missed when an earlier one was never sent; not measured without a workspace."),
     period_by="per feature (see promise_scorecard)",
 )
-def promise_scorecard(snap: Snapshot, filters: Filters = Filters(), workspace: Any = None) -> pd.DataFrame:
+def promise_scorecard(
+    snap: Snapshot, filters: Filters = Filters(), workspace: Workspace | None = None
+) -> pd.DataFrame:
     """One row per account in view and feature its package promises: status and evidence.
 
     Columns: COLUMNS (account_id, account_name, advisor, package, feature, promise, status,
@@ -255,7 +259,7 @@ class _Context:
     snap: Snapshot
     filters: Filters
     terms: pd.DataFrame
-    workspace: Any
+    workspace: Workspace | None
     _cache: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
@@ -361,11 +365,11 @@ def _contacts(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judg
 def _phone(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
     phone = int(term["phone_cases"])
     if package.phone_support:
-        return NOT_MEASURED, f"{phone:,} phone cases", "phone support", (
+        return NOT_MEASURED, f"{phone:,} by phone", "phone support", (
             f"Not measured: calls are not in the data; {phone:,} of this term's cases came by phone.")
     without = int(term["phone_without_entitlement"])
     status = KEPT if without == 0 else AT_RISK
-    return status, f"{without:,} phone cases", "none (no phone support)", (
+    return status, f"{without:,} by phone", "none (no phone support)", (
         f"{without:,} of this term's cases came by phone; {term['package']} has no phone support.")
 
 
@@ -417,7 +421,29 @@ def _named_advisor(ctx: _Context, term: dict[str, Any], package: PackageSpec) ->
 
 
 def _weekly_updates(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
-    return NOT_MEASURED, "", "one a week", "Not measured: the weekly-update workflow is not available."
+    delivery = ctx.once("delivery", lambda: weekly_delivery(ctx.snap, ctx.accounts_filters, ctx.workspace))
+    mine = delivery[delivery["account_id"] == term["account_id"]].sort_values("week_start")
+    owed = len(mine)
+    if owed == 0:
+        return NOTHING, "0 owed", "one a week", "No weekly update was owed in the period (no week of it has ended)."
+    if ctx.workspace is None:
+        return NOT_MEASURED, f"{owed:,} owed", "one a week", (
+            f"Not measured: {owed:,} updates owed; no workspace records which were sent.")
+    sent = mine["sent_at"].notna()
+    on_time = int(mine["on_time"].sum())
+    unsent = [f"{w:%Y-%m-%d}" for w, s in zip(mine["week_start"], sent, strict=True) if not s]
+    measured = f"{int(sent.sum()):,} of {owed:,} sent"
+    evidence = f"{int(sent.sum()):,} of {owed:,} updates owed sent, {on_time:,} on time (by the Monday after)."
+    if unsent:
+        evidence += f" Not sent: the weeks of {', '.join(unsent[:5])}" + (" and more." if len(unsent) > 5 else ".")
+    last_week = mine["week_start"].iloc[-1]
+    if not unsent:
+        status = KEPT if on_time == owed else AT_RISK
+    elif unsent == [f"{last_week:%Y-%m-%d}"]:
+        status = AT_RISK  # only the latest week is still unsent: it may go out yet
+    else:
+        status = MISSED
+    return status, measured, "one a week", evidence
 
 
 STATUS_ORDER = {MISSED: 0, AT_RISK: 1, NOTHING: 2, KEPT: 3, NOT_MEASURED: 4}  # what needs attention first

@@ -48,6 +48,7 @@ from metrics.subjects.scorecard import (
     promises_not_kept,
     scorecard_by_feature,
 )
+from metrics.workspace import Workspace
 
 PERIOD = Filters(start=dt.date(2026, 9, 1), end=dt.date(2026, 11, 28))
 
@@ -194,7 +195,7 @@ def test_contacts_and_phone(card):
     assert judged(card, "A3", "authorized_contacts") == (
         "at risk", "2 of 2", "3 authorized at once from 2026-06-01, 2 now, of 2 allotted.")
     assert judged(card, "A3", "phone_support") == (
-        "at risk", "2 phone cases", "2 of this term's cases came by phone; Standard has no phone support.")
+        "at risk", "2 by phone", "2 of this term's cases came by phone; Standard has no phone support.")
     status, _, evidence = judged(card, "A1", "phone_support")
     assert status == "not measured" and evidence.endswith("1 of this term's cases came by phone.")
 
@@ -244,3 +245,38 @@ def test_filters_narrow_the_accounts(snap):
     severe = promise_scorecard(snap, Filters(start=PERIOD.start, end=PERIOD.end, severities=(3,), accounts=("A2",)))
     # severity 3 only: D1 and D2 initial met, D1's follow-up still running
     assert judged(severe, "A2", "response_targets")[0:2] == ("kept", "100.0 %")
+
+
+def test_weekly_updates_without_a_workspace_are_not_measured(card):
+    """Weeks owed Sep 1..Nov 28: Sundays Sep 6 .. Nov 22 ended by the as-of, 12 weeks (Mondays Aug 31 .. Nov 16)."""
+    assert judged(card, "A1", "weekly_updates") == (
+        "not measured", "12 owed", "Not measured: 12 updates owed; no workspace records which were sent.")
+
+
+def test_weekly_updates_sent_owed_and_on_time(snap, tmp_path):
+    """A1 all 12 sent, one late (at risk); A2 the week of Sep 7 never sent (missed); A4's 5 weeks on time (kept).
+
+    A4's Gold term ended Wed Sep 30: it owes the weeks of Aug 31 .. Sep 28 (5). On time means by the
+    end of the Monday after the week (Denver); 16:00Z on that Monday is 10:00 MDT.
+    """
+    workspace = Workspace(tmp_path / "workspace.sqlite")
+    mondays = [dt.date(2026, 8, 31) + dt.timedelta(weeks=n) for n in range(12)]
+
+    def send(account: str, week: dt.date, days_after: int = 7) -> None:
+        at = dt.datetime.combine(week + dt.timedelta(days=days_after), dt.time(16), dt.UTC)
+        workspace.mark_sent(account, week, "update", "Ann", at)
+
+    for week in mondays:
+        send("A1", week, days_after=9 if week == dt.date(2026, 10, 5) else 7)  # Oct 5's week sent on Wednesday
+        if week != dt.date(2026, 9, 7):
+            send("A2", week)
+    for week in mondays[:5]:
+        send("A4", week)
+    card = promise_scorecard(snap, PERIOD, workspace)
+    assert judged(card, "A1", "weekly_updates") == (
+        "at risk", "12 of 12 sent", "12 of 12 updates owed sent, 11 on time (by the Monday after).")
+    assert judged(card, "A2", "weekly_updates") == (
+        "missed", "11 of 12 sent",
+        "11 of 12 updates owed sent, 11 on time (by the Monday after). Not sent: the weeks of 2026-09-07.")
+    assert judged(card, "A4", "weekly_updates") == (
+        "kept", "5 of 5 sent", "5 of 5 updates owed sent, 5 on time (by the Monday after).")
