@@ -24,9 +24,10 @@ from metrics.subjects.governance import (
     reclassifications,
     suspended_accounts,
 )
+from metrics.subjects.scorecard import promises_not_kept, scorecard_by_feature
 from metrics.subjects.utilization import contacts_over_allotment
 from ui import components as ui
-from ui import figures, state
+from ui import figures, scorecard, state
 from ui.delivery import delivery_tiles
 from ui.help import definition_help, dimension_label
 from ui.navigation import page_title
@@ -194,6 +195,10 @@ headline += [
      [f"{whole_delivery[1]:,} on time (by the end of the Monday after)"]),
 ]
 
+st.header("Promises kept", help=definition_help("promise_scorecard"))
+promise_card = scorecard.promises(filters)
+scorecard.show_scorecard(promise_card, key="gov_promises", table=show_table if meeting else None)
+
 st.header("Severity re-classifications")
 changes = st.columns(3)
 changes[0].metric("Raised (more severe)", f"{reclass['changes_up']:,}", border=True)
@@ -259,6 +264,8 @@ def build_pack() -> bytes:
             ("Prioritized development tickets", dev),
             ("Biggest accounts' health", health),
             ("Weekly updates by advisor", delivery),
+            ("Promises kept, per promise", scorecard_by_feature(promise_card).drop(columns="feature")),
+            ("Promises at risk or missed", promises_not_kept(promise_card).drop(columns=["feature", "account_id"])),
             ("Follow-up time waiting on the customer (wall-clock share) and clock time paused", paused),
         ],
     ).encode()

@@ -13,7 +13,7 @@ from metrics.subjects.active import active_summary
 from metrics.subjects.attainment import attainment_summary, attainment_table, breaches_week_to_date
 from metrics.subjects.escalations import escalation_summary
 from ui import components as ui
-from ui import figures, state
+from ui import figures, scorecard, state
 from ui.delivery import delivery_tiles
 from ui.help import PREVIOUS_PERIOD_HELP, definition_help
 from ui.navigation import page_title
@@ -59,6 +59,9 @@ cols[2].caption(tile["caption"])
 
 if state.viewer().role in ("executive", "admin"):  # the executive view: promises kept beyond response times
     delivery_tiles(list(st.columns(3))[:2], state.delivery(filters))
+
+st.subheader("Promises kept", help=definition_help("promise_scorecard"))
+scorecard.show_scorecard(scorecard.promises(filters), key="overview_promises")
 
 if summary["obligations"] == 0:
     ui.empty_state("No obligations started in this period for these filters. Widen the period or clear a filter.")
