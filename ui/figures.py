@@ -216,14 +216,18 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
     partial_periods = _partial_periods(frame)
     _period_axis(fig, frame["period"], partial_periods)
     fig = _layout(fig, title)
-    notes = ["hollow points: provisional, obligations still running"]
-    if partial_periods:
-        notes.append("faded: partial period")
-    if any_small:
-        notes.append("small: too few to judge")
     # said under the title, not in it: a long title runs into the legend at half width
-    fig.update_layout(title={"subtitle": {"text": " · ".join(notes)}}, margin={"t": 80})
+    fig.update_layout(title={"subtitle": {"text": "hollow points: provisional, obligations still running"}},
+                      margin={"t": 80})
+    _bucket_note(fig, bool(partial_periods), any_small)
     return fig
+
+
+def _bucket_note(fig: go.Figure, partial: bool, small: bool) -> None:
+    """What a faded or small mark means, said under the period axis (the subtitle's line is the legend's too)."""
+    notes = (["faded: partial period"] if partial else []) + (["small: too few to judge"] if small else [])
+    if notes:
+        fig.update_xaxes(title={"text": " · ".join(notes), "font": {"size": MIN_TEXT_PX}})
 
 
 def build_attainment_matrix_figure(
@@ -368,8 +372,7 @@ def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations
     partial_periods = _partial_periods(frame)
     _period_axis(fig, frame["period"], partial_periods)
     fig = _layout(fig, title)
-    if partial_periods:
-        fig.update_layout(title={"subtitle": {"text": "faded: partial period"}}, margin={"t": 80})
+    _bucket_note(fig, bool(partial_periods), False)
     return fig
 
 

@@ -214,8 +214,7 @@ def test_trend_marks_a_partial_month_and_a_bucket_too_small_to_judge():
     assert [c[4] for c in trace["customdata"]] == ["too few to judge: 3 met or breached", "",
                                                    "too few to judge: 1 met or breached"]
     assert fig["layout"]["xaxis"]["ticktext"] == ["Aug 2026<br>(partial)", "Sep 2026", "Nov 2026<br>(partial)"]
-    subtitle = fig["layout"]["title"]["subtitle"]["text"]
-    assert "faded: partial period" in subtitle and "small: too few to judge" in subtitle
+    assert fig["layout"]["xaxis"]["title"]["text"] == "faded: partial period · small: too few to judge"
 
 
 def test_escalation_bars_of_a_partial_week_are_faded():
@@ -229,4 +228,4 @@ def test_escalation_bars_of_a_partial_week_are_faded():
         assert list(trace["customdata"]) == ["2026-W35 (from Mon Aug 24) (partial: 1 of 7 days)",
                                              "2026-W36 (from Mon Aug 31)"]
     assert fig["layout"]["xaxis"]["ticktext"] == ["2026-W35<br>(partial)", "2026-W36"]
-    assert fig["layout"]["title"]["subtitle"]["text"] == "faded: partial period"
+    assert fig["layout"]["xaxis"]["title"]["text"] == "faded: partial period"
