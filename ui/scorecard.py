@@ -29,7 +29,8 @@ BOOK_HIDDEN = ("feature", "at_risk_accounts", "missed_accounts")  # the lists: i
 
 
 def _workspace() -> Workspace | None:
-    workspace = Workspace.beside(state.store_path())
+    """The workspace beside the store, once written to (before that: nothing recorded, not "none sent")."""
+    workspace = state.workspace()
     return workspace if workspace.path.exists() else None
 
 

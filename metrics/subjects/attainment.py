@@ -20,7 +20,7 @@ import pandas as pd
 
 from metrics.engine.obligations import STATUSES
 from metrics.engine.snapshot import Snapshot
-from metrics.subjects.buckets import mark_buckets
+from metrics.subjects.buckets import PARTIAL_PERIOD, TOO_SMALL_BUCKET, mark_buckets
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, local_midnight, period_label
 from metrics.subjects.registry import DIMENSIONS, Dimension, MetricDefinition, group_columns, metric
 
@@ -115,6 +115,8 @@ def _ratio(met: float, breached: float) -> float:
         "start_at",
         "Pending, cancelled, untargeted and suspended obligations are shown beside it, never counted.",
     ),
+    PARTIAL_PERIOD,
+    TOO_SMALL_BUCKET,
     dimensions=OBLIGATION_DIMENSIONS,
     grains=PERIOD_GRAINS,
     period_by="start_at",

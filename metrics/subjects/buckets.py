@@ -23,35 +23,34 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from metrics.subjects.filters import PERIOD_GRAINS, Filters
-from metrics.subjects.registry import MetricDefinition, register_definition
+from metrics.subjects.registry import MetricDefinition
 
 BUCKET_COLUMNS = ["period_start", "period_end", "period_days", "covered_days", "partial", "too_small"]
 DEFAULT_MIN_BUCKET_OBLIGATIONS = 20  # [reporting] min_bucket_obligations when the config does not set it
 
-register_definition(
-    MetricDefinition(
-        "partial_period",
-        "Partial period",
-        "trend buckets (a day, ISO week, month or quarter in the reporting timezone)",
-        "days of the bucket inside the period (and up to the as-of local date): covered_days",
-        "days of the bucket: period_days",
-        None,
-        "A bucket is partial when covered_days < period_days (Aug 30..Nov 28 by month: August 2 of 31 days, "
-        "November 28 of 30). An open period start leaves the first bucket whole. Charts draw a partial bucket "
-        "faded, its tick marked '(partial)' and its day count in the hover.",
-    ),
-    MetricDefinition(
-        "too_small_bucket",
-        "Too small to judge",
-        "trend buckets of a ratio",
-        "the bucket's basis: met + breached obligations (attainment), answered obligations (response time), "
-        "cases opened (share escalated)",
-        None,
-        None,
-        "Flagged when the basis is below [reporting] min_bucket_obligations (default "
-        f"{DEFAULT_MIN_BUCKET_OBLIGATIONS}); the point is shown, marked 'too few', never hidden. Escalation "
-        "counts are not ratios and are never flagged.",
-    ),
+# The trend metrics register these with their own (the registry dates each definition to a function).
+PARTIAL_PERIOD = MetricDefinition(
+    "partial_period",
+    "Partial period",
+    "trend buckets (a day, ISO week, month or quarter in the reporting timezone)",
+    "days of the bucket inside the period (and up to the as-of local date): covered_days",
+    "days of the bucket: period_days",
+    None,
+    "A bucket is partial when covered_days < period_days (Aug 30..Nov 28 by month: August 2 of 31 days, "
+    "November 28 of 30). An open period start leaves the first bucket whole. Charts draw a partial bucket "
+    "faded, its tick marked '(partial)' and its day count in the hover.",
+)
+TOO_SMALL_BUCKET = MetricDefinition(
+    "too_small_bucket",
+    "Too small to judge",
+    "trend buckets of a ratio",
+    "the bucket's basis: met + breached obligations (attainment), answered obligations (response time), "
+    "cases opened (share escalated)",
+    None,
+    None,
+    "Flagged when the basis is below [reporting] min_bucket_obligations (default "
+    f"{DEFAULT_MIN_BUCKET_OBLIGATIONS}); the point is shown, marked 'too few', never hidden. Escalation "
+    "counts are not ratios and are never flagged.",
 )
 
 
