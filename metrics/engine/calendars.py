@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from metrics.storage.config import ALWAYS, CalendarSpec, Config
@@ -141,3 +144,66 @@ def target_table(config: Config) -> pa.Table:
         "kind": pa.string(), "severity": pa.int8(), "target_seconds": pa.int64(), "clock": pa.string(),
     }  # fmt: skip
     return pa.table({name: pa.array(rows[name], types[name]) for name in columns})
+
+
+# Look-up tables: W and its inverse by an equality join on a bucket instead of an ASOF join on
+# the intervals (sql/obligations.sql). A bucket is narrower than the least gap between two
+# interval starts (W) or the shortest interval (the inverse), so it holds at most one start
+# besides the interval in force where it begins: each bucket carries those two candidates.
+MAX_BUCKET = 3600  # seconds of time (W) or of work (inverse)
+
+
+@dataclass(frozen=True)
+class Lookups:
+    steps: pa.Table  # cal, b, start1, len1, cum1, start2, len2, cum2: W(t) for t // width = b
+    reaches: pa.Table  # cal, k, start1, cum1, start2, cum2: the deadline for W = w with w // work_width = k
+    width: int  # seconds per W bucket
+    first: int  # buckets below `first` or above `last` are looked up in them (same candidates)
+    last: int
+    work_width: int  # work seconds per inverse bucket
+    work_last: int  # larger keys are looked up in it
+
+
+def lookup_tables(intervals: pa.Table) -> Lookups:
+    """The bucket tables of `interval_table`'s intervals (which are sorted by start per calendar)."""
+    cal = intervals["cal"].to_numpy()
+    start = intervals["start_s"].to_numpy()
+    length = intervals["end_s"].to_numpy() - start
+    cum = intervals["cum_before"].to_numpy()
+    cals = np.unique(cal)
+    gaps = [np.diff(start[cal == c]) for c in cals]
+    width = int(min([MAX_BUCKET, *(int(g.min()) for g in gaps if g.size)]))
+    positive = length > 0
+    work_width = int(min(MAX_BUCKET, int(length[positive].min())))
+    real = start[(length > 0) & (start > ALL_TIME[0])]
+    first = max(0, int(real.min()) // width - 1) if real.size else 0
+    last = int(start.max()) // width + 1
+    work_last = int(cum[positive].max()) // work_width + 1
+    steps, reaches = [], []
+    for c in cals:
+        mine = cal == c
+        s, n, w = start[mine], length[mine], cum[mine]
+        b = np.arange(first, last + 1, dtype=np.int64)
+        i1 = np.searchsorted(s, b * width, "right") - 1  # in force at the bucket's start (-1: none)
+        i2 = np.searchsorted(s, (b + 1) * width, "left") - 1  # the last start inside it, if after i1
+        steps.append(_candidates(c, b, i1, i2, {"start": s, "len": n, "cum": w}, "b"))
+        s, w = s[n > 0], w[n > 0]
+        k = np.arange(0, work_last + 1, dtype=np.int64)
+        j1 = np.searchsorted(w, k * work_width, "left") - 1  # the last with cum_before < k * work_width
+        j2 = np.searchsorted(w, (k + 1) * work_width, "left") - 1
+        reaches.append(_candidates(c, k, j1, j2, {"start": s, "cum": w}, "k"))
+    return Lookups(pa.concat_tables(steps), pa.concat_tables(reaches), width, first, last, work_width, work_last)
+
+
+def _candidates(
+    cal: int, keys: npt.NDArray[np.int64], one: npt.NDArray[np.int64], two: npt.NDArray[np.int64],
+    columns: dict[str, npt.NDArray[np.int64]], key: str,
+) -> pa.Table:
+    """One row per bucket key: the columns of candidate `one` (null when -1) and of `two` (null unless after one)."""
+    out: dict[str, pa.Array] = {"cal": pa.array(np.full(keys.size, cal, np.int32)), key: pa.array(keys)}
+    has_one, has_two = one >= 0, two > one
+    for name, values in columns.items():
+        out[f"{name}1"] = pa.array(values[np.maximum(one, 0)], mask=~has_one)
+    for name, values in columns.items():
+        out[f"{name}2"] = pa.array(values[np.maximum(two, 0)], mask=~has_two)
+    return pa.table(out)

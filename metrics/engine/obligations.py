@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from metrics import sqlfiles
-from metrics.engine.calendars import calendar_table, horizon_days, interval_table, target_table
+from metrics.engine.calendars import calendar_table, horizon_days, interval_table, lookup_tables, target_table
 from metrics.storage.config import Config
 from metrics.storage.store import stored_config
 
@@ -24,6 +24,8 @@ STAGES = sqlfiles.statements(sqlfiles.read(__file__, "obligations.sql"))
 RESULT_SQL = STAGES.pop()
 # The macro package_in_force(account, moment): the package in force on the moment's local date.
 PACKAGE_IN_FORCE_SQL = sqlfiles.read(__file__, "package_in_force.sql")
+# The macros that read calendar_steps and calendar_reaches (W and its inverse by bucket).
+LOOKUP_SQL = sqlfiles.statements(sqlfiles.read(__file__, "calendar_lookups.sql"))
 
 # The obligations export, exactly the contract's columns in its order.
 EXPORT_COLUMNS = (
@@ -73,9 +75,23 @@ def run_stages(
 
     `case_id` or `accounts` narrow the work to one case or some accounts' cases.
     """
+    register_lookups(cur)
     values: dict[str, object] = {"as_of": as_of, "case_id": case_id, "accounts": accounts}
     for statement in STAGES:
         cur.execute(statement, sqlfiles.bind(statement, values))
+
+
+def register_lookups(cur: duckdb.DuckDBPyConnection) -> None:
+    """Register the bucket tables of W and its inverse (calendars.lookup_tables) and their macros on `cur`."""
+    lookups = lookup_tables(cur.sql("select * from calendar_intervals order by cal, start_s").to_arrow_table())
+    for name, table in (("calendar_steps", lookups.steps), ("calendar_reaches", lookups.reaches)):
+        # copied into DuckDB, whose planner then knows their size and builds its hash tables on them
+        cur.register("sla_lookup_arrow", table)
+        cur.execute(f"create or replace temp table {name} as select * from sla_lookup_arrow")
+        cur.unregister("sla_lookup_arrow")
+    keys = {name: int(getattr(lookups, name)) for name in ("width", "first", "last", "work_width", "work_last")}
+    for statement in LOOKUP_SQL:
+        cur.execute(statement.format(**keys))
 
 
 def obligations_arrow(

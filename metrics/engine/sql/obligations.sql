@@ -5,7 +5,9 @@
 --
 -- Inputs besides the store: calendar_intervals(cal, start_s, end_s, cum_before),
 -- calendar_zones(calendar, cal, timezone), sla_targets(package, account_id, valid_from, valid_to, kind,
--- severity, target_seconds, clock) and the macros package_in_force(account, moment), terms_account(account).
+-- severity, target_seconds, clock) and the macros package_in_force(account, moment), terms_account(account),
+-- and from run_stages calendar_steps and calendar_reaches with their macros (calendar_lookups.sql):
+-- W and its inverse by equality joins.
 -- Stages drop the tables no later stage reads, to keep memory flat on millions of cases.
 -- Instants are epoch seconds; cases and obligations get integer ids (cid, oid) so that the
 -- joins of the middle stages run on integers. W(c, t) is the running total of working
@@ -90,8 +92,9 @@ from sla_responses r
 asof join sla_status s on r.cid = s.cid and r.t >= s.t
 where s.status <> 'closed';
 
+-- oid orders obligations by case and seq without a sort: cid in the high bits, seq in the low 32
 create or replace temp table sla_obligations as
-select row_number() over (order by cid, seq) as oid, cid, kind, seq, start_s,
+select cid * 4294967296 + seq as oid, cid, kind, seq, start_s,
        case when response_s is not null and (next_close_s is null or response_s <= next_close_s) then 'response'
             when next_close_s is not null then 'close' end as ended_by,
        coalesce(least(response_s, next_close_s), epoch($as_of)::bigint) as end_s
@@ -117,45 +120,65 @@ select o.oid, greatest(p.from_s, o.start_s) as from_s, least(coalesce(p.to_s, o.
 from sla_obligations o join sla_pending p using (cid)
 where o.kind = 'follow_up' and greatest(p.from_s, o.start_s) < least(coalesce(p.to_s, o.end_s), o.end_s);
 
+-- calendar and target for each set of terms a case can have (its package, region, overridden
+-- account and local opening date), kind and severity: far fewer rows than obligations, which
+-- then find theirs by equality
+create or replace temp table sla_terms_clocks as
+with named as (
+    select k.package, k.region, k.terms_account, k.opened_date, kind.kind, sev.severity, t.target_seconds,
+           case coalesce(t.clock, case when sev.severity = 1 then '24x7' else 'business' end)
+                when '24x7' then '24x7' when 'business' then k.region else t.clock end as calendar
+    from (select distinct package, region, terms_account, opened_date from sla_cases) k
+    cross join (values ('initial'), ('follow_up')) kind(kind)
+    cross join (values (1::tinyint), (2::tinyint), (3::tinyint)) sev(severity)
+    left join sla_targets t on t.package = k.package and t.kind = kind.kind and t.severity = sev.severity
+        and t.account_id is not distinct from k.terms_account and k.opened_date between t.valid_from and t.valid_to
+)
+select n.*, z.cal from named n join calendar_zones z using (calendar);
+
+-- Most obligations run on one clock: no pause and no severity change inside their life. The
+-- others (sla_complex) go through pieces and segments; both ways give the same rows.
+create or replace temp table sla_complex as
+select oid from sla_pauses
+union
+select o.oid from sla_obligations o join sla_severity_cuts s on o.cid = s.cid and s.t > o.start_s and s.t <= o.end_s;
+
+-- severity pieces: the severity in force at the start, cut at changes in (start, end]
+create or replace temp table sla_pieces as
+with complex as (
+    select o.* from sla_obligations o semi join sla_complex x using (oid)
+),
+cuts as (
+    select o.oid, o.start_s as x, s.severity
+    from complex o asof join sla_severity s on o.cid = s.cid and o.start_s >= s.t
+    union all
+    select o.oid, s.t, s.severity
+    from complex o join sla_severity_cuts s on o.cid = s.cid and s.t > o.start_s and s.t <= o.end_s
+)
+select oid, x, severity, lead(x) over (partition by oid order by x) as y
+from cuts;
+
 -- running segments: the gaps between pauses, then from the last pause on (to_s null = forever,
 -- the clock runs unpaused after the end, which gives a pending obligation its deadline)
 create or replace temp table sla_segments as
 select oid, start_s as from_s, cast(null as bigint) as to_s, end_s
-from sla_obligations where oid not in (select oid from sla_pauses)
+from sla_obligations o semi join sla_complex x using (oid)
+where oid not in (select oid from sla_pauses)
 union all
 select p.oid, coalesce(lag(p.to_s) over (partition by p.oid order by p.from_s), o.start_s), p.from_s, o.end_s
 from sla_pauses p join sla_obligations o using (oid)
 union all
 select p.oid, max(p.to_s), null, any_value(o.end_s) from sla_pauses p join sla_obligations o using (oid) group by p.oid;
 
--- severity pieces: the severity in force at the start, cut at changes in (start, end]
-create or replace temp table sla_pieces as
-with cuts as (
-    select o.oid, o.start_s as x, s.severity
-    from sla_obligations o asof join sla_severity s on o.cid = s.cid and o.start_s >= s.t
-    union all
-    select o.oid, s.t, s.severity
-    from sla_obligations o join sla_severity_cuts s on o.cid = s.cid and s.t > o.start_s and s.t <= o.end_s
-)
-select oid, x, severity, lead(x) over (partition by oid order by x) as y
-from cuts;
-drop table sla_severity;
-drop table sla_severity_cuts;
-
-
--- calendar and target for each severity an obligation passed through
+-- calendar and target for each severity a complex obligation passed through
 create or replace temp table sla_clocks as
-with named as (
-    select p.oid, p.severity, t.target_seconds,
-           case coalesce(t.clock, case when p.severity = 1 then '24x7' else 'business' end)
-                when '24x7' then '24x7' when 'business' then k.region else t.clock end as calendar
-    from (select distinct oid, severity from sla_pieces) p
-    join sla_obligations o using (oid)
-    join sla_cases k using (cid)
-    left join sla_targets t on t.package = k.package and t.kind = o.kind and t.severity = p.severity
-        and t.account_id is not distinct from k.terms_account and k.opened_date between t.valid_from and t.valid_to
-)
-select n.oid, n.severity, n.target_seconds, z.cal from named n join calendar_zones z using (calendar);
+select p.oid, p.severity, c.target_seconds, c.cal
+from (select distinct oid, severity from sla_pieces) p
+join sla_obligations o using (oid)
+join sla_cases k using (cid)
+join sla_terms_clocks c
+  on c.package is not distinct from k.package and c.region = k.region and c.terms_account is not distinct from k.terms_account
+ and c.opened_date = k.opened_date and c.kind = o.kind and c.severity = p.severity;
 
 -- W at the start, the end (clipped to the obligation's end) and the clip of every segment, per clock
 create or replace temp table sla_segment_work as
@@ -206,7 +229,7 @@ drop table sla_segment_work;
 
 
 -- verdict per piece: breaches when D(s) < y (last piece: D(s) < end), at max(D(s), x)
-create or replace temp table sla_piece_verdicts as
+create or replace temp table sla_complex_pieces as
 select p.oid, p.x, p.y, p.severity, z.calendar, c.target_seconds, d.deadline_s,
        case when d.deadline_s < coalesce(p.y, o.end_s) then greatest(d.deadline_s, p.x) end as breach_s
 from sla_pieces p
@@ -219,34 +242,99 @@ drop table sla_deadlines;
 drop table sla_clocks;
 
 
--- one row per obligation: its first breach, and the last piece's severity, clock and deadline
-create or replace temp table sla_verdicts as
-select oid, min(breach_s) as breach_s,
-       arg_max({'severity': severity, 'calendar': calendar, 'target_seconds': target_seconds,
-                'deadline_s': deadline_s}, x) as last
-from sla_piece_verdicts
-group by oid;
+-- the other obligations: one piece [start, end] at the severity in force at the start, one
+-- segment from the start on, so the same arithmetic in one pass: W at start and end, and the
+-- deadline where W reaches W(start) + T
+create or replace temp table sla_plain_clocks as
+with opening as (
+    select s.cid, s.severity from sla_severity s join sla_cases k on k.cid = s.cid and s.t = k.opened_s
+),
+later as (
+    select cid, t, severity, lead(t) over (partition by cid order by t) as next_t from sla_severity_cuts
+)
+select o.*, c.severity, c.target_seconds, c.calendar, c.cal
+from sla_obligations o
+join sla_cases k using (cid)
+join opening f using (cid)
+left join later l on l.cid = o.cid and l.t <= o.start_s and (l.next_t is null or o.start_s < l.next_t)
+join sla_terms_clocks c
+  on c.package is not distinct from k.package and c.region = k.region and c.terms_account is not distinct from k.terms_account
+ and c.opened_date = k.opened_date and c.kind = o.kind and c.severity = coalesce(l.severity, f.severity)
+where o.oid not in (select oid from sla_complex);
+drop table sla_severity;
+drop table sla_severity_cuts;
+
+create or replace temp table sla_plain_work as
+select g.*, work_at(g.start_s, a.start1, a.len1, a.cum1, a.start2, a.len2, a.cum2) as w_from,
+       work_at(g.end_s, e.start1, e.len1, e.cum1, e.start2, e.len2, e.cum2) as w_end
+from sla_plain_clocks g
+join calendar_steps a on a.cal = g.cal and a.b = step_key(g.start_s)
+join calendar_steps e on e.cal = g.cal and e.b = step_key(g.end_s);
+drop table sla_plain_clocks;
+
+create or replace temp table sla_plain as
+with reached as (
+    select w.*, reach_at(w.w_from + w.target_seconds, r.start1, r.cum1, r.start2, r.cum2) as deadline_s
+    from sla_plain_work w
+    left join calendar_reaches r
+      on w.target_seconds > 0 and r.cal = w.cal and r.k = reach_key(w.w_from + w.target_seconds)
+)
+select oid, cid, kind, seq, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s,
+       case when deadline_s < end_s then greatest(deadline_s, start_s) end as breach_s,
+       w_end - w_from as elapsed_seconds
+from reached;
+drop table sla_plain_work;
+
+
+-- the complex obligations' rows: the first breach, and the last piece's severity, clock and deadline
+create or replace temp table sla_complex_verdicts as
+select o.*, v.last.severity, v.last.calendar, v.last.target_seconds, v.last.deadline_s, v.breach_s,
+       e.elapsed_seconds
+from (
+    select oid, min(breach_s) as breach_s,
+           arg_max({'severity': severity, 'calendar': calendar, 'target_seconds': target_seconds,
+                    'deadline_s': deadline_s}, x) as last
+    from sla_complex_pieces
+    group by oid
+) v
+join sla_obligations o using (oid)
+left join sla_elapsed e on e.oid = v.oid and e.severity = v.last.severity;
+drop table sla_elapsed;
+
+-- one row per obligation (sla_obligations' columns and the verdict's), then every piece's
+-- verdict, a plain obligation's being its one piece (explain.py, reports/weekly.py read both)
+create or replace temp view sla_verdicts as
+select oid, cid, kind, seq, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s, breach_s,
+       elapsed_seconds
+from sla_plain
+union all
+select oid, cid, kind, seq, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s, breach_s,
+       elapsed_seconds
+from sla_complex_verdicts;
+
+create or replace temp view sla_piece_verdicts as
+select oid, x, y, severity, calendar, target_seconds, deadline_s, breach_s from sla_complex_pieces
+union all
+select oid, start_s, null, severity, calendar, target_seconds, deadline_s, breach_s from sla_plain;
 
 -- result
-select k.case_id, k.account_id, k.package, o.kind, o.seq,
-       to_timestamp(o.start_s) as start_at,
-       v.last.severity as severity, v.last.calendar as calendar,
-       case when s.oid is null and k.package is not null then v.last.target_seconds end as target_seconds,
-       case when s.oid is null and k.package is not null and v.last.target_seconds is not null
-            then to_timestamp(v.last.deadline_s) end as deadline_at,
-       case when o.ended_by is not null then to_timestamp(o.end_s) end as end_at,
-       coalesce(e.elapsed_seconds, 0)::bigint as elapsed_seconds,
+select k.case_id, k.account_id, k.package, v.kind, v.seq,
+       to_timestamp(v.start_s) as start_at,
+       v.severity, v.calendar,
+       case when s.oid is null and k.package is not null then v.target_seconds end as target_seconds,
+       case when s.oid is null and k.package is not null and v.target_seconds is not null
+            then to_timestamp(v.deadline_s) end as deadline_at,
+       case when v.ended_by is not null then to_timestamp(v.end_s) end as end_at,
+       coalesce(v.elapsed_seconds, 0)::bigint as elapsed_seconds,
        case when s.oid is not null then 'suspended'
             when k.package is null then 'untargeted'
             when v.breach_s is not null then 'breached'
-            when v.last.target_seconds is null then 'untargeted'
-            when o.ended_by = 'response' then 'met'
-            when o.ended_by = 'close' then 'cancelled'
+            when v.target_seconds is null then 'untargeted'
+            when v.ended_by = 'response' then 'met'
+            when v.ended_by = 'close' then 'cancelled'
             else 'pending' end as status,
        case when s.oid is null and k.package is not null then to_timestamp(v.breach_s) end as breached_at,
-       o.oid
-from sla_obligations o
+       v.oid
+from sla_verdicts v
 join sla_cases k using (cid)
-join sla_verdicts v on v.oid = o.oid
-left join sla_elapsed e on e.oid = o.oid and e.severity = v.last.severity
-left join sla_suspended s on s.oid = o.oid
+left join sla_suspended s on s.oid = v.oid
