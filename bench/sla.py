@@ -8,7 +8,10 @@ DuckDB reading and sorting the responses by case and instant into Arrow. Then ti
 pure-Python reference (tests/reference_sla.py) on a seeded sample of cases and checks
 that engine and reference agree on them (a sanity check, not a test).
 
-    python bench/sla.py [--cases 1000000] [--sample 300]
+    python bench/sla.py [--cases 1000000] [--sample 300] [--save-rows OLD.parquet | --compare OLD.parquet]
+
+`--save-rows` keeps the engine's whole output; `--compare` checks (a check, not a test) that
+another version of the engine gives exactly those rows, every column, in the same order.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the reference sample (default 1)")
     parser.add_argument("--repeat", type=int, default=1, help="engine and floor runs per child; the fastest counts")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="datasets and stores (bench/out/)")
+    parser.add_argument("--save-rows", dest="save_rows", type=Path,
+                        help="write the engine's whole output to this Parquet file")
+    parser.add_argument("--compare", type=Path,
+                        help="compare the engine's whole output with this Parquet file (from --save-rows)")
     # Internal: what a measured child process runs.
     parser.add_argument("--child", choices=("engine", "floor", "ingest"), help=argparse.SUPPRESS)
     parser.add_argument("--dataset", type=Path, help=argparse.SUPPRESS)
@@ -97,12 +104,34 @@ def child_engine(args: argparse.Namespace) -> None:
     ids = pa.array(json.loads(args.ids.read_text()), pa.string())
     pq.write_table(result.filter(pc.is_in(result["case_id"], value_set=ids)), args.out)
     counts = pc.value_counts(result["status"]).to_pylist()
+    if args.save_rows:
+        pq.write_table(result, args.save_rows)
     _emit({
+        "compare": compare_rows(result, pq.read_table(args.compare)) if args.compare else None,
         "rows": result.num_rows,
         "cases": pc.count_distinct(result["case_id"]).as_py(),
         "seconds": seconds,
         "statuses": {c["values"]: c["counts"] for c in counts},
     })
+
+
+def compare_rows(new: Any, old: Any) -> dict[str, Any]:
+    """Rows and columns where the engine's output `new` differs from a saved output `old` (same order expected)."""
+    import pyarrow.compute as pc
+
+    if new.schema != old.schema:
+        return {"equal": False, "rows": [new.num_rows, old.num_rows], "schema": [str(new.schema), str(old.schema)]}
+    if new.num_rows != old.num_rows:
+        return {"equal": False, "rows": [new.num_rows, old.num_rows], "columns": {}}
+    differing = {}
+    for name in new.column_names:
+        a, b = new[name].combine_chunks(), old[name].combine_chunks()
+        same = a.equals(b)
+        if not same:  # count the rows that differ (null on one side only, or different values)
+            diff = pc.fill_null(pc.not_equal(a, b), True)
+            both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+            differing[name] = pc.sum(pc.and_not(diff, both_null)).as_py() or 0
+    return {"equal": not differing, "rows": [new.num_rows, old.num_rows], "columns": differing}
 
 
 def child_floor(args: argparse.Namespace) -> None:
@@ -342,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"as of: {as_of_text} (metrics.engine.freshness.latest_instant)")
 
     print("(a) engine: obligations_arrow over all cases ...", flush=True)
-    engine_child, engine = run_child("engine", args, db=store, as_of=as_of_text, ids=ids_file, out=sample_out)
+    rows_args = {k: v.resolve() for k, v in (("save_rows", args.save_rows), ("compare", args.compare)) if v}
+    engine_child, engine = run_child("engine", args, db=store, as_of=as_of_text, ids=ids_file, out=sample_out,
+                                     **rows_args)
     print("(b) floor: " + FLOOR_SQL + " -> Arrow ...", flush=True)
     floor_child, floor = run_child("floor", args, db=store)
 
@@ -428,6 +459,17 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{c} {n}" for c, n in sorted(by_column.items())))
         for key, diff in disagreements[:SHOW_FIRST]:
             print(describe(key, diff, engine_rows, ref_rows))
+    if args.save_rows:
+        print(f"engine rows saved to {args.save_rows.name} ({fmt_int(n_obl)} rows)")
+    if engine["compare"] is not None:
+        check = engine["compare"]
+        if check["equal"]:
+            print(f"engine rows vs {args.compare.name}: identical "
+                  f"({fmt_int(check['rows'][0])} rows, every column, same order)")
+        else:
+            print(f"engine rows vs {args.compare.name}: DIFFERENT: rows {check['rows'][0]} vs {check['rows'][1]}; "
+                  + (f"schemas {check['schema']}" if "schema" in check else
+                     "rows differing per column: " + ", ".join(f"{c} {n}" for c, n in check["columns"].items())))
     print(machine_line())
     if warning := code_changes(code):
         print(warning)

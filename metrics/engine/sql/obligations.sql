@@ -86,11 +86,25 @@ from sla_cases k
 join sla_status s on s.cid = k.cid and s.t = k.opened_s
 left join (select cid, min(t) as first_t from sla_responses group by cid) f on f.cid = k.cid;
 
+-- (a case without status changes is open until its close, which ends every obligation)
 insert into sla_starts
-select r.cid, 'follow_up', row_number() over (partition by r.cid order by r.t), r.t, r.next_t, s.next_close_s
-from sla_responses r
-asof join sla_status s on r.cid = s.cid and r.t >= s.t
-where s.status <> 'closed';
+with changed as (
+    select distinct k.cid
+    from case_changes ch join sla_cases k using (case_id)
+    where ch.field = 'status' and ch."at" <= $as_of
+)
+select cid, 'follow_up', row_number() over (partition by cid order by t), t, next_t, next_close_s
+from (
+    select r.cid, r.t, r.next_t, s.next_close_s
+    from (select * from sla_responses semi join changed using (cid)) r
+    asof join (select * from sla_status semi join changed using (cid)) s on r.cid = s.cid and r.t >= s.t
+    where s.status <> 'closed'
+    union all
+    select r.cid, r.t, r.next_t, k.closed_s
+    from (select * from sla_responses anti join changed using (cid)) r
+    join sla_cases k using (cid)
+    where k.closed_s is null or r.t < k.closed_s
+);
 
 -- oid orders obligations by case and seq without a sort: cid in the high bits, seq in the low 32
 create or replace temp table sla_obligations as
@@ -120,21 +134,34 @@ select o.oid, greatest(p.from_s, o.start_s) as from_s, least(coalesce(p.to_s, o.
 from sla_obligations o join sla_pending p using (cid)
 where o.kind = 'follow_up' and greatest(p.from_s, o.start_s) < least(coalesce(p.to_s, o.end_s), o.end_s);
 
--- calendar and target for each set of terms a case can have (its package, region, overridden
--- account and local opening date), kind and severity: far fewer rows than obligations, which
--- then find theirs by equality
+-- each set of terms a case can have (its package, region, overridden account and local opening
+-- date) numbered, each case's number and severity at opening, and the calendar and target of each
+-- set of terms, kind and severity: far fewer rows than obligations, which then find theirs by equality
+create or replace temp table sla_terms as
+select row_number() over () as terms, *
+from (select distinct package, region, terms_account, opened_date from sla_cases);
+
+create or replace temp table sla_case_terms as
+select k.cid, t.terms, s.severity as opening_severity
+from sla_cases k
+join sla_terms t
+  on t.package is not distinct from k.package and t.region = k.region
+ and t.terms_account is not distinct from k.terms_account and t.opened_date = k.opened_date
+join sla_severity s on s.cid = k.cid and s.t = k.opened_s;
+
 create or replace temp table sla_terms_clocks as
 with named as (
-    select k.package, k.region, k.terms_account, k.opened_date, kind.kind, sev.severity, t.target_seconds,
+    select k.terms, kind.kind, sev.severity, t.target_seconds,
            case coalesce(t.clock, case when sev.severity = 1 then '24x7' else 'business' end)
                 when '24x7' then '24x7' when 'business' then k.region else t.clock end as calendar
-    from (select distinct package, region, terms_account, opened_date from sla_cases) k
+    from sla_terms k
     cross join (values ('initial'), ('follow_up')) kind(kind)
     cross join (values (1::tinyint), (2::tinyint), (3::tinyint)) sev(severity)
     left join sla_targets t on t.package = k.package and t.kind = kind.kind and t.severity = sev.severity
         and t.account_id is not distinct from k.terms_account and k.opened_date between t.valid_from and t.valid_to
 )
 select n.*, z.cal from named n join calendar_zones z using (calendar);
+drop table sla_terms;
 
 -- Most obligations run on one clock: no pause and no severity change inside their life. The
 -- others (sla_complex) go through pieces and segments; both ways give the same rows.
@@ -150,7 +177,8 @@ with complex as (
 ),
 cuts as (
     select o.oid, o.start_s as x, s.severity
-    from complex o asof join sla_severity s on o.cid = s.cid and o.start_s >= s.t
+    from complex o
+    asof join (select * from sla_severity where cid in (select cid from complex)) s on o.cid = s.cid and o.start_s >= s.t
     union all
     select o.oid, s.t, s.severity
     from complex o join sla_severity_cuts s on o.cid = s.cid and s.t > o.start_s and s.t <= o.end_s
@@ -162,8 +190,7 @@ from cuts;
 -- the clock runs unpaused after the end, which gives a pending obligation its deadline)
 create or replace temp table sla_segments as
 select oid, start_s as from_s, cast(null as bigint) as to_s, end_s
-from sla_obligations o semi join sla_complex x using (oid)
-where oid not in (select oid from sla_pauses)
+from sla_obligations o semi join sla_complex x using (oid) anti join sla_pauses p using (oid)
 union all
 select p.oid, coalesce(lag(p.to_s) over (partition by p.oid order by p.from_s), o.start_s), p.from_s, o.end_s
 from sla_pauses p join sla_obligations o using (oid)
@@ -175,10 +202,8 @@ create or replace temp table sla_clocks as
 select p.oid, p.severity, c.target_seconds, c.cal
 from (select distinct oid, severity from sla_pieces) p
 join sla_obligations o using (oid)
-join sla_cases k using (cid)
-join sla_terms_clocks c
-  on c.package is not distinct from k.package and c.region = k.region and c.terms_account is not distinct from k.terms_account
- and c.opened_date = k.opened_date and c.kind = o.kind and c.severity = p.severity;
+join sla_case_terms k using (cid)
+join sla_terms_clocks c on c.terms = k.terms and c.kind = o.kind and c.severity = p.severity;
 
 -- W at the start, the end (clipped to the obligation's end) and the clip of every segment, per clock
 create or replace temp table sla_segment_work as
@@ -246,21 +271,15 @@ drop table sla_clocks;
 -- segment from the start on, so the same arithmetic in one pass: W at start and end, and the
 -- deadline where W reaches W(start) + T
 create or replace temp table sla_plain_clocks as
-with opening as (
-    select s.cid, s.severity from sla_severity s join sla_cases k on k.cid = s.cid and s.t = k.opened_s
-),
-later as (
+with later as (
     select cid, t, severity, lead(t) over (partition by cid order by t) as next_t from sla_severity_cuts
 )
 select o.*, c.severity, c.target_seconds, c.calendar, c.cal
 from sla_obligations o
-join sla_cases k using (cid)
-join opening f using (cid)
+join sla_case_terms k using (cid)
 left join later l on l.cid = o.cid and l.t <= o.start_s and (l.next_t is null or o.start_s < l.next_t)
-join sla_terms_clocks c
-  on c.package is not distinct from k.package and c.region = k.region and c.terms_account is not distinct from k.terms_account
- and c.opened_date = k.opened_date and c.kind = o.kind and c.severity = coalesce(l.severity, f.severity)
-where o.oid not in (select oid from sla_complex);
+join sla_terms_clocks c on c.terms = k.terms and c.kind = o.kind and c.severity = coalesce(l.severity, k.opening_severity)
+anti join sla_complex x using (oid);
 drop table sla_severity;
 drop table sla_severity_cuts;
 
@@ -271,6 +290,8 @@ from sla_plain_clocks g
 join calendar_steps a on a.cal = g.cal and a.b = step_key(g.start_s)
 join calendar_steps e on e.cal = g.cal and e.b = step_key(g.end_s);
 drop table sla_plain_clocks;
+drop table sla_case_terms;
+drop table sla_terms_clocks;
 
 create or replace temp table sla_plain as
 with reached as (
