@@ -173,12 +173,34 @@ def engine_tables(
             for statement in ONLY_CASES_SQL:
                 cur.execute(statement, {"cases": cases})
         run_stages(cur, moment, accounts=accounts)
-        table = reported_severity(cur, result_arrow(cur), moment, config.breach_severity)
-        cur.register("obligations", table)
-        cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": accounts})
-        facts = cur.sql("select * from case_facts").to_arrow_table()
+        return _with_facts(cur, result_arrow(cur), moment, config, accounts)
     finally:
         cur.close()
+
+
+def tables_from_rows(
+    con: duckdb.DuckDBPyConnection, engine_rows: pa.Table, moment: dt.datetime, config: Config
+) -> tuple[pa.Table, pa.Table]:
+    """The snapshot's obligations and case facts from the engine's rows computed elsewhere (a cluster)."""
+    cur = clock_cursor(con, moment, config)
+    try:
+        return _with_facts(cur, engine_rows, moment, config, None)
+    finally:
+        cur.close()
+
+
+def _with_facts(
+    cur: duckdb.DuckDBPyConnection,
+    engine_rows: pa.Table,
+    moment: dt.datetime,
+    config: Config,
+    accounts: list[str] | None,
+) -> tuple[pa.Table, pa.Table]:
+    """The engine's rows with the reported severity, and the case facts that read them."""
+    table = reported_severity(cur, engine_rows, moment, config.breach_severity)
+    cur.register("obligations", table)
+    cur.execute(CASE_FACTS_SQL, {"as_of": moment, "accounts": accounts})
+    facts = cur.sql("select * from case_facts").to_arrow_table()
     return table, facts
 
 

@@ -27,6 +27,7 @@ from metrics.safe_text import terminal
 from metrics.sqlfiles import literal
 from metrics.storage.config import Config, load_config, show_value
 from metrics.storage.contract import BY_NAME, EXPECTED, FORMATS, STATUSES, STORED_TYPE, TABLES, Column, Table
+from metrics.storage.obligation_files import obligations_digest, store_given
 from metrics.storage.store import (
     DEFAULT_DB,
     SAMPLE_DIR,
@@ -107,6 +108,7 @@ def ingest(
     progress: Progress | None = None,
     append: bool = False,
     lock_timeout: float | None = None,
+    obligations: Path | str | None = None,
 ) -> LoadReport:
     """Load every contract table of `dataset_dir` into the store at `db_path`.
 
@@ -115,6 +117,9 @@ def ingest(
     (keyed upsert), for delta exports. The new version is built beside the store and
     published atomically, so a failure anywhere leaves the published store as it was.
     Raises LoadError on a fatal problem, or on any quarantined row when `strict` is set.
+    `obligations` names a folder of obligations a cluster computed for this data
+    (metrics/storage/obligation_files.py): the engine's stored run takes them instead of
+    computing them, once it has checked that they fit.
     """
     folder = Path(dataset_dir).resolve()
     if not folder.is_dir():
@@ -126,13 +131,16 @@ def ingest(
     report = LoadReport(dataset=folder.name, files={t: p.name for t, p in files.items()}, mode=mode)
     with load_lock(path, lock_timeout):
         digest = fingerprint(folder)
+        if obligations is not None:  # the same data with other obligations is another load
+            digest = hashlib.sha256((digest + obligations_digest(Path(obligations))).encode()).hexdigest()
         if _already_loaded(path, digest, mode):
             report.unchanged = True
             return report
         building = next_path(path)
         remove_store(building)  # a version an earlier, killed load left half-built
         try:
-            _build(building, path, folder, files, config, report, strict, progress, digest)
+            given = Path(obligations) if obligations is not None else None
+            _build(building, path, folder, files, config, report, strict, progress, digest, given)
             publish(building, path)
         except BaseException:
             remove_store(building)
@@ -161,6 +169,7 @@ def _build(
     strict: bool,
     progress: Progress | None,
     digest: str,
+    obligations: Path | None = None,
 ) -> None:
     """Write the next version of the store into `building`: the published rows (append) + the folder."""
     con = connect(building)
@@ -178,6 +187,8 @@ def _build(
         except BaseException:
             con.rollback()
             raise
+        if obligations is not None:
+            store_given(con, obligations)
         for what, step in _BEFORE_PUBLISH:
             steps(what)
             step(con)

@@ -10,6 +10,7 @@ part: this module knows the layout and nothing of the rules.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,3 +81,58 @@ def read_obligations(folder: Path, columns: tuple[str, ...]) -> pa.Table:
         raise LoadError(f"{folder.name}: the obligations could not be read ({detail})") from None
     finally:
         con.close()
+
+
+def obligations_digest(folder: Path) -> str:
+    """A hash of the run's record and every obligations file (name and size): equal means the same run."""
+    record = run_record(folder)
+    digest = hashlib.sha256(f"{record.as_of.isoformat()}|{record.format}|{record.config_json}".encode())
+    for path in sorted(folder.glob("account_id=*/*.parquet")):
+        digest.update(f"{path.parent.name}/{path.name}:{path.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+class _NoObligations(Exception):
+    """The folder holds the record of a run but no obligation."""
+
+
+def store_given(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Copy the folder's obligations and its run's record into the store being built.
+
+    They wait there (sla_given_obligations, sla_given_run) for the engine's stored run,
+    which checks them against the loaded data, takes them and drops both tables.
+    """
+    record = run_record(folder)
+    try:
+        if not any(folder.glob("account_id=*/*.parquet")):  # a run over data without cases: no table
+            raise _NoObligations
+        con.execute(f"create or replace table sla_given_obligations as select * from {obligations_source(folder)}")
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = first.replace(str(folder), "")  # never a server path
+        raise LoadError(f"{folder.name}: the obligations could not be read ({detail})") from None
+    except _NoObligations:
+        pass
+    con.execute(
+        "create or replace table sla_given_run as select cast(? as timestamptz) as as_of, cast(? as varchar) as config,"
+        " cast(? as integer) as format, cast(? as varchar) as folder",
+        [record.as_of, record.config_json, record.format, folder.name],
+    )
+
+
+def given_run(con: duckdb.DuckDBPyConnection) -> tuple[ComputedRun, str] | None:
+    """The record of the obligations this load was given, and their folder's name (None: none given)."""
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select as_of, config, format, folder from sla_given_run").fetchall()
+    except duckdb.CatalogException:
+        return None
+    finally:
+        cur.close()
+    as_of, config_json, fmt, name = rows[0]
+    return ComputedRun(as_of.astimezone(dt.UTC), config_json, fmt), name
+
+
+def drop_given(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop table if exists sla_given_obligations")
+    con.execute("drop table if exists sla_given_run")

@@ -58,8 +58,15 @@ def main() -> None:
     "--append", is_flag=True,
     help="Add DATASET_DIR to what is stored (keyed upsert), for delta exports, instead of mirroring it.",
 )
+@click.option(
+    "--obligations", "obligations", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+    help="A folder of obligations computed on Spark (export obligations --engine spark, as of the data's "
+    "latest instant): stored as the engine's run instead of computing it.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the report, no progress.")
-def ingest(dataset_dir: Path, db_path: Path, strict: bool, append: bool, quiet: bool) -> None:
+def ingest(
+    dataset_dir: Path, db_path: Path, strict: bool, append: bool, obligations: Path | None, quiet: bool
+) -> None:
     """Load DATASET_DIR (one file per table, .csv/.parquet/.jsonl, optional config.toml) into the store.
 
     Afterwards the store mirrors DATASET_DIR exactly: rows absent from it are gone and
@@ -67,6 +74,9 @@ def ingest(dataset_dir: Path, db_path: Path, strict: bool, append: bool, quiet: 
     version is built beside the store and published in one step, so a running dashboard
     keeps serving and switches to it; on a fatal problem, or with --strict on any bad row,
     nothing stored changes. Loading the same files again changes nothing.
+    --obligations takes the obligations a cluster computed (docs/scale.md) instead of
+    computing them, once checked to be as of the data's latest instant, with its
+    configuration, for every one of its cases.
     """
     from metrics.storage.ingest import ingest as run_ingest
 
@@ -76,7 +86,9 @@ def ingest(dataset_dir: Path, db_path: Path, strict: bool, append: bool, quiet: 
         if not quiet:
             click.echo(f"[{done}/{total}] {step}", err=True)
 
-    report = run_ingest(dataset_dir, db_path, strict=strict, progress=progress, append=append)
+    report = run_ingest(
+        dataset_dir, db_path, strict=strict, progress=progress, append=append, obligations=obligations
+    )
     click.echo(report.summary())
     click.echo(f"Store: {db_path} ({time.perf_counter() - started:.1f} s)")
 

@@ -14,7 +14,11 @@ tests skip saying which is missing; in CI (CI=true) they fail instead, so they a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +29,13 @@ import pyarrow as pa
 import pytest
 
 import metrics.engine  # noqa: F401  (registers the stored run: ingest computes it, as the app's ingest does)
+from metrics.engine.freshness import latest_instant
 from metrics.engine.obligations import EXPORT_COLUMNS, obligations_arrow
 from metrics.engine.spark.job import spark_unavailable
 from metrics.errors import LoadError
 from metrics.storage.ingest import ingest
 from metrics.storage.obligation_files import read_obligations, run_record
-from metrics.storage.store import SAMPLE_DIR
+from metrics.storage.store import PROJECT_ROOT, SAMPLE_DIR
 from tests.random_cases import AS_OF_FINAL, make_random_cases, write_dataset
 
 SEED = 20261130  # the agreement test's draw
@@ -107,15 +112,87 @@ def write_lake(dataset: Path, lake: Path) -> None:
     con.close()
 
 
-def test_sample_identical(spark: Any, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def sample_run(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Any]:
+    """The sample ingested by the embedded engine, and computed on Spark as of its latest instant."""
+    folder = tmp_path_factory.mktemp("sample")
+    store = folder / "sample.duckdb"
+    ingest(SAMPLE_DIR, store, strict=True)
+    con = duckdb.connect(str(store), read_only=True)
+    as_of = latest_instant(con)
+    con.close()
+    from metrics.engine.spark.job import spark_obligations
+
+    run = spark_obligations(spark, SAMPLE_DIR, as_of, folder / "out")
+    return store, folder / "out", run
+
+
+def test_sample_identical(sample_run: tuple[Path, Path, Any]) -> None:
     """On the bundled sample (a Parquet dataset folder) Spark writes exactly the embedded engine's rows."""
-    as_of = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
-    expected = embedded(SAMPLE_DIR, tmp_path / "sample.duckdb", as_of)
-    got, run = on_spark(spark, SAMPLE_DIR, as_of, tmp_path / "out")
+    store, out, run = sample_run
+    record = run_record(out)
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert record.as_of == latest_instant(con)
+        expected = obligations_arrow(con, record.as_of)
+    finally:
+        con.close()
     assert run.obligations == expected.num_rows > 10_000
-    assert_same_rows(expected, got)
-    record = run_record(tmp_path / "out")
-    assert record.as_of == as_of
+    assert_same_rows(expected, read_obligations(out, EXPORT_COLUMNS))
+
+
+def stored_run_tables(store: Path) -> dict[str, pa.Table]:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return {
+            name: con.sql(f"select * from {name}").to_arrow_table()
+            for name in ("sla_run", "sla_run_cases", "sla_run_obligations", "sla_run_case_facts")
+        }
+    finally:
+        con.close()
+
+
+def test_ingest_stores_the_cluster_obligations(sample_run: tuple[Path, Path, Any], tmp_path: Path) -> None:
+    """ingest --obligations stores the engine's run from the cluster's rows: the same tables as computing it."""
+    store, out, _ = sample_run
+    given = tmp_path / "given.duckdb"
+    ingest(SAMPLE_DIR, given, obligations=out)
+    computed, taken = stored_run_tables(store), stored_run_tables(given)
+    for name, table in computed.items():
+        assert taken[name].equals(table), name
+    con = duckdb.connect(str(given), read_only=True)
+    try:  # the cluster's rows were taken, then dropped: the store holds them once
+        assert not con.sql("select * from duckdb_tables() where table_name like 'sla_given%'").fetchall()
+    finally:
+        con.close()
+
+
+def copy_run(out: Path, to: Path) -> Path:
+    shutil.copytree(out, to)
+    return to
+
+
+def test_ingest_refuses_obligations_of_another_moment(sample_run: tuple[Path, Path, Any], tmp_path: Path) -> None:
+    """Obligations computed as of another instant than the data's latest are refused, saying which to use."""
+    _, out, _ = sample_run
+    other = copy_run(out, tmp_path / "other")
+    record_file = next((other / "_run").glob("part-*"))
+    record = json.loads(record_file.read_text())
+    latest = record["as_of"]
+    record["as_of"] = "2026-01-01T00:00:00+00:00"
+    record_file.write_text(json.dumps(record))
+    with pytest.raises(LoadError, match=r"^other: the obligations were computed as of 2026-01-01T00:00:00Z, but"):
+        ingest(SAMPLE_DIR, tmp_path / "x.duckdb", obligations=other)
+    assert dt.datetime.fromisoformat(latest) == run_record(out).as_of
+
+
+def test_ingest_refuses_obligations_missing_an_account(sample_run: tuple[Path, Path, Any], tmp_path: Path) -> None:
+    """A folder missing an account's obligations (a partial copy) is refused with the counts."""
+    _, out, _ = sample_run
+    partial = copy_run(out, tmp_path / "partial")
+    shutil.rmtree(partial / "account_id=ACC-0001")
+    with pytest.raises(LoadError, match=r"^partial: holds the obligations of [\d,]+ cases, but this data has"):
+        ingest(SAMPLE_DIR, tmp_path / "x.duckdb", obligations=partial)
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +274,34 @@ def test_fatal_row_problem_in_a_task_is_one_sentence(spark: Any, tmp_path: Path)
     con.close()
     with pytest.raises(LoadError, match=r"^accounts\.parquet, column region, row 1: 'mars' is not a calendar"):
         spark_obligations(spark, lake, AS_OF_FINAL, tmp_path / "out")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "metrics", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, check=False
+    )
+
+
+def test_cli_computes_on_spark_and_ingest_serves_it(sample_run: tuple[Path, Path, Any], tmp_path: Path) -> None:
+    """As a user runs it: export on Spark in local mode, then ingest --obligations; a bad setting is one sentence."""
+    store, out, _ = sample_run
+    as_of = f"{run_record(out).as_of:%Y-%m-%dT%H:%M:%SZ}"
+    cli_out = tmp_path / "obligations"
+    done = run_cli("export", "obligations", str(SAMPLE_DIR), "--as-of", as_of, "--out", str(cli_out),
+                   "--engine", "spark", "--spark-master", "local[2]", "--spark-conf", "spark.sql.shuffle.partitions=4")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Wrote {read_obligations(out, ('case_id', 'seq')).num_rows:,} obligations" in done.stderr
+    loaded = run_cli("ingest", str(SAMPLE_DIR), "--db", str(tmp_path / "served.duckdb"), "--obligations", str(cli_out))
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    assert stored_run_tables(tmp_path / "served.duckdb")["sla_run_obligations"].equals(
+        stored_run_tables(store)["sla_run_obligations"]
+    )
+    again = run_cli("export", "obligations", str(SAMPLE_DIR), "--as-of", as_of, "--out", str(cli_out),
+                    "--engine", "spark", "--spark-master", "local[2]")
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines()[-1] == (
+        "error: obligations: exists and is not an empty folder; the obligations need a new one"
+    )
+    bad = run_cli("export", "obligations", str(SAMPLE_DIR), "--as-of", as_of, "--out", str(tmp_path / "x"),
+                  "--engine", "spark", "--db", str(store))
+    assert bad.returncode == 2 and "the Spark engine reads DATASET_DIR's files, not a store" in bad.stderr
