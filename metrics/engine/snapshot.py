@@ -13,11 +13,18 @@ cases that are not settled at the as-of (`derived_tables`, docs/sla-clock.md "Ti
 travel"), and its rows are in no particular order, as a query's are without ORDER BY.
 A store without that run (loaded before it existed, or asked with another configuration)
 gets the full run, as does `take_snapshot(..., derive=False)`.
+
+The per-case tables the metrics share (`PerCaseTable`: the breaches, the follow-ups' lives,
+the escalation events) take the same path: stored at load beside the run,
+and at any other as-of the stored rows of the cases settled by then plus the table built
+over the other cases alone (`Snapshot.table`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import threading
 import weakref
 from collections.abc import Callable
@@ -95,6 +102,10 @@ class Snapshot:
     # snapshot's only mutable part, thread-safe. Not an init argument, so
     # `dataclasses.replace` gives a changed snapshot a cache of its own.
     _derived: _DerivedTables = field(default_factory=_DerivedTables, init=False, compare=False, repr=False)
+    # The stored run this snapshot was derived from, and how many of its leading obligations and
+    # case facts are stored rows (the rest the engine's, of the cases not settled at as-of).
+    run: StoredRun | None = field(default=None, compare=False, repr=False)
+    stored_rows: tuple[int, int] = field(default=(0, 0), compare=False, repr=False)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
@@ -118,6 +129,52 @@ class Snapshot:
         (unless it raises); it may itself use `cursor()`, `query()` or `derive()` another name.
         """
         return self._derived.get_or_build(name, build)
+
+    def table(self, per_case: PerCaseTable) -> pa.Table:
+        """A per-case table of this snapshot, built once and registered like `derive`'s.
+
+        From a stored run (the whole book): the stored rows of the cases settled by as-of
+        (a prefix of the stored table) plus the table built over the snapshot's other cases
+        alone, which the engine ran again; the same rows as building it over every case.
+        """
+        return self.derive(per_case.name, lambda: self._per_case(per_case))
+
+    def _per_case(self, per_case: PerCaseTable) -> pa.Table:
+        run = self.run
+        stored = None if run is None or self.accounts is not None else run.per_case(self.con, per_case)
+        if run is None or stored is None:
+            return per_case.build(self)
+        table, settled = stored
+        if self.as_of == run.as_of:
+            return self._combined(per_case, table)
+        held = int(np.searchsorted(settled, _micros(self.as_of), side="right"))
+        # Built again: the cases settled after the last stored row held (for a table of groups
+        # of cases, the rest of that group's span) and the cases not settled at as-of, which
+        # the snapshot holds after its stored rows.
+        since = int(settled[held - 1]) if held else np.iinfo(np.int64).min
+        n_obligations, n_facts = self.stored_rows
+        first_obligation = min(int(np.searchsorted(run.obligations_settled, since, side="right")), n_obligations)
+        first_fact = min(int(np.searchsorted(run.facts_settled, since, side="right")), n_facts)
+        rest = dataclasses.replace(
+            self,
+            obligations=self.obligations.slice(first_obligation),
+            case_facts=self.case_facts.slice(first_fact),
+            run=None,
+            stored_rows=(0, 0),
+        )
+        fresh = per_case.build(rest).select(table.schema.names).cast(table.schema)
+        return self._combined(per_case, pa.concat_tables([table.slice(0, held), fresh]))
+
+    def _combined(self, per_case: PerCaseTable, rows: pa.Table) -> pa.Table:
+        """`rows` as they are, or added up by the table's `combine` query (held weeks and rebuilt rows)."""
+        if per_case.combine is None:
+            return rows
+        cur = self.con.cursor()
+        try:
+            cur.register("parts", rows)
+            return cur.sql(per_case.combine).to_arrow_table()
+        finally:
+            cur.close()
 
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
         """Run one query against the snapshot's tables and return its rows as Arrow."""
@@ -148,11 +205,13 @@ def take_snapshot(
     config = config or stored_config(con)
     wanted = list(accounts) if accounts is not None else None
     run_as_of = stored_run_as_of(con, config) if derive else None
+    chosen = tuple(wanted) if wanted is not None else None
     if run_as_of is None:
         table, facts = engine_tables(con, moment, config, wanted)
-    else:
-        table, facts = derived_tables(con, moment, config, wanted, run_as_of)
-    return Snapshot(con, moment, config, table, facts, tuple(wanted) if wanted is not None else None)
+        return Snapshot(con, moment, config, table, facts, chosen)
+    table, facts, stored_rows = derived_tables(con, moment, config, wanted, run_as_of)
+    run = _stored_run(con, run_as_of) if wanted is None else None
+    return Snapshot(con, moment, config, table, facts, chosen, run=run, stored_rows=stored_rows)
 
 
 def engine_tables(
@@ -219,7 +278,58 @@ def stored_run_as_of(con: duckdb.DuckDBPyConnection, config: Config) -> dt.datet
 
 
 @dataclass(frozen=True)
-class _StoredRun:
+class PerCaseTable:
+    """A table of rows that each belong to one case (a `case_id` column), shared by metrics.
+
+    `build` makes it from a snapshot's `obligations` and `case_facts` (and the store's rows of
+    the same cases). A case's rows may depend on the as-of only while the case is not settled
+    (sql/stored_run.sql): then the table is stored at load with the run and derived at any
+    as-of from it. `definition` (the SQL, or any text that changes with the build) dates the
+    stored copy: a store holding another definition's rows builds the table instead.
+    Not for a table whose settled cases' rows move with the as-of (the open queue: a case
+    open without a running clock is settled, yet its age grows).
+
+    With `combine`, rows are counts over many cases (the attainment cube) that add up: the
+    copy is stored per week of settling (each row dated by its week's last settled_at), and
+    `combine`, a query over the table `parts` (the held weeks' rows and the table built over
+    the other cases), adds them up again into the rows `build` gives over every case.
+    """
+
+    name: str
+    build: Callable[[Snapshot], pa.Table]
+    definition: str
+    combine: str | None = None
+
+    @property
+    def digest(self) -> str:
+        text = f"{self.name}\n{self.definition}\n{self.combine or ''}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# Every per-case table, by name: stored at load by stored_run.py, in the order registered.
+PER_CASE_TABLES: dict[str, PerCaseTable] = {}
+
+
+def per_case_table(
+    name: str, build: Callable[[Snapshot], pa.Table], definition: str, combine: str | None = None
+) -> PerCaseTable:
+    """Register a per-case table (see PerCaseTable); subjects call this at import."""
+    PER_CASE_TABLES[name] = PerCaseTable(name, build, definition, combine)
+    return PER_CASE_TABLES[name]
+
+
+def _micros(moment: dt.datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000
+
+
+def _settled_micros(table: pa.Table) -> npt.NDArray[np.int64]:
+    """A stored table's settled_at in epoch microseconds, never settled (null) as the largest."""
+    micros = pc.cast(table.column("settled_at"), pa.timestamp("us", "UTC")).cast(pa.int64())
+    return np.asarray(micros.fill_null(np.iinfo(np.int64).max).to_numpy(), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class StoredRun:
     """The stored run's tables, read once per connection, with each row's settled_at in epoch microseconds.
 
     The rows are stored by settled_at (never settled last), so the rows that hold at an
@@ -231,23 +341,36 @@ class _StoredRun:
     case_facts: pa.Table
     obligations_settled: npt.NDArray[np.int64]
     facts_settled: npt.NDArray[np.int64]
+    # per-case tables read from the store when first asked for: stored name -> (rows, settled) or None
+    _per_case: dict[str, tuple[pa.Table, npt.NDArray[np.int64]] | None] = field(default_factory=dict)
+    _per_case_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def holding(self, moment: dt.datetime) -> tuple[pa.Table, pa.Table]:
         """The stored rows that hold at `moment` (every row at the run's own instant)."""
         if moment == self.as_of:
             return self.obligations, self.case_facts
-        key = int(moment.timestamp()) * 1_000_000
+        key = _micros(moment)
         n = int(np.searchsorted(self.obligations_settled, key, side="right"))
         m = int(np.searchsorted(self.facts_settled, key, side="right"))
         return self.obligations.slice(0, n), self.case_facts.slice(0, m)
 
+    def per_case(
+        self, con: duckdb.DuckDBPyConnection, per_case: PerCaseTable
+    ) -> tuple[pa.Table, npt.NDArray[np.int64]] | None:
+        """The stored copy of a per-case table and its rows' settled_at, or None when the store has none of it."""
+        with self._per_case_lock:  # read once per process and store version, whichever session asks first
+            key = per_case_store_name(per_case)  # a changed definition is another table
+            if key not in self._per_case:
+                self._per_case[key] = _read_per_case(con, per_case)
+            return self._per_case[key]
+
 
 # One stored run per connection (a connection sees one published store version for its life).
-_STORED_RUNS: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, _StoredRun] = weakref.WeakKeyDictionary()
+_STORED_RUNS: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, StoredRun] = weakref.WeakKeyDictionary()
 _STORED_RUNS_LOCK = threading.Lock()  # held while a run is read: a second thread waits for it
 
 
-def _stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> _StoredRun:
+def _stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> StoredRun:
     with _STORED_RUNS_LOCK:
         run = _STORED_RUNS.get(con)
         if run is None or run.as_of != run_as_of:
@@ -256,7 +379,12 @@ def _stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> _Stor
         return run
 
 
-def _read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> _StoredRun:
+def read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> StoredRun:
+    """The stored run's tables in their stored order (settled first), without the cache."""
+    return _read_stored_run(con, run_as_of)
+
+
+def _read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> StoredRun:
     cur = con.cursor()
     try:
         cur.execute("set TimeZone = 'UTC'")  # instants typed as the engine's (a cursor starts on the machine's zone)
@@ -265,17 +393,36 @@ def _read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> 
     finally:
         cur.close()
 
-    def settled(table: pa.Table) -> npt.NDArray[np.int64]:
-        micros = pc.cast(table.column("settled_at"), pa.timestamp("us", "UTC")).cast(pa.int64())
-        return np.asarray(micros.fill_null(np.iinfo(np.int64).max).to_numpy(), dtype=np.int64)
-
-    return _StoredRun(
+    return StoredRun(
         run_as_of,
         obligations.drop_columns(["settled_at"]),
         facts.drop_columns(["settled_at"]),
-        settled(obligations),
-        settled(facts),
+        _settled_micros(obligations),
+        _settled_micros(facts),
     )
+
+
+def per_case_store_name(per_case: PerCaseTable) -> str:
+    """The stored copy's table name: the per-case table's name and its definition's digest."""
+    return f"sla_run_{per_case.name}_{per_case.digest}"
+
+
+def _read_per_case(
+    con: duckdb.DuckDBPyConnection, per_case: PerCaseTable
+) -> tuple[pa.Table, npt.NDArray[np.int64]] | None:
+    cur = con.cursor()
+    try:
+        cur.execute("set TimeZone = 'UTC'")
+        stored = cur.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() and table_name = ?",
+            [per_case_store_name(per_case)],
+        ).fetchall()[0][0]
+        if not stored:
+            return None
+        table = cur.sql(f'select * from "{per_case_store_name(per_case)}"').to_arrow_table()
+    finally:
+        cur.close()
+    return table.drop_columns(["settled_at"]), _settled_micros(table)
 
 
 def derived_tables(
@@ -284,11 +431,11 @@ def derived_tables(
     config: Config,
     accounts: list[str] | None,
     run_as_of: dt.datetime,
-) -> tuple[pa.Table, pa.Table]:
+) -> tuple[pa.Table, pa.Table, tuple[int, int]]:
     """The snapshot's tables at `moment` from the stored run (sql/derived_run.sql).
 
     The stored rows of the cases settled by then, the engine's for the others: the rows of
-    `engine_tables`, in another order (settled cases first).
+    `engine_tables`, in another order (settled cases first, as many as the third value says).
     """
     values = {"as_of": moment, "run_as_of": run_as_of, "accounts": accounts}
 
@@ -306,10 +453,11 @@ def derived_tables(
             facts = cur.sql(KEPT_FACTS_SQL, params=params(KEPT_FACTS_SQL)).to_arrow_table()
     finally:
         cur.close()
+    stored_rows = (obligations.num_rows, facts.num_rows)
     if not rerun:
-        return obligations, facts
+        return obligations, facts, stored_rows
     fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
-    return pa.concat_tables([obligations, fresh_obligations]), pa.concat_tables([facts, fresh_facts])
+    return pa.concat_tables([obligations, fresh_obligations]), pa.concat_tables([facts, fresh_facts]), stored_rows
 
 
 def reported_severity(cur: duckdb.DuckDBPyConnection, engine_rows: pa.Table, as_of: dt.datetime, mode: str) -> pa.Table:

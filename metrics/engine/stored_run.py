@@ -3,19 +3,34 @@
 `ingest` calls `store_run` on the store it is about to publish (the engine registers it,
 see metrics/engine/__init__.py: storage never imports the engine). The snapshot then reads
 these tables instead of running the engine over every case (snapshot.derived_tables).
+The per-case tables registered by then (snapshot.PER_CASE_TABLES: the subjects register
+theirs when imported) are stored beside it, each row with its case's settled_at.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from metrics import sqlfiles
 from metrics.engine.freshness import latest_instant
 from metrics.engine.obligations import EXPORT_COLUMNS, clock_cursor, obligations_arrow
-from metrics.engine.snapshot import engine_tables, tables_from_rows
+from metrics.engine.snapshot import (
+    PER_CASE_TABLES,
+    PerCaseTable,
+    Snapshot,
+    StoredRun,
+    engine_tables,
+    per_case_store_name,
+    read_stored_run,
+    tables_from_rows,
+)
 from metrics.errors import LoadError
 from metrics.storage.config import Config, config_from_json
 from metrics.storage.ingest import STORE_FORMAT
@@ -24,6 +39,8 @@ from metrics.storage.store import stored_config
 
 RUN_SQL = sqlfiles.statements(sqlfiles.read(__file__, "stored_run.sql"))
 GIVEN_CASES_SQL = sqlfiles.read(__file__, "given_cases.sql")
+NEVER = np.iinfo(np.int64).max  # a row never settled, in snapshot's settled arrays
+WEEK_MICROS = 7 * 24 * 3600 * 1_000_000
 
 
 def store_run(con: duckdb.DuckDBPyConnection) -> None:
@@ -48,6 +65,61 @@ def store_run(con: duckdb.DuckDBPyConnection) -> None:
         values: dict[str, object] = {"as_of": moment, "config": config.to_json(), "format": STORE_FORMAT}
         for statement in RUN_SQL:
             cur.execute(statement, sqlfiles.bind(statement, values))
+    finally:
+        cur.close()
+    run = read_stored_run(con, moment)  # the rows in stored order, with each row's settled_at
+    snap = Snapshot(con, moment, config, run.obligations, run.case_facts)
+    for per_case in list(PER_CASE_TABLES.values()):
+        name = per_case_store_name(per_case)
+        if per_case.combine is None:
+            _store_per_case(con, name, snap.table(per_case))
+        else:
+            _store_by_week(con, name, per_case, snap, run)
+
+
+def _store_per_case(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
+    """Store a per-case table by its cases' settled_at (never settled last), as the run's tables are."""
+    cur = con.cursor()
+    try:
+        cur.execute("set preserve_insertion_order = true")
+        cur.register("per_case_rows", rows)
+        cur.execute(
+            f'create or replace table "{name}" as '
+            "select t.*, k.settled_at from per_case_rows t join sla_run_cases k using (case_id) "
+            "order by k.settled_at nulls last, t.case_id"
+        )
+    finally:
+        cur.close()
+
+
+def _store_by_week(
+    con: duckdb.DuckDBPyConnection, name: str, per_case: PerCaseTable, snap: Snapshot, run: StoredRun
+) -> None:
+    """Store a table of groups of cases built per week of settling, each week's rows dated by its last settled_at.
+
+    The rows never settled (a clock running at the run's instant) form the last part, undated.
+    """
+    parts = []
+    for (first, last), (first_fact, last_fact) in _weeks(run.obligations_settled, run.facts_settled):
+        week = dataclasses.replace(
+            snap,
+            obligations=run.obligations.slice(first, last - first),
+            case_facts=run.case_facts.slice(first_fact, last_fact - first_fact),
+        )
+        rows = per_case.build(week)
+        settled = max(
+            int(run.obligations_settled[last - 1]) if last > first else 0,
+            int(run.facts_settled[last_fact - 1]) if last_fact > first_fact else 0,
+        )
+        dated = None if settled == NEVER else dt.datetime.fromtimestamp(settled / 1_000_000, dt.UTC)
+        parts.append(rows.append_column("settled_at", pa.array([dated] * rows.num_rows, pa.timestamp("us", "UTC"))))
+    if not parts:
+        parts.append(per_case.build(snap).append_column("settled_at", pa.array([], pa.timestamp("us", "UTC"))))
+    cur = con.cursor()
+    try:
+        cur.execute("set preserve_insertion_order = true")
+        cur.register("per_week_rows", pa.concat_tables(parts))
+        cur.execute(f'create or replace table "{name}" as select * from per_week_rows')
     finally:
         cur.close()
 
@@ -101,3 +173,19 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         return bool(cur.execute("select count(*) from duckdb_tables() where table_name = ?", [name]).fetchall()[0][0])
     finally:
         cur.close()
+
+
+def _weeks(
+    obligations: npt.NDArray[np.int64], facts: npt.NDArray[np.int64]
+) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    """Row spans (obligations, case facts) of each week of settled_at, then of the never settled.
+
+    Both tables are in settled_at order and a case's rows share its settled_at, so each week's
+    spans hold the same cases.
+    """
+    weeks = [np.where(settled == NEVER, NEVER, settled // WEEK_MICROS) for settled in (obligations, facts)]
+    for key in np.unique(np.concatenate(weeks)):
+        spans = [
+            (int(np.searchsorted(w, key, side="left")), int(np.searchsorted(w, key, side="right"))) for w in weeks
+        ]
+        yield spans[0], spans[1]

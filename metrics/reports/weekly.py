@@ -37,7 +37,7 @@ from metrics import sqlfiles
 from metrics.engine.explain import Explanation, Piece
 from metrics.engine.explain import verdict_sentence as explain_verdict  # the one sentence `explain` prints
 from metrics.engine.obligations import EXPORT_COLUMNS, RESULT_SQL, clock_cursor, run_stages
-from metrics.engine.snapshot import Snapshot, take_snapshot
+from metrics.engine.snapshot import ONLY_CASES_SQL, Snapshot, take_snapshot
 from metrics.storage.config import Config
 from metrics.storage.store import stored_config
 from metrics.subjects.active import active_tickets
@@ -319,15 +319,21 @@ def miss_reasons(
     config: Config,
     accounts: list[str],
     since: dt.datetime,
+    cases: list[str] | None = None,
 ) -> dict[tuple[str, int], str]:
     """explain.py's one-sentence reason for each obligation of `accounts` breached in [since, as_of).
 
-    The sentences are those `explain_case` gives, built from one engine run over the accounts:
-    explain_case runs the engine once per case (a fraction of a second each on a million cases)
-    and a busy account misses dozens of targets a week. Keyed by (case_id, seq).
+    The sentences are those `explain_case` gives, built from one engine run over the accounts
+    (over just `cases` of them when given, e.g. the cases with a miss: every stage works per
+    case, so their rows are the same): explain_case runs the engine once per case (a fraction
+    of a second each on a million cases) and a busy account misses dozens of targets a week.
+    Keyed by (case_id, seq).
     """
     cur = clock_cursor(con, as_of, config)
     try:
+        if cases is not None:
+            for statement in ONLY_CASES_SQL:
+                cur.execute(statement, {"cases": cases})
         run_stages(cur, as_of, accounts=accounts)
         window = [int(since.timestamp()), int(as_of.timestamp())]
         rows = (
@@ -442,7 +448,8 @@ def weekly_updates(
         active_ids = set(_query(cur, ACTIVE_IDS_SQL, start, end)["case_id"])
     finally:
         cur.close()
-    reasons = miss_reasons(con, end, config, ids, start) if details and len(misses) else {}
+    missed = sorted(set(misses["case_id"]))
+    reasons = miss_reasons(con, end, config, ids, start, missed) if details and missed else {}
     misses["why"] = [reasons.get((c, int(s)), "") for c, s in zip(misses["case_id"], misses["seq"], strict=True)]
     previous = _previous_counts(con, before, config, ids) if details else {}
     active = _active_tickets(snap, ids, active_ids) if details else None

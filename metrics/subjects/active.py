@@ -92,8 +92,9 @@ def _whole_queue(snap: Snapshot) -> pa.Table:
     """Every active ticket, most urgent first (urgency_rank keeps that order through filters)."""
     sql = ACTIVE_SQL.replace("{case_filter}", "true")
     values = {"as_of": snap.as_of, "at_risk_fraction": float(snap.config.at_risk_fraction)}
-    frame = snap.query(sql, values).to_pandas()
-    return pa.Table.from_pandas(frame.assign(urgency_rank=range(len(frame))), preserve_index=False)
+    queue = snap.query(sql, values)  # in the query's order, with DuckDB's types (no round trip through pandas)
+    return queue.append_column("urgency_rank", pa.array(range(queue.num_rows), pa.int64()))
+
 
 
 def summarize_active(frame: pd.DataFrame) -> dict[str, int]:

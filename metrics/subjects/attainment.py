@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from metrics.engine.obligations import STATUSES
-from metrics.engine.snapshot import Snapshot
+from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.subjects.buckets import PARTIAL_PERIOD, TOO_SMALL_BUCKET, mark_buckets
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, local_midnight, period_label
 from metrics.subjects.registry import DIMENSIONS, Dimension, MetricDefinition, group_columns, metric
@@ -38,6 +38,7 @@ _BREACHES_SQL = f"""
     {_FROM}
     where o.status = 'breached'
 """
+BREACHES = per_case_table("breaches", lambda snap: snap.query(_BREACHES_SQL), _BREACHES_SQL)
 
 
 # Obligations counted per local day and every attribute a table may group or filter by: a
@@ -55,9 +56,19 @@ _CUBE_FACTS = """(
 _CUBE_COUNTS = ", ".join(f"coalesce(sum(f.n) filter (where f.status = '{s}'), 0) as {s}" for s in STATUSES)
 
 
+# Stored at load per week of settling; at another as-of the held weeks' counts plus the rest's, added up.
+ATTAINMENT_CUBE = per_case_table(
+    "attainment_cube",
+    lambda snap: snap.query(_CUBE_SQL, [snap.reporting_timezone]),
+    _CUBE_SQL,
+    combine="select day, kind, severity, package, account_id, calendar, status, cast(sum(n) as bigint) as n "
+    "from parts group by all",
+)
+
+
 def _cube_query(snap: Snapshot, sql: str, params: list[object]) -> pd.DataFrame:
     """Run `sql` against the snapshot's attainment cube (obligations per local start day and attributes)."""
-    snap.derive("attainment_cube", lambda: snap.query(_CUBE_SQL, [snap.reporting_timezone]))
+    snap.table(ATTAINMENT_CUBE)
     return snap.query(sql, params).to_pandas()
 
 
@@ -381,7 +392,7 @@ def breached_obligations(
     """
     if period_by not in PERIOD_INSTANTS:
         raise ValueError(f"period_by must be one of {PERIOD_INSTANTS}, got {period_by!r}")
-    snap.derive("breaches", lambda: snap.query(_BREACHES_SQL))  # a few percent of the obligations
+    snap.table(BREACHES)  # a few percent of the obligations
     where, params = filters.where("o", f"o.{period_by}", snap.reporting_timezone, severity="o.severity")
     sql = f"select * exclude (region, advisor) from breaches o where {where} order by o.start_at, o.case_id, o.seq"
     return snap.query(sql, params).to_pandas()
@@ -424,7 +435,7 @@ def breaches_week_to_date(snap: Snapshot, filters: Filters = Filters()) -> dict[
     previous_start = local_midnight(monday - dt.timedelta(days=7), snap.reporting_timezone)
     # aware arithmetic within one zone is wall-clock arithmetic: the same local time a week earlier
     previous_end = (local - dt.timedelta(days=7)).astimezone(dt.UTC)
-    snap.derive("breaches", lambda: snap.query(_BREACHES_SQL))
+    snap.table(BREACHES)
     where, params = dataclasses.replace(filters, start=None, end=None).where(
         "o", None, snap.reporting_timezone, severity="o.severity"
     )

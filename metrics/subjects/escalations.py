@@ -25,15 +25,30 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from metrics import sqlfiles
-from metrics.engine.snapshot import Snapshot
+from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.subjects.buckets import mark_buckets, period_first_day
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, period_label
 from metrics.subjects.registry import MetricDefinition, check_grain, group_columns, metric
 
 EVENTS_SQL = sqlfiles.read(__file__, "escalation_events.sql")
 FIRSTS_SQL = sqlfiles.read(__file__, "escalation_firsts.sql")
+
+
+def _events(snap: Snapshot) -> pa.Table:
+    window = round(snap.config.escalation_incident_hours * 3600)
+    return snap.query(EVENTS_SQL, {"as_of": snap.as_of, "incident_seconds": window})
+
+
+def _firsts(snap: Snapshot) -> pa.Table:
+    snap.table(ESCALATION_EVENTS)
+    return snap.query(FIRSTS_SQL)
+
+
+ESCALATION_EVENTS = per_case_table("escalation_events", _events, EVENTS_SQL)
+ESCALATION_FIRSTS = per_case_table("escalation_firsts", _firsts, EVENTS_SQL + FIRSTS_SQL)
 EVENT_AT = 'e."at"'  # the instant an escalation event counts by
 
 # The dimensions escalations group by: columns of both escalation_events (e) and case_facts (f).
@@ -87,9 +102,8 @@ INCIDENTS = MetricDefinition(
 @contextmanager
 def _events_cursor(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
     """A snapshot cursor holding `escalation_events` and `escalation_firsts`, built once per snapshot."""
-    window = round(snap.config.escalation_incident_hours * 3600)
-    snap.derive("escalation_events", lambda: snap.query(EVENTS_SQL, {"as_of": snap.as_of, "incident_seconds": window}))
-    snap.derive("escalation_firsts", lambda: snap.query(FIRSTS_SQL))
+    snap.table(ESCALATION_EVENTS)
+    snap.table(ESCALATION_FIRSTS)
     cur = snap.cursor()
     try:
         yield cur

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from metrics import sqlfiles
-from metrics.engine.snapshot import Snapshot
+from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.subjects.active import active_tickets
 from metrics.subjects.attainment import attainment_table
 from metrics.subjects.escalations import escalation_events, escalation_trend
@@ -28,6 +28,10 @@ from metrics.subjects.utilization import contacts_over_allotment
 
 RECLASSIFIED_SQL = sqlfiles.read(__file__, "governance_reclassified_cases.sql")
 PAUSED_SQL = sqlfiles.read(__file__, "governance_paused_share.sql")
+# every follow-up's paused and total seconds (paused_share), per case: stored at load
+FOLLOW_UP_LIVES = per_case_table(
+    "follow_up_lives", lambda snap: snap.query(PAUSED_SQL, {"as_of": snap.as_of}), PAUSED_SQL
+)
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
 DOWNGRADED_SQL = sqlfiles.read(__file__, "governance_downgraded_after_breach.sql")
 
@@ -196,7 +200,7 @@ def paused_share(
     """
     columns = group_columns(paused_share, by, "f")
     # every follow-up's paused and total seconds, once per snapshot
-    snap.derive("follow_up_lives", lambda: snap.query(PAUSED_SQL, {"as_of": snap.as_of}))
+    snap.table(FOLLOW_UP_LIVES)
     where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
     keys = ", ".join(by)
     sql = f"""

@@ -13,7 +13,7 @@ from typing import NoReturn
 import click
 import duckdb
 
-import metrics.engine  # noqa: F401  (registers the engine's stored run on every load: ingest stores it)
+import metrics.subjects  # noqa: F401  (registers the engine's stored run and the per-case tables stored with it: ingest stores them)
 from metrics.errors import LoadError
 from metrics.storage.store import DEFAULT_DB, connect
 

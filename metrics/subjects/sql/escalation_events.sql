@@ -15,7 +15,7 @@
 with severity_steps as (
     select case_id, "at", arg_max(cast(value as tinyint), source_line) as severity
     from case_changes
-    where field = 'severity' and "at" <= $as_of
+    where field = 'severity' and "at" <= $as_of and case_id in (select case_id from case_facts)
     group by case_id, "at"
 ),
 policy as (

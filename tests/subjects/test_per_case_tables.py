@@ -1,0 +1,115 @@
+"""Per-case tables at any as-of: the stored copy's settled rows plus a build over the other cases.
+
+Every table registered with `per_case_table` (the breaches, the follow-ups' lives, the
+escalation events and firsts) is stored at load beside the engine's run;
+a snapshot at another as-of takes the stored rows of the cases settled by then and builds
+the table over the remaining cases alone (`Snapshot.table`). The reference is the same
+build over a full engine run at that instant (`take_snapshot(..., derive=False)`), at the
+instants of the time-travel test: on deadlines, breaches, pause boundaries, severity changes,
+openings, DST transitions, one second around each, and at random. Same rows, every column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+import metrics.subjects  # noqa: F401  (registers every per-case table before the load stores them)
+from metrics.engine.freshness import latest_instant
+from metrics.engine.snapshot import PER_CASE_TABLES, PerCaseTable, per_case_store_name, take_snapshot
+from metrics.storage.ingest import ingest
+from metrics.storage.store import connect
+from tests.engine.test_time_travel import CASES, SEED, drawn_instants
+from tests.random_cases import make_random_cases, write_dataset
+
+EXPECTED = {"attainment_cube", "breaches", "escalation_events", "escalation_firsts", "follow_up_lives"}
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
+    config_override, _, tables = make_random_cases(SEED, CASES)
+    folder = tmp_path_factory.mktemp("per_case")
+    write_dataset(folder, config_override, tables)
+    db = folder / "store.duckdb"
+    ingest(folder, db, strict=True)
+    connection = connect(db, read_only=True)
+    yield connection
+    connection.close()
+
+
+def rows(table: object) -> pd.DataFrame:
+    frame = table.to_pandas()  # type: ignore[attr-defined]
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+def stored_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
+
+
+def test_the_load_stores_every_registered_table(con: duckdb.DuckDBPyConnection) -> None:
+    assert set(PER_CASE_TABLES) >= EXPECTED
+    names = stored_names(con)
+    for per_case in PER_CASE_TABLES.values():
+        assert per_case_store_name(per_case) in names, per_case.name
+
+
+def test_derived_tables_equal_a_build_over_a_full_run(con: duckdb.DuckDBPyConnection) -> None:
+    moments = drawn_instants(con)
+    rebuilt = set()
+    for moment in moments:
+        derived = take_snapshot(con, moment)
+        full = take_snapshot(con, moment, derive=False)
+        assert derived.run is not None, "the snapshot was not derived from the stored run"
+        for name in sorted(EXPECTED):
+            got, want = derived.table(PER_CASE_TABLES[name]), full.table(PER_CASE_TABLES[name])
+            assert got.schema.names == want.schema.names, f"{name} as of {moment.isoformat()}"
+            try:
+                pd.testing.assert_frame_equal(rows(got), rows(want))
+            except AssertionError as failure:
+                raise AssertionError(f"{name} as of {moment.isoformat()} (seed {SEED}): {failure}") from None
+            if derived.stored_rows[0] < derived.obligations.num_rows and want.num_rows > 0:
+                rebuilt.add(name)
+    assert rebuilt == EXPECTED, f"never rebuilt over the unsettled cases: {EXPECTED - rebuilt}"
+
+
+def test_a_changed_definition_is_built_not_read(con: duckdb.DuckDBPyConnection) -> None:
+    """A store loaded with another definition of a table holds rows the code would not make: never read them."""
+    breaches = PER_CASE_TABLES["breaches"]
+    changed = PerCaseTable(breaches.name, lambda snap: snap.query("select 1 as case_id"), breaches.definition + " ")
+    snap = take_snapshot(con, latest_instant(con))
+    assert snap.run is not None and snap.run.per_case(con, changed) is None
+    assert snap.table(changed).num_rows == 1
+
+
+def test_some_accounts_build_their_own(con: duckdb.DuckDBPyConnection) -> None:
+    accounts = sorted(row[0] for row in con.execute("select account_id from accounts").fetchall())[:2]
+    moment = latest_instant(con)
+    snap = take_snapshot(con, moment, accounts=accounts)
+    got = rows(snap.table(PER_CASE_TABLES["breaches"]))
+    assert set(got["account_id"]) <= set(accounts)
+    want = rows(take_snapshot(con, moment, accounts=accounts, derive=False).table(PER_CASE_TABLES["breaches"]))
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_missing_stored_copy_builds(tmp_path: Path) -> None:
+    """A store loaded before per-case tables existed (none stored) still answers, by building."""
+    config_override, _, tables = make_random_cases(SEED, 60)
+    write_dataset(tmp_path, config_override, tables)
+    db = tmp_path / "store.duckdb"
+    ingest(tmp_path, db, strict=True)
+    with duckdb.connect(str(db)) as writable:
+        for per_case in PER_CASE_TABLES.values():
+            writable.execute(f'drop table "{per_case_store_name(per_case)}"')
+    con = connect(db, read_only=True)
+    try:
+        moment = latest_instant(con)
+        snap = take_snapshot(con, moment)
+        full = take_snapshot(con, moment, derive=False)
+        for per_case in PER_CASE_TABLES.values():
+            pd.testing.assert_frame_equal(rows(snap.table(per_case)), rows(full.table(per_case)))
+    finally:
+        con.close()
