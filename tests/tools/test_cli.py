@@ -10,6 +10,7 @@ import pandas as pd
 
 from metrics.engine.obligations import EXPORT_COLUMNS
 from metrics.storage.store import PROJECT_ROOT
+from metrics.tools.imports import IMPORTERS
 from tests.engine.test_obligations import write_examples
 
 
@@ -168,7 +169,11 @@ def test_every_importer_ends_with_the_commands_that_follow(tmp_path: Path):
         "servicenow": data / "servicenow" / "incident_event_log_excerpt.csv.gz",
         "bpic2013": data / "bpic2013" / "VINST_excerpt.csv",
         "bpic2014": data / "bpic2014",
+        "zendesk": data / "zendesk" / "api",
+        "salesforce": data / "salesforce",
+        "jsm": data / "jsm",
     }
+    assert set(sources) == set(IMPORTERS), "an importer without its run here"
     for name, source in sources.items():
         out = tmp_path / name
         done = run("import", name, str(source), "--out", str(out))
