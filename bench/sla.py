@@ -52,8 +52,9 @@ TARGET_SPEEDUP = 300.0
 TARGET_PEAK_MB = 3 * 1024  # 3 GB
 RESULT_TAG = "BENCH_RESULT "
 SHOW_FIRST = 10
-# A store is rebuilt when its dataset or one of these files changes (it holds the engine's run).
-LOADER_PREFIXES = ("metrics/storage/", "metrics/engine/")
+# A store is rebuilt when its dataset or one of these files changes (it holds the engine's run and the
+# subjects' per-case tables).
+LOADER_PREFIXES = ("metrics/storage/", "metrics/engine/", "metrics/subjects/")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
