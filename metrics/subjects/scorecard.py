@@ -44,6 +44,11 @@ DEV_TICKET_AT_RISK_DAYS = 30  # an open prioritized development ticket older tha
 DEV_TICKET_MISSED_DAYS = 90  # ... and older than this missed
 REVIEWS_PER_QUARTER = 1  # governance strategy: at least one governance review a quarter
 GOVERNANCE_REVIEW = "governance_review"  # the engagements' kind of a governance review
+ENGAGEMENTS_SQL = "select count(*) as n from engagements"
+# A dataset without a single engagement (a help desk's export) cannot tell delivered from not recorded.
+NO_ENGAGEMENTS = (
+    "Not measured: the data records no engagements at all, so nothing delivered cannot be told from nothing recorded."
+)
 
 SCORECARD_RULES = (
     f"Response targets: kept when attainment >= the package's target_attainment (default "
@@ -61,7 +66,9 @@ SCORECARD_RULES = (
     f"{DEV_TICKET_MISSED_DAYS} days; nothing to judge when none was raised. Weekly updates: kept when every "
     "update owed is sent on time (by the Monday after its week), at risk when all are sent but some late or "
     "the last owed one is not sent yet, missed when an earlier one was never sent; not measured without a "
-    "workspace. Named advisor: kept when the account names one, else missed."
+    "workspace. Named advisor: kept when the account names one, else missed. Service days, training "
+    "sessions and governance reviews are not measured when the data records no engagement at all (an import "
+    "from a help desk)."
 )
 
 # Features of the catalogue the data cannot measure, and why (the scorecard lists them as such).
@@ -272,6 +279,11 @@ class _Context:
         return self._cache[name]
 
     @property
+    def engagements_recorded(self) -> bool:
+        """Whether the data records any engagement at all (an import from a help desk holds none)."""
+        return bool(self.once("engagements", lambda: self.snap.query(ENGAGEMENTS_SQL).column("n")[0].as_py()))
+
+    @property
     def today(self) -> dt.date:
         return last_local_day(self.snap.as_of, self.snap.reporting_timezone)
 
@@ -337,6 +349,8 @@ def _entitlement(kind: str, words: str) -> Judge:
         measured, promised = f"{_n(used)} of {_n(entitled)}", f"{_n(entitled)} per term"
         if entitled <= 0:
             return NOTHING, measured, promised, f"The package lists the feature but entitles no {words}."
+        if not ctx.engagements_recorded:
+            return NOT_MEASURED, "", promised, NO_ENGAGEMENTS
         if int(term["elapsed_days"]) >= int(term["term_days"]):  # the term is over (utilization's elapsed days)
             status = KEPT if used >= entitled else MISSED
             return status, measured, promised, (
@@ -374,6 +388,8 @@ def _phone(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgeme
 
 
 def _governance(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
+    if not ctx.engagements_recorded:
+        return NOT_MEASURED, "", f"{REVIEWS_PER_QUARTER} per quarter", NO_ENGAGEMENTS
     reviews = ctx.once("reviews", lambda: governance_reviews(ctx.snap, ctx.accounts_filters))
     mine = reviews[reviews["account_id"] == term["account_id"]].set_index("quarter")["reviews"]
     first, last = _review_span(ctx.snap, ctx.filters)
