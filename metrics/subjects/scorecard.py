@@ -278,6 +278,15 @@ class _Context:
             self._cache[name] = build()
         return self._cache[name]
 
+    def of_account(self, name: str, build: Callable[[], pd.DataFrame], term: dict[str, Any]) -> pd.DataFrame:
+        """The rows of `term`'s account in a metric's frame, the frame built and split by account once."""
+        def split() -> tuple[pd.DataFrame, dict[Any, pd.DataFrame]]:
+            frame = build()
+            return frame.iloc[0:0], {key: rows for key, rows in frame.groupby("account_id", sort=False)}
+
+        empty, by_account = self.once(f"{name} by account", split)
+        return by_account.get(term["account_id"], empty)
+
     @property
     def engagements_recorded(self) -> bool:
         """Whether the data records any engagement at all (an import from a help desk holds none)."""
@@ -324,8 +333,10 @@ def _n(value: float) -> str:
 
 
 def _response_targets(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
-    table = ctx.once("attainment", lambda: attainment_table(ctx.snap, ("account_id", "package"), ctx.accounts_filters))
-    mine = table[(table["account_id"] == term["account_id"]) & (table["package"] == term["package"])]
+    table = ctx.of_account(
+        "attainment", lambda: attainment_table(ctx.snap, ("account_id", "package"), ctx.accounts_filters), term
+    )
+    mine = table[table["package"] == term["package"]]
     target = package.target_attainment or DEFAULT_TARGET_ATTAINMENT
     promised = f"{_pct(target)} met"
     met, breached = int(mine["met"].sum()), int(mine["breached"].sum())
@@ -390,8 +401,8 @@ def _phone(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgeme
 def _governance(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
     if not ctx.engagements_recorded:
         return NOT_MEASURED, "", f"{REVIEWS_PER_QUARTER} per quarter", NO_ENGAGEMENTS
-    reviews = ctx.once("reviews", lambda: governance_reviews(ctx.snap, ctx.accounts_filters))
-    mine = reviews[reviews["account_id"] == term["account_id"]].set_index("quarter")["reviews"]
+    mine = ctx.of_account("reviews", lambda: governance_reviews(ctx.snap, ctx.accounts_filters), term)
+    mine = mine.set_index("quarter")["reviews"]
     first, last = _review_span(ctx.snap, ctx.filters)
     first, last = max(first, term["term_start"]), min(last, term["term_end"])
     quarters = _quarters(first, last) if first <= last else []
@@ -411,8 +422,7 @@ def _governance(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Ju
 
 
 def _development_tickets(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
-    tickets = ctx.once("dev", lambda: development_tickets(ctx.snap, ctx.accounts_filters))
-    mine = tickets[tickets["account_id"] == term["account_id"]]
+    mine = ctx.of_account("dev", lambda: development_tickets(ctx.snap, ctx.accounts_filters), term)
     promised = f"none open over {DEV_TICKET_AT_RISK_DAYS} days"
     if mine.empty:
         return NOTHING, "0 raised", promised, "No prioritized development ticket was raised in the period."
@@ -437,8 +447,8 @@ def _named_advisor(ctx: _Context, term: dict[str, Any], package: PackageSpec) ->
 
 
 def _weekly_updates(ctx: _Context, term: dict[str, Any], package: PackageSpec) -> Judgement:
-    delivery = ctx.once("delivery", lambda: weekly_delivery(ctx.snap, ctx.accounts_filters, ctx.workspace))
-    mine = delivery[delivery["account_id"] == term["account_id"]].sort_values("week_start")
+    delivery = ctx.of_account("delivery", lambda: weekly_delivery(ctx.snap, ctx.accounts_filters, ctx.workspace), term)
+    mine = delivery.sort_values("week_start")
     owed = len(mine)
     if owed == 0:
         return NOTHING, "0 owed", "one a week", "No weekly update was owed in the period (no week of it has ended)."
