@@ -144,10 +144,10 @@ def test_sample_identical(sample_run: tuple[Path, Path, Any]) -> None:
 def stored_run_tables(store: Path) -> dict[str, pa.Table]:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        return {
-            name: con.sql(f"select * from {name}").to_arrow_table()
-            for name in ("sla_run", "sla_run_cases", "sla_run_obligations", "sla_run_case_facts")
-        }
+        # by key: the tables' row order among equal settled_at is the join's, which threads may vary
+        keys = {"sla_run": "as_of", "sla_run_cases": "case_id", "sla_run_obligations": "case_id, seq",
+                "sla_run_case_facts": "case_id"}
+        return {name: con.sql(f"select * from {name} order by {key}").to_arrow_table() for name, key in keys.items()}
     finally:
         con.close()
 
