@@ -379,6 +379,13 @@ def _stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> Store
         return run
 
 
+def _read_already(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> StoredRun | None:
+    """The stored run of `con` when some snapshot has read it already, else None (never reads it)."""
+    with _STORED_RUNS_LOCK:
+        run = _STORED_RUNS.get(con)
+    return run if run is not None and run.as_of == run_as_of else None
+
+
 def read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> StoredRun:
     """The stored run's tables in their stored order (settled first), without the cache."""
     return _read_stored_run(con, run_as_of)
@@ -446,8 +453,14 @@ def derived_tables(
     try:
         cur.execute("set TimeZone = 'UTC'")  # instants typed as the engine's (a cursor starts on the machine's zone)
         rerun = [row[0] for row in cur.execute(RERUN_SQL, params(RERUN_SQL)).fetchall()]
+        read = _read_already(con, run_as_of)
         if accounts is None:
             obligations, facts = _stored_run(con, run_as_of).holding(moment)
+        elif read is not None:  # the whole run is in memory (the dashboard's): pick the accounts' rows there
+            wanted = pa.array(accounts, pa.string())
+            obligations, facts = (
+                table.filter(pc.is_in(table.column("account_id"), value_set=wanted)) for table in read.holding(moment)
+            )
         else:
             obligations = cur.sql(KEPT_OBLIGATIONS_SQL, params=params(KEPT_OBLIGATIONS_SQL)).to_arrow_table()
             facts = cur.sql(KEPT_FACTS_SQL, params=params(KEPT_FACTS_SQL)).to_arrow_table()

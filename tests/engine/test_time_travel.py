@@ -142,6 +142,19 @@ def test_some_accounts_only(con: duckdb.DuckDBPyConnection) -> None:
                                                                                   derive=False))
 
 
+def test_some_accounts_once_the_whole_run_is_in_memory(store: tuple[Path, Path]) -> None:
+    """Once a whole-book snapshot has read the stored run (the dashboard's case), the accounts' rows are picked there."""
+    con = connect(store[1], read_only=True)  # a connection of its own: nothing read on it yet
+    try:
+        take_snapshot(con, latest_instant(con))  # reads the stored run into memory
+        accounts = sorted(row[0] for row in con.execute("select account_id from accounts").fetchall())[3:6]
+        for moment in (latest_instant(con), dt.datetime(2026, 3, 30, 9, 30, 17, tzinfo=dt.UTC)):
+            assert_same(take_snapshot(con, moment, accounts=accounts),
+                        take_snapshot(con, moment, accounts=accounts, derive=False))
+    finally:
+        con.close()
+
+
 def test_another_configuration_runs_the_engine_in_full(con: duckdb.DuckDBPyConnection) -> None:
     """The stored run was made with the store's configuration: another one must not read it."""
     other = Config(**{**stored_config(con).__dict__, "breach_severity": "final"})
