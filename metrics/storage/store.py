@@ -97,8 +97,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def stored_config(con: duckdb.DuckDBPyConnection) -> Config:
-    """The configuration the store's data was last loaded with (built-in defaults if none)."""
-    rows = con.execute("select value from settings where key = 'config'").fetchall()
+    """The configuration the store's data was last loaded with (built-in defaults if none).
+
+    Read on a cursor of its own: the dashboard shares one connection between sessions, and a
+    DuckDB connection busy with another thread's call refuses a second one.
+    """
+    cur = con.cursor()
+    try:
+        rows = cur.execute("select value from settings where key = 'config'").fetchall()
+    finally:
+        cur.close()
     return config_from_json(rows[0][0]) if rows else load_config(None)
 
 
