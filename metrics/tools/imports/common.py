@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import tomli_w
 
+from metrics.errors import LoadError
 from metrics.storage.contract import BY_NAME
 
 
@@ -41,6 +42,20 @@ def next_steps(out: Path) -> str:
         f"  python -m metrics ingest {out} --db {store}",
         f"  SUPPORT_ANALYTICS_DB={store} streamlit run dashboard.py",
     ])
+
+
+def parse_pairs(text: str, option: str, example: str) -> dict[str, str]:
+    """An option's 'Critical=1, High=2' -> {'Critical': '1', 'High': '2'}; the last '=' splits.
+
+    A malformed pair is a LoadError naming the option and showing `example`.
+    """
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.rpartition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise LoadError(f"{option}: expected NAME=VALUE pairs such as {example}, got {part!r}")
+        pairs[name.strip()] = value.strip()
+    return pairs
 
 
 def iso_utc(series: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import pandas as pd
 from metrics.errors import LoadError
 from metrics.storage.config import load_config
 from metrics.tools.imports._jira_json import KEY, Clock, Export, Record, histories_of, read_export, text
-from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
+from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, parse_pairs, write_dataset
 
 ACCOUNT_FIELD_NAME = "Organizations"  # the JSM field's name in the search results' `names`
 
@@ -246,18 +246,10 @@ def _merge_status_map(overrides: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-def _pairs(option: str, text: str, example: str) -> Iterator[tuple[str, str]]:
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.rpartition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise LoadError(f"{option}: expected NAME=VALUE pairs such as {example}, got {part!r}")
-        yield name.strip(), value.strip()
-
-
 def parse_severity_map(text: str) -> dict[str, int]:
     """'Highest=1,Critical=1' -> {'Highest': 1, 'Critical': 1} (priority name = severity)."""
     pmap: dict[str, int] = {}
-    for name, value in _pairs("--severity-map", text, "Highest=1,High=2,Medium=3"):
+    for name, value in parse_pairs(text, "--severity-map", "Highest=1,High=2,Medium=3").items():
         if not value.isdigit():
             raise LoadError(f"--severity-map: severities are 1, 2 or 3, got {value!r} for {name!r}")
         pmap[name] = int(value)
@@ -266,7 +258,7 @@ def parse_severity_map(text: str) -> dict[str, int]:
 
 def parse_status_map(text: str) -> dict[str, str]:
     """'Waiting for customer=pending_customer,Pending=pending_customer' -> a dict (status name = status)."""
-    return dict(_pairs("--status-map", text, "'Waiting for customer=pending_customer,Canceled=closed'"))
+    return parse_pairs(text, "--status-map", "'Waiting for customer=pending_customer,Canceled=closed'")
 
 
 def parse_account_packages(values: Sequence[str]) -> dict[str, str]:

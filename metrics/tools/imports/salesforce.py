@@ -32,7 +32,7 @@ import pandas as pd
 from metrics.errors import LoadError
 from metrics.storage.config import ALWAYS, BUSINESS, DEFAULTS_PATH, WEEKDAYS, load_config, merge, parse_config
 from metrics.storage.contract import STATUSES
-from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
+from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, parse_pairs, write_dataset
 from metrics.tools.imports.servicenow import localize
 
 # Case.Priority -> contract severity. Salesforce's default picklist is High/Medium/Low;
@@ -115,17 +115,6 @@ class SalesforceReport(ImportReport):
 
 
 # ---------------------------------------------------------------- options
-
-
-def parse_pairs(text: str, option: str, example: str) -> dict[str, str]:
-    """'Critical=1, High=2' -> {'Critical': '1', 'High': '2'}; a malformed pair is a LoadError."""
-    pairs: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.rpartition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise LoadError(f"{option}: expected NAME=VALUE pairs such as {example}, got {part!r}")
-        pairs[name.strip()] = value.strip()
-    return pairs
 
 
 def _severity_map(overrides: Mapping[str, Any] | None) -> dict[str, int]:

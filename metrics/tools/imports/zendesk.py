@@ -27,7 +27,7 @@ import pandas as pd
 from metrics.errors import LoadError
 from metrics.storage.config import load_config
 from metrics.tools.imports._zendesk_sources import SOURCE_KINDS, ZendeskSource, detect_kind, read_source
-from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, write_dataset
+from metrics.tools.imports.common import ImportReport, iso_utc, next_steps, parse_pairs, write_dataset
 
 DEFAULT_PACKAGE = "Gold"
 DEFAULT_REGION = "americas"  # when the export has no schedule and --region is not given
@@ -244,13 +244,8 @@ def _check_options(
 
 
 def _parse_pairs(text: str, option: str, example: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise LoadError(f"{option}: expected NAME=VALUE pairs such as {example}, got {part!r}")
-        pairs[key.strip().lower()] = value.strip()
-    return pairs
+    """parse_pairs with Zendesk's lower-case names (priorities and statuses are API values)."""
+    return {name.lower(): value for name, value in parse_pairs(text, option, example).items()}
 
 
 def parse_severity_map(text: str) -> dict[str, int]:
