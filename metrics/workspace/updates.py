@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ SCHEMA_SQL = sqlfiles.read(__file__, "workspace_schema.sql")
 WORKSPACE_SUFFIX = ".workspace.sqlite"
 MAX_TEXT = 200_000  # characters in one update: far above any real one, a bound on what a form can store
 BUSY_TIMEOUT_SECONDS = 10.0  # a writer waits this long for another session's write
+_PREPARING = threading.Lock()  # one thread of this process at a time switches a file to WAL
 
 
 def workspace_path(store: Path | str) -> Path:
@@ -118,10 +121,9 @@ class Workspace:
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """A connection in one immediate transaction (the write lock is taken at its start)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._prepare()
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
-            con.execute("pragma journal_mode = wal")
-            con.executescript(SCHEMA_SQL + ";")
             con.execute("begin immediate")
             try:
                 yield con
@@ -131,6 +133,30 @@ class Workspace:
             con.execute("commit")
         finally:
             con.close()
+
+    def _prepare(self) -> None:
+        """The file in WAL mode with its tables, created if need be.
+
+        Switching to WAL needs the file to itself and SQLite does not wait for that (its busy
+        timeout does not apply), so eight sessions saving into a new workspace at once met
+        'database is locked'. The threads of this process take turns; another process is
+        waited for here, as the busy timeout would.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        with _PREPARING:
+            while True:
+                con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+                try:
+                    if con.execute("pragma journal_mode").fetchone()[0] != "wal":
+                        con.execute("pragma journal_mode = wal")
+                    con.executescript(SCHEMA_SQL + ";")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() > deadline:
+                        raise
+                finally:
+                    con.close()
+                time.sleep(0.05)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection | None]:
