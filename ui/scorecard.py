@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.subjects.filters import Filters
-from metrics.subjects.scorecard import promise_accounts, promise_scorecard, scorecard_by_feature
+from metrics.subjects.scorecard import promise_accounts, promise_scorecard, scorecard_by_feature, with_severities
 from metrics.workspace import Workspace
 from ui import components as ui
 from ui import state
@@ -42,14 +42,27 @@ def _stamp(workspace: Workspace | None) -> str:
     return json.dumps([(p.stat().st_mtime_ns, p.stat().st_size) for p in parts if p.exists()])
 
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _card(store: str, as_of_iso: str, filters_json: str, workspace_stamp: str) -> pd.DataFrame:
+def _filters(filters_json: str) -> Filters:
     raw = json.loads(filters_json)
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     for field in ("start", "end"):
         values[field] = dt.date.fromisoformat(values[field]) if values[field] else None
+    return Filters(**values)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _card(store: str, as_of_iso: str, filters_json: str, workspace_stamp: str) -> pd.DataFrame:
+    """The card of every severity: what a severity filter changes is judged again by `_severity_card`."""
     snap = state.get_snapshot(store, as_of_iso)
-    return promise_scorecard(snap, Filters(**values), _workspace() if workspace_stamp else None)
+    return promise_scorecard(snap, _filters(filters_json), _workspace() if workspace_stamp else None)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _severity_card(store: str, as_of_iso: str, filters_json: str, workspace_stamp: str) -> pd.DataFrame:
+    filters = _filters(filters_json)
+    card = _card(store, as_of_iso, json.dumps(dataclasses.asdict(dataclasses.replace(filters, severities=())),
+                                              default=str), workspace_stamp)
+    return with_severities(state.get_snapshot(store, as_of_iso), card, filters)
 
 
 def promises(filters: Filters) -> pd.DataFrame:
@@ -57,7 +70,8 @@ def promises(filters: Filters) -> pd.DataFrame:
     scoped = state.scope().restrict(filters)
     workspace = _workspace()
     filters_json = json.dumps(dataclasses.asdict(scoped), default=str)
-    return _card(state.store_key(), state.as_of_instant().isoformat(), filters_json, _stamp(workspace))
+    card = _card if not scoped.severities else _severity_card
+    return card(state.store_key(), state.as_of_instant().isoformat(), filters_json, _stamp(workspace))
 
 
 Table = Callable[..., Any]

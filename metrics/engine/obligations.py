@@ -8,6 +8,7 @@ store itself stays exactly what was loaded and a read-only connection suffices.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -44,23 +45,46 @@ def as_utc(moment: dt.datetime | str) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
+@dataclass(frozen=True)
+class ClockTables:
+    """What a clock cursor registers for one as-of: the calendars' intervals, their zones, the targets."""
+
+    intervals: pa.Table
+    zones: pa.Table
+    targets: pa.Table
+
+
+def clock_tables(con: duckdb.DuckDBPyConnection, as_of: dt.datetime, config: Config) -> ClockTables:
+    """The calendar intervals from two days before the first case to the deadline horizon past `as_of`."""
+    cur = con.cursor()
+    try:
+        first_opened = cur.execute("select min(opened_at) from cases").fetchall()[0][0]
+    finally:
+        cur.close()
+    first = (first_opened or as_of).date() - dt.timedelta(days=2)
+    last = as_of.date() + dt.timedelta(days=horizon_days(config))
+    return ClockTables(interval_table(config, first, last), calendar_table(config), target_table(config))
+
+
 def clock_cursor(
-    con: duckdb.DuckDBPyConnection, as_of: dt.datetime, config: Config | None = None
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime,
+    config: Config | None = None,
+    tables: ClockTables | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A cursor with calendar_intervals, calendar_zones and sla_targets registered for `as_of`.
 
     It also holds the macro `package_in_force(account, moment)` (sql/package_in_force.sql), the
-    one rule for which package is in force at an instant.
+    one rule for which package is in force at an instant. `tables` are `clock_tables` made
+    before for the same store, as-of and configuration (a snapshot makes them once for all its cursors).
     """
     cur = con.cursor()
     cur.execute("set TimeZone = 'UTC'")
-    config = config or stored_config(cur)
-    first_opened = cur.execute("select min(opened_at) from cases").fetchall()[0][0]
-    first = (first_opened or as_of).date() - dt.timedelta(days=2)
-    last = as_of.date() + dt.timedelta(days=horizon_days(config))
-    cur.register("calendar_intervals", interval_table(config, first, last))
-    cur.register("calendar_zones", calendar_table(config))
-    cur.register("sla_targets", target_table(config))
+    if tables is None:
+        tables = clock_tables(cur, as_of, config or stored_config(cur))
+    cur.register("calendar_intervals", tables.intervals)
+    cur.register("calendar_zones", tables.zones)
+    cur.register("sla_targets", tables.targets)
     cur.execute(PACKAGE_IN_FORCE_SQL)
     return cur
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import threading
 import weakref
@@ -38,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metrics import sqlfiles
-from metrics.engine.obligations import as_utc, clock_cursor, result_arrow, run_stages
+from metrics.engine.obligations import ClockTables, as_utc, clock_cursor, clock_tables, result_arrow, run_stages
 from metrics.storage.config import Config, config_from_json
 from metrics.storage.ingest import STORE_FORMAT
 from metrics.storage.store import connect, stored_config
@@ -113,12 +114,17 @@ class Snapshot:
         Each caller gets its own cursor (a DuckDB connection is not shared across
         threads) and closes it when done. Both tables are computed once per snapshot.
         """
-        cur = clock_cursor(self.con, self.as_of, self.config)
+        cur = clock_cursor(self.con, self.as_of, self.config, self._clock)
         cur.register("obligations", self.obligations)
         cur.register("case_facts", self.case_facts)
         for name, table in self._derived.items():
             cur.register(name, table)
         return cur
+
+    @functools.cached_property
+    def _clock(self) -> ClockTables:
+        """The clock cursor's tables, made once: every metric query opens a cursor."""
+        return clock_tables(self.con, self.as_of, self.config)
 
     def derive(self, name: str, build: Callable[[], pa.Table]) -> pa.Table:
         """A table computed once per snapshot and registered as `name` in every later cursor.

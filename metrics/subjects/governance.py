@@ -27,15 +27,44 @@ from metrics.subjects.registry import MetricDefinition, group_columns, metric
 from metrics.subjects.utilization import contacts_over_allotment
 
 RECLASSIFIED_SQL = sqlfiles.read(__file__, "governance_reclassified_cases.sql")
-PAUSED_SQL = sqlfiles.read(__file__, "governance_paused_share.sql")
-# every follow-up's paused and total seconds (paused_share), per case: stored at load
-FOLLOW_UP_LIVES = per_case_table(
-    "follow_up_lives", lambda snap: snap.query(PAUSED_SQL, {"as_of": snap.as_of}), PAUSED_SQL
+# every severity re-classification by as-of (before, after), per case: stored at load
+SEVERITY_CHANGES = per_case_table(
+    "severity_changes", lambda snap: snap.query(RECLASSIFIED_SQL, {"as_of": snap.as_of}), RECLASSIFIED_SQL
 )
+PAUSED_SQL = sqlfiles.read(__file__, "governance_paused_share.sql")
+# Every follow-up's paused and total seconds (PAUSED_SQL) added up per local start day and the
+# attributes paused_share groups and filters by that are not the account's own (those are
+# joined from accounts): a few hundred thousand rows instead of one per follow-up. Stored at
+# load per week of settling; at another as-of the held weeks' sums plus the rest's, added up.
+_PAUSE_SUMS = ("follow_ups", "paused_follow_ups", "life_s", "paused_s", "clock_running_s", "clock_paused_s")
+_PAUSED_CUBE_SQL = f"""
+    select cast(timezone($timezone, l.start_at) as date) as day, l.severity, l.package, l.account_id, l.owner,
+           count(*) as follow_ups, count(*) filter (where l.paused_s > 0) as paused_follow_ups,
+           cast(sum(l.life_s) as bigint) as life_s, cast(sum(l.paused_s) as bigint) as paused_s,
+           cast(sum(l.clock_running_s) as bigint) as clock_running_s,
+           cast(sum(l.clock_paused_s) as bigint) as clock_paused_s
+    from ({PAUSED_SQL}) l
+    group by all
+"""
+PAUSED_CUBE = per_case_table(
+    "paused_cube",
+    lambda snap: snap.query(_PAUSED_CUBE_SQL, {"as_of": snap.as_of, "timezone": snap.reporting_timezone}),
+    _PAUSED_CUBE_SQL,
+    combine=f"select day, severity, package, account_id, owner, "
+    f"{', '.join(f'cast(sum({c}) as bigint) as {c}' for c in _PAUSE_SUMS)} from parts group by all",
+)
+_PAUSED_FACTS = """(
+    select c.*, a.name as account_name, a.region, a.advisor
+    from paused_cube c join accounts a using (account_id)
+) f"""
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
 DOWNGRADED_SQL = sqlfiles.read(__file__, "governance_downgraded_after_breach.sql")
+# every breached obligation with the severity in force at the breach and its final one, per case: stored at load
+BREACH_SEVERITIES = per_case_table(
+    "breach_severities", lambda snap: snap.query(DOWNGRADED_SQL, {"as_of": snap.as_of}), DOWNGRADED_SQL
+)
 
-# The dimensions paused_share groups by: columns of the follow-up lives table (alias f).
+# The dimensions paused_share groups by: columns of the paused cube with its account's attributes (alias f).
 PAUSE_DIMENSIONS = ("owner", "account_id", "account_name", "advisor", "package", "region", "severity")
 
 HEALTH_COLUMNS = (
@@ -80,13 +109,23 @@ def reclassified_cases(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     last_changed_at, severity_differs (current != submitted). Filters other than the period
     apply to the case (its current severity).
     """
-    tz = snap.reporting_timezone
+    snap.table(SEVERITY_CHANGES)
     case_where, case_params = _without_period(filters).where("f")
-    period_where, period_params = _only_period(filters).where("c", 'c."at"', tz)
-    case_sql, case_named = sqlfiles.named(case_where, case_params, "f")
-    period_sql, period_named = sqlfiles.named(period_where, period_params, "p")
-    sql = RECLASSIFIED_SQL.replace("{case_filter}", case_sql).replace("{period_filter}", period_sql)
-    return snap.query(sql, {"as_of": snap.as_of, **case_named, **period_named}).to_pandas()
+    period_where, period_params = _only_period(filters).where("c", 'c."at"', snap.reporting_timezone)
+    sql = f"""
+        select f.case_id, f.account_id, f.account_name, f.advisor, f.package, f.opened_at,
+               f.submitted_severity, f.severity,
+               count(*) filter (where c.after < c.before) as changes_up,
+               count(*) filter (where c.after > c.before) as changes_down,
+               min(c."at") as first_changed_at,
+               max(c."at") as last_changed_at,
+               f.severity <> f.submitted_severity as severity_differs
+        from severity_changes c join case_facts f using (case_id)
+        where {period_where} and {case_where}
+        group by all
+        order by f.case_id
+    """
+    return snap.query(sql, [*period_params, *case_params]).to_pandas()
 
 
 @metric(
@@ -199,21 +238,20 @@ def paused_share(
     clock paused / (clock paused + clock running), NaN when no clock time at all.
     """
     columns = group_columns(paused_share, by, "f")
-    # every follow-up's paused and total seconds, once per snapshot
-    snap.table(FOLLOW_UP_LIVES)
-    where, params = filters.where("f", "f.start_at", snap.reporting_timezone, severity="f.severity")
+    snap.table(PAUSED_CUBE)  # the follow-ups' seconds per local day and attributes, once per snapshot
+    where, params = filters.where("f", None, snap.reporting_timezone, severity="f.severity", local_day="f.day")
     keys = ", ".join(by)
     sql = f"""
         select {", ".join(columns)},
-               count(*) as follow_ups,
-               count(*) filter (where paused_s > 0) as paused_follow_ups,
+               cast(sum(follow_ups) as bigint) as follow_ups,
+               cast(sum(paused_follow_ups) as bigint) as paused_follow_ups,
                cast(sum(life_s - paused_s) as bigint) as running_seconds,
                cast(sum(paused_s) as bigint) as paused_seconds,
                sum(paused_s) / nullif(sum(life_s), 0) as paused_share,
                cast(sum(clock_running_s) as bigint) as clock_running_seconds,
                cast(sum(clock_paused_s) as bigint) as clock_paused_seconds,
                sum(clock_paused_s) / nullif(sum(clock_paused_s + clock_running_s), 0) as clock_paused_share
-        from follow_up_lives f
+        from {_PAUSED_FACTS}
         where {where}
         group by {keys}
         order by {keys}
@@ -382,10 +420,16 @@ def downgraded_after_breach(snap: Snapshot, filters: Filters = Filters()) -> dic
 
 
 def _breaches_with_severities(snap: Snapshot, filters: Filters) -> pd.DataFrame:
+    snap.table(BREACH_SEVERITIES)
     where, params = filters.where("b", "b.breached_at", snap.reporting_timezone, severity="b.breach_severity")
-    sql_filter, named = sqlfiles.named(where, params, "f")
-    sql = DOWNGRADED_SQL.replace("{filter}", sql_filter)
-    return snap.query(sql, {"as_of": snap.as_of, **named}).to_pandas()
+    sql = f"""
+        select case_id, seq, kind, account_id, account_name, advisor, package, breached_at,
+               breach_severity, final_severity, downgraded
+        from breach_severities b
+        where {where}
+        order by b.breached_at, b.case_id, b.seq
+    """
+    return snap.query(sql, params).to_pandas()
 
 
 def _biggest_accounts(snap: Snapshot, filters: Filters, top: int) -> pd.DataFrame:

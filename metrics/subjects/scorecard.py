@@ -225,7 +225,8 @@ def promise_scorecard(
     measured, promised, evidence, term_start, term_end), accounts by id, features in
     PROMISES order then the package's unmeasured features in its own order. `workspace`
     (the weekly-update workflow's store of sent updates) is passed on to `weekly_delivery`;
-    without it the weekly-updates row is not measured. Severity filters apply to attainment only.
+    without it the weekly-updates row is not measured. Severity filters apply to attainment and
+    development tickets only (`with_severities`).
     """
     account_filters = dataclasses.replace(filters, severities=())
     terms = utilization_by_term(snap, account_filters)
@@ -247,6 +248,31 @@ def promise_scorecard(
                 promise = feature.replace("_", " ")
                 rows.append(_row(term, feature, promise, NOT_MEASURED, "", "", f"Not measured: {why}."))
     return pd.DataFrame(rows, columns=COLUMNS).reset_index(drop=True)
+
+
+def with_severities(snap: Snapshot, card: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """`card` (the scorecard of `filters` without severities) as `promise_scorecard(snap, filters)` gives it.
+
+    A severity filter changes two promises only: attainment (of the obligations of those
+    severities) and development tickets (of the cases at those severities). Only their rows
+    are judged again, so a severity change on a page costs two small queries, not the card.
+    Returns `card` itself when no severity is chosen.
+    """
+    if not filters.severities or card.empty:
+        return card
+    rows = card.index[card["feature"].isin(list(SEVERITY_JUDGES))]
+    if rows.empty:
+        return card
+    terms = card[["account_id"]].drop_duplicates()
+    context = _Context(snap, filters, terms, None)
+    out = card.copy()
+    for i in rows:
+        term = {"account_id": card.loc[i, "account_id"], "package": card.loc[i, "package"]}
+        judge = SEVERITY_JUDGES[str(card.loc[i, "feature"])]
+        out.loc[i, ["status", "measured", "promised", "evidence"]] = list(
+            judge(context, term, snap.config.packages[term["package"]])
+        )
+    return out
 
 
 def _row(term: dict[str, Any], feature: str, promise: str, status: str, measured: str, promised: str,
@@ -472,6 +498,11 @@ def _weekly_updates(ctx: _Context, term: dict[str, Any], package: PackageSpec) -
     return status, measured, "one a week", evidence
 
 
+# The judges whose promise a severity filter changes (see with_severities).
+SEVERITY_JUDGES: dict[str, Judge] = {
+    "response_targets": _response_targets,
+    "prioritized_development_tickets": _development_tickets,
+}
 STATUS_ORDER = {MISSED: 0, AT_RISK: 1, NOTHING: 2, KEPT: 3, NOT_MEASURED: 4}  # what needs attention first
 STATUS_COLUMNS = {s: s.replace(" ", "_") for s in STATUSES}  # "at risk" -> at_risk
 

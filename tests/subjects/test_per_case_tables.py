@@ -26,7 +26,10 @@ from metrics.storage.store import connect
 from tests.engine.test_time_travel import CASES, SEED, drawn_instants
 from tests.random_cases import make_random_cases, write_dataset
 
-EXPECTED = {"attainment_cube", "breaches", "escalation_events", "escalation_firsts", "follow_up_lives"}
+EXPECTED = {
+    "attainment_cube", "breach_severities", "breaches", "escalation_events", "escalation_firsts", "paused_cube",
+    "severity_changes",
+}
 
 
 @pytest.fixture(scope="module")

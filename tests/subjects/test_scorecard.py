@@ -29,6 +29,7 @@ A5 Eden, Gold, term 2025: no term overlaps the period, so no row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
 from pathlib import Path
@@ -47,6 +48,7 @@ from metrics.subjects.scorecard import (
     promise_scorecard,
     promises_not_kept,
     scorecard_by_feature,
+    with_severities,
 )
 from metrics.workspace import Workspace
 
@@ -245,6 +247,31 @@ def test_filters_narrow_the_accounts(snap):
     severe = promise_scorecard(snap, Filters(start=PERIOD.start, end=PERIOD.end, severities=(3,), accounts=("A2",)))
     # severity 3 only: D1 and D2 initial met, D1's follow-up still running
     assert judged(severe, "A2", "response_targets")[0:2] == ("kept", "100.0 %")
+
+
+def test_a_severity_change_judges_only_attainment_and_development_tickets_again(snap, card):
+    """`with_severities` turns the card of every severity into the card of the severities chosen.
+
+    Severity 1: A1's G1..G5 are all severity 1, still 4 of 5; A2's P01..P10 give 9 of 10 = 90 %,
+    exactly 5 points under 95 %: at risk; A2's development tickets (D1, D2) are severity 3: none.
+    Severity 3: A1 holds none (nothing to judge); A2's D1, D2 initial responses met (D1's follow-up
+    still running): kept; D1 still open at 80 days: at risk.
+    """
+    sev1 = Filters(start=PERIOD.start, end=PERIOD.end, severities=(1,))
+    sev3 = dataclasses.replace(sev1, severities=(3,))
+    one, three = with_severities(snap, card, sev1), with_severities(snap, card, sev3)
+    assert judged(one, "A1", "response_targets") == ("kept", "80.0 %", "4 of 5 response targets met (80.0 %) against 80.0 %.")
+    assert judged(one, "A2", "response_targets") == (
+        "at risk", "90.0 %", "9 of 10 response targets met (90.0 %) against 95.0 %.")
+    assert judged(one, "A2", "prioritized_development_tickets")[0:2] == ("nothing to judge", "0 raised")
+    assert judged(three, "A1", "response_targets")[0] == "nothing to judge"
+    assert judged(three, "A2", "response_targets") == (
+        "kept", "100.0 %", "2 of 2 response targets met (100.0 %) against 95.0 %; 1 still running.")
+    assert judged(three, "A2", "prioritized_development_tickets")[0] == "at risk"
+    for chosen, derived in ((sev1, one), (sev3, three)):  # every other row as the card of those severities has it
+        pd.testing.assert_frame_equal(derived, promise_scorecard(snap, chosen))
+    assert with_severities(snap, card, PERIOD) is card  # no severity chosen: nothing to judge again
+    pd.testing.assert_frame_equal(card, promise_scorecard(snap, PERIOD))  # the card given is left as it was
 
 
 def test_weekly_updates_without_a_workspace_are_not_measured(card):

@@ -5,7 +5,8 @@
 -- opened_at, each case_changes row from its instant on, the later row in file order at one
 -- instant; a change at exactly breached_at is in force at the breach (as the engine's pieces).
 -- E.g. severity 1 opened 15:00Z, breached 17:00Z, lowered to 3 at 18:00Z: at breach 1, final 3.
--- {filter}: the global filters over `b` (breach_severity as the severity, breached_at as the instant).
+-- One row per breached obligation, stored at load as the per-case table `breach_severities`
+-- (metrics/subjects/governance.py filters it by the period and the global filters).
 with breached as (
     select o.case_id, o.seq, o.kind, o.breached_at, o.final_severity,
            f.account_id, f.account_name, f.advisor, f.region, f.package,
@@ -28,9 +29,7 @@ b as (
     select r.*, s.severity as breach_severity
     from breached r asof join severity_from s on r.case_id = s.case_id and r.breach_s >= s.t
 )
-select b.case_id, b.seq, b.kind, b.account_id, b.account_name, b.advisor, b.package, b.breached_at,
+select b.case_id, b.seq, b.kind, b.account_id, b.account_name, b.advisor, b.region, b.package, b.breached_at,
        b.breach_severity, b.final_severity::tinyint as final_severity,
        b.final_severity > b.breach_severity as downgraded
 from b
-where {filter}
-order by b.breached_at, b.case_id, b.seq
