@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -438,24 +439,28 @@ def weekly_updates(
     ids = list(dict.fromkeys(account_ids))
     accounts = _account_rows(con, ids)
 
-    snap = take_snapshot(con, end, config, ids)
-    cur = snap.cursor()
-    try:
-        counts = _counts_by_account(_query(cur, COUNTS_SQL, start, end, ids))
-        cases = _query(cur, CASES_SQL, start, end)
-        recorded = _query(cur, ESCALATIONS_SQL, start, end)
-        misses = _query(cur, MISSES_SQL, start, end)
-        active_ids = set(_query(cur, ACTIVE_IDS_SQL, start, end)["case_id"])
-    finally:
-        cur.close()
-    missed = sorted(set(misses["case_id"]))
-    reasons = miss_reasons(con, end, config, ids, start, missed) if details and missed else {}
-    misses["why"] = [reasons.get((c, int(s)), "") for c, s in zip(misses["case_id"], misses["seq"], strict=True)]
-    previous = _previous_counts(con, before, config, ids) if details else {}
-    active = _active_tickets(snap, ids, active_ids) if details else None
-    utilization = _utilization(snap, ids) if details else None
-    scorecards = _scorecards(snap, utilization, start, workspace) if utilization is not None else {}
-    packages = _packages(snap, ids, end)
+    # The previous week's counts need a snapshot of their own: taken on another thread meanwhile
+    # (DuckDB works outside the GIL), the update waits for the slower of the two, not for both.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        earlier = pool.submit(_previous_counts, con, before, config, ids) if details else None
+        snap = take_snapshot(con, end, config, ids)
+        cur = snap.cursor()
+        try:
+            counts = _counts_by_account(_query(cur, COUNTS_SQL, start, end, ids))
+            cases = _query(cur, CASES_SQL, start, end)
+            recorded = _query(cur, ESCALATIONS_SQL, start, end)
+            misses = _query(cur, MISSES_SQL, start, end)
+            active_ids = set(_query(cur, ACTIVE_IDS_SQL, start, end)["case_id"])
+        finally:
+            cur.close()
+        missed = sorted(set(misses["case_id"]))
+        reasons = miss_reasons(con, end, config, ids, start, missed) if details and missed else {}
+        misses["why"] = [reasons.get((c, int(s)), "") for c, s in zip(misses["case_id"], misses["seq"], strict=True)]
+        active = _active_tickets(snap, ids, active_ids) if details else None
+        utilization = _utilization(snap, ids) if details else None
+        scorecards = _scorecards(snap, utilization, start, workspace) if utilization is not None else {}
+        packages = _packages(snap, ids, end)
+        previous = earlier.result() if earlier is not None else {}
     return [
         WeeklyUpdate(
             account_id=a,

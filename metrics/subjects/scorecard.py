@@ -520,17 +520,19 @@ def scorecard_by_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     seen = list(dict.fromkeys(scorecard["feature"]))
     order = {f: (PROMISES_ORDER.get(f, len(PROMISES)), i) for i, f in enumerate(seen)}
-    rows = []
-    for feature in sorted(seen, key=order.__getitem__):
-        part = scorecard[scorecard["feature"] == feature]
-        counts = part["status"].value_counts()
-        row: dict[str, Any] = {"feature": feature, "promise": part["promise"].iloc[0], "accounts": len(part)}
-        row |= {STATUS_COLUMNS[s]: int(counts.get(s, 0)) for s in STATUSES}
-        for status in (AT_RISK, MISSED):
-            names = part.loc[part["status"] == status, "account_name"].astype(str)
-            row[f"{STATUS_COLUMNS[status]}_accounts"] = ", ".join(names)
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+    features = sorted(seen, key=order.__getitem__)
+    groups = scorecard.groupby("feature", sort=False)
+    counts = pd.crosstab(scorecard["feature"], scorecard["status"]).reindex(index=features, columns=STATUSES,
+                                                                             fill_value=0)
+    book = pd.DataFrame({"feature": features, "promise": groups["promise"].first().reindex(features).to_numpy(),
+                         "accounts": groups.size().reindex(features).to_numpy()})
+    for status in STATUSES:
+        book[STATUS_COLUMNS[status]] = counts[status].to_numpy().astype("int64")
+    for status in (AT_RISK, MISSED):
+        names = scorecard[scorecard["status"] == status].groupby("feature", sort=False)["account_name"]
+        joined = names.agg(lambda n: ", ".join(n.astype(str)))
+        book[f"{STATUS_COLUMNS[status]}_accounts"] = joined.reindex(features, fill_value="").to_numpy()
+    return book[columns]
 
 
 PROMISES_ORDER = {f: i for i, f in enumerate(PROMISES)}
