@@ -183,12 +183,14 @@ def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
     Columns: case_id, account_id, account_name, advisor, package, submitted_severity, severity,
     status, opened_at, closed_at, owner, escalation_level.
     """
+    # the cases with a ticket, once per snapshot: the scorecard asks again for each filter set
+    snap.derive("development_ticket_cases", lambda: snap.query("select * from case_facts where development_ticket"))
     where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
     sql = f"""
         select f.case_id, f.account_id, f.account_name, f.advisor, f.package, f.submitted_severity, f.severity,
                f.status, f.opened_at, f.closed_at, f.owner, f.escalation_level
-        from case_facts f
-        where f.development_ticket and {where}
+        from development_ticket_cases f
+        where {where}
         order by f.opened_at, f.case_id
     """
     return snap.query(sql, params).to_pandas()

@@ -265,13 +265,13 @@ def with_severities(snap: Snapshot, card: pd.DataFrame, filters: Filters) -> pd.
         return card
     terms = card[["account_id"]].drop_duplicates()
     context = _Context(snap, filters, terms, None)
+    judged = [
+        SEVERITY_JUDGES[feature](context, {"account_id": account, "package": package}, snap.config.packages[package])
+        for account, package, feature in card.loc[rows, ["account_id", "package", "feature"]].itertuples(index=False)
+    ]
     out = card.copy()
-    for i in rows:
-        term = {"account_id": card.loc[i, "account_id"], "package": card.loc[i, "package"]}
-        judge = SEVERITY_JUDGES[str(card.loc[i, "feature"])]
-        out.loc[i, ["status", "measured", "promised", "evidence"]] = list(
-            judge(context, term, snap.config.packages[term["package"]])
-        )
+    for position, column in enumerate(("status", "measured", "promised", "evidence")):
+        out.loc[rows, column] = [judgement[position] for judgement in judged]
     return out
 
 
