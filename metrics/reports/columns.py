@@ -26,10 +26,11 @@ Pure Python and pandas: never imports Streamlit.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 Unit = Literal[
@@ -236,12 +237,25 @@ def _distinct(frame: pd.DataFrame, names: list[str]) -> list[str]:
 
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:
     spec = column(name, frame[name])
-    return _worded(frame[name], spec).map(lambda v: format_cell(v, spec.unit))
+    return _per_value(frame[name], lambda v: format_cell(_word(v, spec), spec.unit))
 
 
-def _worded(values: pd.Series, spec: Column) -> pd.Series:
-    words = spec.words
-    return values.map(lambda v: words.get(v, v) if isinstance(v, str) else v) if words else values
+def _word(value: Any, spec: Column) -> Any:
+    return spec.words.get(value, value) if spec.words and isinstance(value, str) else value
+
+
+def _per_value(values: pd.Series, text: Callable[[Any], str]) -> pd.Series:
+    """`values.map(text)` calling `text` once per distinct value (a table of 60,000 rows holds a few hundred).
+
+    Missing cells (None, NaN, NaT) all read as `text(None)`; cells that cannot be hashed (lists of ids)
+    are mapped one by one.
+    """
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:
+        return values.map(text)
+    texts = np.array([*(text(v) for v in uniques), text(None)], dtype=object)  # code -1 (missing) -> the last
+    return pd.Series(texts[codes], index=values.index)
 
 
 def _missing(value: Any) -> bool:
@@ -327,7 +341,7 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
         return values, GridColumn(spec.label, "date", "YYYY-MM-DD")
     if unit == "flag":
         return values, GridColumn(spec.label, "flag")
-    return _worded(values, spec).map(lambda v: format_cell(v, "text")), GridColumn(spec.label, "text")
+    return _per_value(values, lambda v: format_cell(_word(v, spec), "text")), GridColumn(spec.label, "text")
 
 
 def grid_frame(frame: pd.DataFrame, keep: Collection[str] = ()) -> tuple[pd.DataFrame, dict[str, GridColumn]]:

@@ -25,13 +25,26 @@ import pandas as pd
 import pyarrow as pa
 
 from metrics import sqlfiles
-from metrics.engine.snapshot import Snapshot
+from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.storage.config import Config
 from metrics.subjects.filters import Filters
 from metrics.subjects.registry import MetricDefinition, metric
 
 TERMS_SQL = sqlfiles.read(__file__, "utilization_terms.sql")
 BY_TERM_SQL = sqlfiles.read(__file__, "utilization_by_term.sql")
+CASE_DAYS_SQL = sqlfiles.read(__file__, "utilization_case_days.sql")
+_CASE_DAY_COUNTS = (
+    "cases", "cases_sev1", "cases_sev2", "cases_sev3", "channel_phone", "channel_email", "channel_web",
+    "channel_chat", "channel_other", "non_authorized_cases",
+)
+# The cases per account and local opening date: stored at load per week of settling, added up again.
+CASE_DAYS = per_case_table(
+    "case_days",
+    lambda snap: snap.query(CASE_DAYS_SQL),
+    CASE_DAYS_SQL,
+    combine=f"select account_id, day, {', '.join(f'cast(sum({c}) as bigint) as {c}' for c in _CASE_DAY_COUNTS)} "
+    "from parts group by all",
+)
 
 # Usage bands of the executive ranking (see `usage_band`).
 OVER_FACTOR = 1.10  # forecast at least 10 % above the entitlement ...
@@ -113,6 +126,7 @@ def _all_terms(snap: Snapshot) -> pa.Table:
         parts.append("list_contains(?, t.account_id)")
         params.append(list(snap.accounts))
     where = " and ".join(parts)
+    snap.table(CASE_DAYS)  # registered in the cursor below
     cur = snap.cursor()
     try:
         cur.register("package_entitlements", entitlement_table(snap.config))

@@ -27,7 +27,7 @@ from tests.engine.test_time_travel import CASES, SEED, drawn_instants
 from tests.random_cases import make_random_cases, write_dataset
 
 EXPECTED = {
-    "attainment_cube", "breach_severities", "breaches", "escalation_events", "escalation_firsts", "paused_cube",
+    "attainment_cube", "breach_severities", "breaches", "case_days", "escalation_events", "escalation_firsts", "paused_cube",
     "severity_changes",
 }
 

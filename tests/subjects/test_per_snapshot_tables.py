@@ -3,8 +3,8 @@
 Each reference below is the metric's query as it was before its per-snapshot table, run on
 the bundled sample's rows (every column compared, floats bit for bit), with filters that
 cut the period, the severity and the attributes. utilization_by_term now picks its terms
-from one per-snapshot table of every term; before, it filtered the terms first and then
-computed their usage.
+from one per-snapshot table of every term, and counts their cases from the cases per local
+day (`case_days`); before, it filtered the terms first and then counted their cases one by one.
 """
 
 from __future__ import annotations
@@ -43,8 +43,40 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Snapshot:
     return open_snapshot(db, latest)
 
 
+# The term's cases counted straight from case_facts, as before the per-day table `case_days`.
+CASES_FROM_FACTS = """with case_terms as (
+    select t.account_id, t.term_start, f.submitted_severity, f.requester_authorized,
+           coalesce(lower(trim(f.channel)), '') as channel
+    from case_facts f
+    join utilization_terms t
+      on t.account_id = f.account_id
+     and cast(timezone(t.timezone, f.opened_at) as date) between t.term_start and t.term_end
+),
+case_counts as (
+    select account_id, term_start,
+           count(*) as cases,
+           count(*) filter (where submitted_severity = 1) as cases_sev1,
+           count(*) filter (where submitted_severity = 2) as cases_sev2,
+           count(*) filter (where submitted_severity = 3) as cases_sev3,
+           count(*) filter (where channel = 'phone') as channel_phone,
+           count(*) filter (where channel = 'email') as channel_email,
+           count(*) filter (where channel = 'web') as channel_web,
+           count(*) filter (where channel = 'chat') as channel_chat,
+           count(*) filter (where channel not in ('phone', 'email', 'web', 'chat')) as channel_other,
+           count(*) filter (where requester_authorized = false) as non_authorized_cases
+    from case_terms
+    group by account_id, term_start
+),
+"""
+
+
+def _by_term_from_facts() -> str:
+    start, end = BY_TERM_SQL.index("with case_counts as ("), BY_TERM_SQL.index("engagement_use as (")
+    return BY_TERM_SQL[:start] + CASES_FROM_FACTS + BY_TERM_SQL[end:]
+
+
 def _utilization_by_term_filtered_first(snap: Snapshot, filters: Filters) -> pd.DataFrame:
-    """utilization_by_term as it was before its per-snapshot table: the terms filtered, then their usage computed."""
+    """utilization_by_term as it was before its per-snapshot tables: the terms filtered, then their usage computed."""
     account_filters = Filters(packages=filters.packages, regions=filters.regions, advisors=filters.advisors,
                               accounts=filters.accounts)  # severities describe cases, not terms
     where, params = account_filters.where("t")
@@ -62,7 +94,7 @@ def _utilization_by_term_filtered_first(snap: Snapshot, filters: Filters) -> pd.
             f"create temp table utilization_terms as select * from ({TERMS_SQL}) t where {' and '.join(parts)}",
             [snap.as_of, *params],
         )
-        return cur.sql(BY_TERM_SQL).to_arrow_table().to_pandas()
+        return cur.sql(_by_term_from_facts()).to_arrow_table().to_pandas()
     finally:
         cur.close()
 

@@ -4,29 +4,23 @@
 -- from the term's start to `counted_to` (with the first day it was reached).
 -- Usage counts engagements dated from the term's start to `counted_to` (its end or the
 -- as-of local date); cases are those of `case_facts` (opened by as-of) whose local opening
--- date in the account's region timezone falls inside the term.
-with case_terms as (
-    select t.account_id, t.term_start, f.submitted_severity, f.requester_authorized,
-           coalesce(lower(trim(f.channel)), '') as channel
-    from case_facts f
-    join utilization_terms t
-      on t.account_id = f.account_id
-     and cast(timezone(t.timezone, f.opened_at) as date) between t.term_start and t.term_end
-),
-case_counts as (
-    select account_id, term_start,
-           count(*) as cases,
-           count(*) filter (where submitted_severity = 1) as cases_sev1,
-           count(*) filter (where submitted_severity = 2) as cases_sev2,
-           count(*) filter (where submitted_severity = 3) as cases_sev3,
-           count(*) filter (where channel = 'phone') as channel_phone,
-           count(*) filter (where channel = 'email') as channel_email,
-           count(*) filter (where channel = 'web') as channel_web,
-           count(*) filter (where channel = 'chat') as channel_chat,
-           count(*) filter (where channel not in ('phone', 'email', 'web', 'chat')) as channel_other,
-           count(*) filter (where requester_authorized = false) as non_authorized_cases
-    from case_terms
-    group by account_id, term_start
+-- date in the account's region timezone falls inside the term, counted per day in `case_days`.
+with case_counts as (
+    -- the cases per local opening date (case_days, from utilization_case_days.sql) inside each term
+    select t.account_id, t.term_start,
+           cast(sum(c.cases) as bigint) as cases,
+           cast(sum(c.cases_sev1) as bigint) as cases_sev1,
+           cast(sum(c.cases_sev2) as bigint) as cases_sev2,
+           cast(sum(c.cases_sev3) as bigint) as cases_sev3,
+           cast(sum(c.channel_phone) as bigint) as channel_phone,
+           cast(sum(c.channel_email) as bigint) as channel_email,
+           cast(sum(c.channel_web) as bigint) as channel_web,
+           cast(sum(c.channel_chat) as bigint) as channel_chat,
+           cast(sum(c.channel_other) as bigint) as channel_other,
+           cast(sum(c.non_authorized_cases) as bigint) as non_authorized_cases
+    from utilization_terms t
+    join case_days c on c.account_id = t.account_id and c.day between t.term_start and t.term_end
+    group by t.account_id, t.term_start
 ),
 engagement_use as (
     select t.account_id, t.term_start,
