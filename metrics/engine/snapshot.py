@@ -190,9 +190,14 @@ class Snapshot:
         Runs on a cursor kept per thread (a page runs a dozen queries on one thread: a cursor
         each cost a few milliseconds of registering), holding every derived table built so far.
         """
-        return self._thread_cursor().sql(sql, params=params).to_arrow_table()
+        return self.thread_cursor().sql(sql, params=params).to_arrow_table()
 
-    def _thread_cursor(self) -> duckdb.DuckDBPyConnection:
+    def thread_cursor(self) -> duckdb.DuckDBPyConnection:
+        """The cursor `query` runs on in this thread, with every derived table built so far.
+
+        For reading only, and never closed by its user (the next query of the thread takes it
+        up again); a caller that creates or registers anything takes `cursor()` instead.
+        """
         held: tuple[duckdb.DuckDBPyConnection, set[str]] | None = getattr(self._cursors, "held", None)
         if held is None:
             names = {name for name, _ in self._derived.items()}

@@ -104,11 +104,7 @@ def _events_cursor(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
     """A snapshot cursor holding `escalation_events` and `escalation_firsts`, built once per snapshot."""
     snap.table(ESCALATION_EVENTS)
     snap.table(ESCALATION_FIRSTS)
-    cur = snap.cursor()
-    try:
-        yield cur
-    finally:
-        cur.close()
+    yield snap.thread_cursor()  # reads only: the thread's cursor, left open
 
 
 def _frame(cur: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> pd.DataFrame:

@@ -109,14 +109,10 @@ def _empty() -> pd.DataFrame:
 
 
 def _first_day(snap: Snapshot, packages: list[str]) -> dt.date | None:
-    cur = snap.cursor()
-    try:
-        rows = cur.execute(
-            "select min(start_date) from subscriptions where list_contains(?, package)", [packages]
-        ).fetchall()
-    finally:
-        cur.close()
-    return rows[0][0] if rows and rows[0][0] is not None else None
+    first = snap.query("select min(start_date) as first from subscriptions where list_contains(?, package)",
+                       [packages])
+    day: dt.date | None = first.column("first")[0].as_py()
+    return day
 
 
 @metric(*DEFINITIONS)
@@ -145,13 +141,9 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
         where += " and list_contains(?, t.account_id)"
         params.append(list(snap.accounts))
     condition, named = sqlfiles.named(where, params, "f")
-    cur = snap.cursor()
-    try:
-        owed = cur.sql(
-            OWED_SQL.replace("{where}", condition), params={"packages": packages, "weeks": weeks, **named}
-        ).to_df()
-    finally:
-        cur.close()
+    owed = snap.query(
+        OWED_SQL.replace("{where}", condition), params={"packages": packages, "weeks": weeks, **named}
+    ).to_pandas()
     if owed.empty:
         return _empty()
     owed["week_start"] = [pd.Timestamp(w).date() for w in owed["week_start"]]
