@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=25, help="concurrent browser sessions (default 25)")
     parser.add_argument("--seconds", type=float, default=300.0, help="how long sessions start new steps (default 300)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the sessions' random walks (default 1)")
+    parser.add_argument("--client", choices=("websocket", "browser"), default="websocket",
+                        help="visitors speak Streamlit's websocket protocol (default), or are Chromium pages")
     parser.add_argument("--max-pages", type=int, default=0,
                         help="pages per session at most (default 0: no bound but time)")
     parser.add_argument("--timeout", type=float, default=120.0,
@@ -433,16 +435,93 @@ async def session(n: int, browser: Browser, url: str, args: argparse.Namespace, 
             await context.close()
 
 
+async def ws_session(n: int, url: str, args: argparse.Namespace, span: Range,
+                     t0: float, stop_at: float, steps: list[Step]) -> None:
+    """One visitor speaking Streamlit's own websocket protocol, as the browser's app does, without a browser.
+
+    Each step sends a `rerun_script` with the page and the address's query string (the
+    sidebar's state, bound to the address by the app) and times it to the `script_finished`
+    of a run not cut short by a rerun. An exception element, a heading other than the
+    page's, a timeout or a closed connection is an error; the visitor then reconnects.
+    """
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    rng = random.Random(f"{args.seed}-{n}")
+    visitor = Visitor(rng, span)
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    await asyncio.sleep(rng.uniform(0, min(5.0, args.seconds / 10)))
+    done = 0
+    ws = None
+    try:
+        while time.monotonic() < stop_at and (not args.max_pages or done < args.max_pages):
+            name = rng.choice(list(PAGES))
+            change = "open" if done == 0 else visitor.change()
+            began = time.monotonic()
+            error = None
+            try:
+                if ws is None:
+                    ws = await websockets.connect(stream, subprotocols=["streamlit"], max_size=None)  # type: ignore[list-item]
+                message = BackMsg()
+                message.rerun_script.page_name = name
+                message.rerun_script.query_string = urllib.parse.urlsplit(visitor.address(url, name)).query
+                await ws.send(message.SerializeToString())
+                headings: list[str] = []
+                exceptions: list[str] = []
+                async with asyncio.timeout(args.timeout):
+                    while True:
+                        forward = ForwardMsg()
+                        forward.ParseFromString(await ws.recv())
+                        kind = forward.WhichOneof("type")
+                        if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                            element = forward.delta.new_element
+                            if element.WhichOneof("type") == "heading":
+                                headings.append(element.heading.body)
+                            elif element.WhichOneof("type") == "exception":
+                                exceptions.append(element.exception.message)
+                        if kind == "script_finished":
+                            if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                                headings, exceptions = [], []  # the run that counts is the next one
+                                continue
+                            break
+                if exceptions:
+                    error = f"{len(exceptions)} exception(s) shown: {exceptions[0][:160]}"
+                elif not any(PAGES[name] in h for h in headings):
+                    error = f"heading {PAGES[name]!r} not shown (headings: {headings[:3]})"
+            except Exception as exc:  # a timeout or a closed connection: counted, and the visitor reconnects
+                error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+                if ws is not None:
+                    with contextlib.suppress(Exception):
+                        await ws.close()
+                ws = None
+            steps.append(Step(n, name, change, began - t0, time.monotonic() - began, error))
+            done += 1
+    finally:
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+
 CPU: dict[str, float] = {}  # CPU seconds over the run: "server", "browser" (this process, the driver, Chromium)
 
 
 async def drive(url: str, args: argparse.Namespace, span: Range, steps: list[Step],
-                cpu_start: tuple[float, float]) -> float:
+                cpu_start: tuple[float, float, int]) -> float:
     """Run every session until `--seconds` have passed (each finishes its page in flight); returns the seconds.
 
     Records in CPU the CPU seconds the server and the client side (this process, Playwright's driver, Chromium)
     used, read before the browser closes.
     """
+    if args.client == "websocket":
+        os.nice(CLIENT_NICE)
+        t0 = time.monotonic()
+        stop_at = t0 + args.seconds
+        await asyncio.gather(*(ws_session(n, url, args, span, t0, stop_at, steps) for n in range(args.sessions)))
+        seconds = time.monotonic() - t0
+        CPU["server"] = cpu_seconds(cpu_start[2]) - cpu_start[0]
+        CPU["browser"] = cpu_seconds(os.getpid(), exclude=cpu_start[2]) - cpu_start[1]
+        return seconds
     from playwright.async_api import async_playwright
 
     if CHROMIUM is None:
@@ -501,8 +580,10 @@ def report(args: argparse.Namespace, store: Path, how: str, span: Range, steps: 
         ("RSS at end MB", f"{memory.samples[-1][1]:,.0f}" if memory.samples else "n/a", ""),
         ("server CPU s", f"{CPU.get('server', float('nan')):.0f}",
          f"{CPU.get('server', float('nan')) / seconds:.2f} cores on average" if seconds else ""),
-        ("browser CPU s", f"{CPU.get('browser', float('nan')):.0f}",
-         f"{CPU.get('browser', float('nan')) / seconds:.2f} cores: Chromium, Playwright's driver, this script"
+        ("client CPU s", f"{CPU.get('browser', float('nan')):.0f}",
+         f"{CPU.get('browser', float('nan')) / seconds:.2f} cores: "
+         + ("this script's websocket visitors" if args.client == "websocket"
+            else "Chromium, Playwright's driver, this script")
          if seconds else ""),
         ("load avg start", " ".join(f"{x:.2f}" for x in loads[0]), "1/5/15 min"),
         ("load avg end", " ".join(f"{x:.2f}" for x in loads[1]), "1/5/15 min"),
@@ -547,14 +628,15 @@ def main(argv: list[str] | None = None) -> int:
     print(code_line(code))
     store, how = resolve_store(args)
     span = data_range(store)
-    print(f"{args.sessions} sessions for {args.seconds:.0f} s, seed {args.seed}, page timeout {args.timeout:.0f} s")
+    print(f"{args.sessions} {args.client} sessions for {args.seconds:.0f} s, seed {args.seed}, "
+          f"page timeout {args.timeout:.0f} s")
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         log_path = args.workdir / f"load-{args.cases}-server.log"
         with served(store, log_path, Path(tmp) / "audit.jsonl") as (url, proc):
             memory = MemorySampler(proc.pid)
             memory.start()
             loads_start = load_average()
-            cpu_start = (cpu_seconds(proc.pid), cpu_seconds(os.getpid(), exclude=proc.pid))
+            cpu_start = (cpu_seconds(proc.pid), cpu_seconds(os.getpid(), exclude=proc.pid), proc.pid)
             steps: list[Step] = []
             try:
                 seconds = asyncio.run(drive(url, args, span, steps, cpu_start))

@@ -201,7 +201,10 @@ if account:
     cols[1].download_button("Download HTML", markdown_page(edited, title).encode(), f"{stem}.html", "text/html",
                             key="weekly_html", icon=":material/html:")
     with st.expander("Preview", expanded=False):  # as the HTML download renders it: raw HTML stays text
-        st.html(markdown_body(edited))
+        if edited.strip():
+            st.html(markdown_body(edited))
+        else:  # st.html refuses an empty body: an emptied text area must not break the page
+            st.caption("Nothing to preview: the update's text is empty.")
     history(account_id)
 
 if who.role == "subscriber":

@@ -98,6 +98,14 @@ def test_a_saved_draft_survives_a_new_session_and_a_stale_save_is_refused(store)
     assert [s.value for s in second.success] == ["Draft saved (version 2)."]
 
 
+def test_an_emptied_text_area_leaves_the_page_working(store):
+    """An advisor who clears the whole text sees an empty preview, not an error (st.html refuses "")."""
+    at = open_weekly()
+    editor(at).input("").run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    assert any(c.value == "Nothing to preview: the update's text is empty." for c in at.caption)
+
+
 def test_mark_sent_keeps_the_exact_text_and_shows_it_as_text(store):
     """Marked sent: who (local), when, the exact text; the history shows it in a code block, not rendered."""
     at = open_weekly()
