@@ -462,7 +462,8 @@ async def ws_session(n: int, url: str, args: argparse.Namespace, span: Range,
             error = None
             try:
                 if ws is None:
-                    ws = await websockets.connect(stream, subprotocols=["streamlit"], max_size=None)  # type: ignore[list-item]
+                    ws = await websockets.connect(  # no keepalive pings: the app keeps its own heartbeat, as a browser
+                        stream, subprotocols=["streamlit"], max_size=None, ping_interval=None)  # type: ignore[list-item]
                 message = BackMsg()
                 message.rerun_script.page_name = name
                 message.rerun_script.query_string = urllib.parse.urlsplit(visitor.address(url, name)).query
