@@ -109,7 +109,9 @@ st.caption(f"Store: {md(Path(state.store_path()).name)}")  # its name only: the 
 switcher()
 
 st.subheader("Tables")
-st.dataframe(summary.table_frame(), hide_index=True, key="data_counts", width="content")
+st.dataframe(summary.table_frame(), hide_index=True, key="data_counts", width="content",
+             column_config={"table": st.column_config.TextColumn("Table"),
+                            "rows": st.column_config.NumberColumn("Rows", format="localized")})
 
 st.subheader("Quarantined rows")
 if summary.quarantine.empty:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -224,3 +225,14 @@ def test_the_page_lists_each_packages_versions_and_overrides(site, make_dataset)
         {"package": "the account's package", "account": "A1", "from": "2026-01-01",
          "changes": "follow_up_hours { 1 = 12 }"},
     ]
+
+
+def test_the_table_counts_read_with_thousands_separators(app_env, monkeypatch):
+    """The stored tables' row counts are numbers shown localized (20,000, not 20000), under words."""
+    monkeypatch.setenv(DB_ENV, str(app_env))
+    at = open_data_page()
+    counts = next(d for d in at.dataframe if d.value.columns.tolist() == ["table", "rows"])
+    config = json.loads(counts.proto.columns)
+    assert config["rows"]["type_config"]["format"] == "localized" and config["rows"]["label"] == "Rows"
+    assert config["table"]["label"] == "Table"
+    assert counts.value.loc[counts.value["table"] == "cases", "rows"].item() == 20_000
