@@ -236,7 +236,7 @@ def promise_scorecard(
     context = _Context(snap, filters, terms, workspace)
     rows: list[dict[str, Any]] = []
     for term in terms.to_dict("records"):
-        package = snap.config.packages.get(term["package"])
+        package = _terms_of(snap, term["package"], term["term_start"], term["account_id"])
         if package is None:  # a package missing from the catalogue promises nothing measurable
             continue
         for feature, judge in _measured(package):
@@ -265,14 +265,29 @@ def with_severities(snap: Snapshot, card: pd.DataFrame, filters: Filters) -> pd.
         return card
     terms = card[["account_id"]].drop_duplicates()
     context = _Context(snap, filters, terms, None)
-    judged = [
-        SEVERITY_JUDGES[feature](context, {"account_id": account, "package": package}, snap.config.packages[package])
-        for account, package, feature in card.loc[rows, ["account_id", "package", "feature"]].itertuples(index=False)
-    ]
+    judged = []
+    for account, package, start, feature in card.loc[rows, ["account_id", "package", "term_start", "feature"]
+                                                     ].itertuples(index=False):
+        spec = _terms_of(snap, package, start, account)
+        assert spec is not None  # the card judged this row under it
+        judged.append(SEVERITY_JUDGES[feature](context, {"account_id": account, "package": package}, spec))
     out = card.copy()
     for position, column in enumerate(("status", "measured", "promised", "evidence")):
         out.loc[rows, column] = [judgement[position] for judgement in judged]
     return out
+
+
+def _terms_of(snap: Snapshot, package: str, term_start: Any, account_id: str) -> PackageSpec | None:
+    """What a term promises: its package's definition in force on the term's first local date.
+
+    For the term's account, versions and overrides included, as its entitlements are read;
+    None for a package the catalogue lacks.
+    """
+    if package not in snap.config.packages:
+        return None
+    if not snap.config.terms:  # a configuration made in code, without spans
+        return snap.config.packages[package]
+    return snap.config.terms_in_force(package, pd.Timestamp(term_start).date(), account_id).spec
 
 
 def _row(term: dict[str, Any], feature: str, promise: str, status: str, measured: str, promised: str,

@@ -1,8 +1,10 @@
 """Weekly update delivery: the account-weeks owed an update, and whether it was sent on time.
 
 An account owes one update per ISO week (Monday to Sunday, local dates in the reporting
-timezone) on any day of which it holds a term whose package's features include
-`weekly_updates`. A week is owed once it has ended by the snapshot's as-of and belongs to
+timezone) on any day of which it holds a term that promises `weekly_updates`: the term's
+package as defined on the term's first local date, versions and the account's overrides
+included (as its entitlements are read), so a version that adds the feature binds the
+terms that start from its date on. A week is owed once it has ended by the snapshot's as-of and belongs to
 the period when its last day (Sunday) does. It is **sent** when the workspace records an
 update marked sent for it (the first send counts; later sends are corrections), and **on
 time** when that first send came by the end of the Monday after the week, in the reporting
@@ -23,9 +25,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow as pa
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
+from metrics.storage.config import Config, Terms
 from metrics.subjects.filters import Filters, local_midnight
 from metrics.subjects.registry import MISSING, MetricDefinition, metric
 from metrics.workspace import Workspace
@@ -43,8 +47,9 @@ DEFINITIONS = (
     MetricDefinition(
         "weekly_updates_owed",
         "Weekly updates owed",
-        "account-weeks: an ISO week (reporting timezone) that has ended by as-of, of an account holding a term "
-        "whose package includes weekly_updates on any day of it",
+        "account-weeks: an ISO week (reporting timezone) that has ended by as-of, of an account holding on any day "
+        "of it a term that promises weekly_updates (its package's definition in force on the term's first local "
+        "date, versions and the account's overrides included)",
         "account-weeks owed",
         None,
         "the week's last day (Sunday)",
@@ -108,6 +113,22 @@ def _empty() -> pd.DataFrame:
     )
 
 
+def _weekly_terms(config: Config) -> pa.Table:
+    """Each span of terms (`config.terms`) and whether it promises weekly updates, for joining in SQL.
+
+    Open ends are 0001-01-01 and 9999-12-31; `account_id` is null on a package's own spans.
+    A configuration without spans (made in code) gives one open span per package.
+    """
+    spans = config.terms or tuple(Terms(name, None, None, None, spec, ()) for name, spec in config.packages.items())
+    return pa.table({
+        "package": pa.array([t.package for t in spans], pa.string()),
+        "account_id": pa.array([t.account_id for t in spans], pa.string()),
+        "valid_from": pa.array([t.valid_from or dt.date.min for t in spans], pa.date32()),
+        "valid_to": pa.array([t.valid_to or dt.date.max for t in spans], pa.date32()),
+        "weekly_updates": pa.array([FEATURE in t.spec.features for t in spans], pa.bool_()),
+    })
+
+
 def _first_day(snap: Snapshot, packages: list[str]) -> dt.date | None:
     first = snap.query("select min(start_date) as first from subscriptions where list_contains(?, package)",
                        [packages])
@@ -126,7 +147,9 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
     With `workspace` None nothing is sent.
     """
     timezone = snap.reporting_timezone
-    packages = sorted(p.name for p in snap.config.packages.values() if FEATURE in p.features)
+    promising = _weekly_terms(snap.config)
+    packages = sorted({p for p, weekly in zip(promising["package"].to_pylist(), promising["weekly_updates"].to_pylist(),
+                                                strict=True) if weekly})
     as_of_local = snap.as_of.astimezone(ZoneInfo(timezone)).date()
     first = filters.start or (_first_day(snap, packages) if packages else None)
     last = min(filters.end, as_of_local) if filters.end is not None else as_of_local
@@ -141,9 +164,13 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
         where += " and list_contains(?, t.account_id)"
         params.append(list(snap.accounts))
     condition, named = sqlfiles.named(where, params, "f")
-    owed = snap.query(
-        OWED_SQL.replace("{where}", condition), params={"packages": packages, "weeks": weeks, **named}
-    ).to_pandas()
+    cur = snap.thread_cursor()
+    cur.register("weekly_terms", promising)
+    try:
+        owed = cur.sql(OWED_SQL.replace("{where}", condition), params={"weeks": weeks, **named}).to_arrow_table()
+    finally:
+        cur.unregister("weekly_terms")
+    owed = owed.to_pandas()
     if owed.empty:
         return _empty()
     owed["week_start"] = [pd.Timestamp(w).date() for w in owed["week_start"]]
