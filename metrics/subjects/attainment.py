@@ -16,10 +16,7 @@ import math
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from metrics.engine.obligations import STATUSES
 from metrics.engine.snapshot import Snapshot, per_case_table
@@ -34,12 +31,6 @@ PERIOD_INSTANTS = ("start_at", "breached_at")
 _STATUS_COUNTS = ", ".join(f"count(*) filter (where o.status = '{s}') as {s}" for s in STATUSES)
 _FROM = "from obligations o join case_facts f using (case_id)"
 _FACT_GROUPS = tuple(d for d in OBLIGATION_DIMENSIONS if DIMENSIONS[d].account_level)  # case_facts holds these
-# Response times read only decided obligations with a target, by start_at (see _decided_in_period).
-_DECIDED_SQL = """
-    select * from obligations
-    where status in ('met', 'breached') and target_seconds is not null and start_at is not null
-    order by start_at
-"""
 _BREACHES_SQL = f"""
     select o.case_id, o.account_id, f.account_name, o.package, o.kind, o.seq, o.severity,
            o.start_at, o.deadline_at, o.breached_at, o.end_at, o.elapsed_seconds, o.target_seconds,
@@ -231,7 +222,6 @@ def response_times(
     """
     columns, period_params = _group_sql(by, grain, snap.reporting_timezone)
     source, facts = _source(filters, by)
-    source = source.replace("from obligations o", "from decided_in_period o")  # the period's rows alone
     where, params = _where(snap, filters, facts=facts)
     select = ", ".join(columns)
     sql = f"""
@@ -246,35 +236,8 @@ def response_times(
         where o.status in ('met', 'breached') and o.target_seconds is not null and {where}
         {'group by all order by all' if select else ''}
     """
-    cur = snap.thread_cursor()
-    cur.register("decided_in_period", _decided_in_period(snap, filters))
-    try:
-        frame = cur.sql(sql, params=period_params + params).to_arrow_table().to_pandas()
-    finally:
-        cur.unregister("decided_in_period")
+    frame = snap.query(sql, period_params + params).to_pandas()
     return _mark(snap, frame, grain, filters, frame["obligations"]) if grain else frame
-
-
-def _decided_in_period(snap: Snapshot, filters: Filters) -> pa.Table:
-    """The decided obligations with a target that may start in the period: a slice of them by start_at.
-
-    Built once per snapshot, ordered by start_at, so a period's rows are one slice found by
-    binary search (a quarter of two years is an eighth of the rows); the query's own period
-    condition still decides each row.
-    """
-    decided = snap.derive("decided_by_start", lambda: snap.query(_DECIDED_SQL))
-    starts = snap.derive(
-        "decided_by_start_micros",
-        lambda: pa.table({"us": pc.cast(decided.column("start_at"), pa.timestamp("us", "UTC")).cast(pa.int64())}),
-    ).column("us").to_numpy()
-    first, last = 0, decided.num_rows
-    if filters.start is not None:
-        moment = local_midnight(filters.start, snap.reporting_timezone)
-        first = int(np.searchsorted(starts, int(moment.timestamp()) * 1_000_000, side="left"))
-    if filters.end is not None:
-        moment = local_midnight(filters.end + dt.timedelta(days=1), snap.reporting_timezone)
-        last = int(np.searchsorted(starts, int(moment.timestamp()) * 1_000_000, side="left"))
-    return decided.slice(first, max(0, last - first))
 
 
 @metric(
