@@ -19,6 +19,7 @@ from metrics.engine.freshness import latest_instant
 from metrics.engine.snapshot import Snapshot, open_snapshot
 from metrics.storage.ingest import ensure_store
 from metrics.storage.store import connect
+from metrics.subjects.attainment import response_times
 from metrics.subjects.filters import Filters
 from metrics.subjects.utilization import BY_TERM_SQL, TERMS_SQL, entitlement_table, utilization_by_term
 
@@ -106,3 +107,41 @@ def test_utilization_by_term_from_its_table_equals_filtering_terms_first(sample:
     actual = utilization_by_term(sample, filters=filters)
     assert len(expected) > 0
     pd.testing.assert_frame_equal(actual, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("filters", [*FILTERS, Filters(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 1))])
+def test_response_times_equal_a_pandas_scan_of_every_obligation(sample: Snapshot, filters: Filters):
+    """response_times per kind, severity and package agrees with a plain pandas scan of the snapshot's obligations.
+
+    The reference keeps every decided obligation with a target whose start_at falls on a local
+    date of the period in the reporting timezone (a DST day and a day with a DST change in the
+    sample's zone among them), and computes the quantiles as linear interpolation.
+    """
+    rows = sample.obligations.to_pandas()
+    rows = rows[rows["status"].isin(["met", "breached"]) & rows["target_seconds"].notna()]
+    local = rows["start_at"].dt.tz_convert(sample.reporting_timezone).dt.date
+    if filters.start is not None:
+        rows = rows[local >= filters.start]
+    if filters.end is not None:
+        rows = rows[local.loc[rows.index] <= filters.end]
+    if filters.severities:
+        rows = rows[rows["severity"].isin(filters.severities)]
+    ratio = rows["elapsed_seconds"] / rows["target_seconds"]
+    expected = (
+        rows.assign(ratio=ratio, half=(rows["elapsed_seconds"] <= 0.5 * rows["target_seconds"]).astype(float))
+        .groupby(["kind", "severity", "package"])
+        .agg(obligations=("ratio", "size"),
+             median_seconds=("elapsed_seconds", lambda v: v.quantile(0.5)),
+             p90_seconds=("elapsed_seconds", lambda v: v.quantile(0.9)),
+             median_of_target=("ratio", lambda v: v.quantile(0.5)),
+             p90_of_target=("ratio", lambda v: v.quantile(0.9)),
+             within_half_target=("half", "mean"))
+        .reset_index()
+    )
+    actual = response_times(sample, filters=filters)
+    assert len(expected) > 0
+    keys = ["kind", "severity", "package"]
+    assert actual[keys].astype(str).to_numpy().tolist() == expected[keys].astype(str).to_numpy().tolist()
+    assert actual["obligations"].tolist() == expected["obligations"].tolist()
+    for column in ("median_seconds", "p90_seconds", "median_of_target", "p90_of_target", "within_half_target"):
+        assert actual[column].astype(float).to_numpy() == pytest.approx(expected[column].to_numpy(), rel=1e-12)
