@@ -30,10 +30,10 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
@@ -402,34 +402,55 @@ async def finished(page: Page, heading: str, timeout_ms: float) -> None:
             return
 
 
-async def session(n: int, browser: Browser, url: str, args: argparse.Namespace, span: Range,
-                  t0: float, stop_at: float, steps: list[Step]) -> None:
+async def walk(n: int, url: str, args: argparse.Namespace, span: Range, t0: float, stop_at: float,
+               steps: list[Step], visit: Callable[[str, str], Awaitable[str | None]],
+               recover: Callable[[], Awaitable[None]]) -> None:
+    """One visitor's random walk until `stop_at`: a page at random, one change at a time, each step timed.
+
+    `visit(page name, address)` loads the page and returns what went wrong on it, if anything;
+    when it raises (a timeout, a browser or connection error) the step counts as an error and
+    `recover()` starts the visitor afresh.
+    """
     rng = random.Random(f"{args.seed}-{n}")
     visitor = Visitor(rng, span)
-    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    page = await context.new_page()
     await asyncio.sleep(rng.uniform(0, min(5.0, args.seconds / 10)))  # arrivals spread over the first seconds
     done = 0
+    while time.monotonic() < stop_at and (not args.max_pages or done < args.max_pages):
+        name = rng.choice(list(PAGES))
+        change = "open" if done == 0 else visitor.change()
+        began = time.monotonic()
+        try:
+            error = await visit(name, visitor.address(url, name))
+        except Exception as exc:  # counted, and the session goes on
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            await recover()
+        steps.append(Step(n, name, change, began - t0, time.monotonic() - began, error))
+        done += 1
+
+
+async def session(n: int, browser: Browser, url: str, args: argparse.Namespace, span: Range,
+                  t0: float, stop_at: float, steps: list[Step]) -> None:
+    """One visitor as a Chromium page of its own browser context, navigating to each address."""
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = await context.new_page()
+
+    async def visit(name: str, address: str) -> str | None:
+        began = time.monotonic()
+        await page.goto(address, wait_until="commit", timeout=args.timeout * 1000)
+        await finished(page, PAGES[name], max(args.timeout * 1000 - (time.monotonic() - began) * 1000, 1000))
+        if shown := await page.locator(EXCEPTION).count():
+            text = (await page.locator(EXCEPTION).first.inner_text()).strip().replace("\n", " ")
+            return f"{shown} exception(s) shown: {text[:160]}"
+        return None
+
+    async def recover() -> None:
+        nonlocal page
+        with contextlib.suppress(Exception):
+            await page.close()
+        page = await context.new_page()
+
     try:
-        while time.monotonic() < stop_at and (not args.max_pages or done < args.max_pages):
-            name = rng.choice(list(PAGES))
-            change = "open" if done == 0 else visitor.change()
-            began = time.monotonic()
-            error = None
-            try:
-                await page.goto(visitor.address(url, name), wait_until="commit", timeout=args.timeout * 1000)
-                remaining = args.timeout * 1000 - (time.monotonic() - began) * 1000
-                await finished(page, PAGES[name], max(remaining, 1000))
-                if shown := await page.locator(EXCEPTION).count():
-                    text = (await page.locator(EXCEPTION).first.inner_text()).strip().replace("\n", " ")
-                    error = f"{shown} exception(s) shown: {text[:160]}"
-            except Exception as exc:  # a timeout or a browser error: counted, and the session goes on
-                error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
-                with contextlib.suppress(Exception):
-                    await page.close()
-                page = await context.new_page()
-            steps.append(Step(n, name, change, began - t0, time.monotonic() - began, error))
-            done += 1
+        await walk(n, url, args, span, t0, stop_at, steps, visit, recover)
     finally:
         with contextlib.suppress(Exception):
             await context.close()
@@ -448,60 +469,53 @@ async def ws_session(n: int, url: str, args: argparse.Namespace, span: Range,
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    rng = random.Random(f"{args.seed}-{n}")
-    visitor = Visitor(rng, span)
     stream = url.replace("http://", "ws://") + "/_stcore/stream"
-    await asyncio.sleep(rng.uniform(0, min(5.0, args.seconds / 10)))
-    done = 0
-    ws = None
-    try:
-        while time.monotonic() < stop_at and (not args.max_pages or done < args.max_pages):
-            name = rng.choice(list(PAGES))
-            change = "open" if done == 0 else visitor.change()
-            began = time.monotonic()
-            error = None
-            try:
-                if ws is None:
-                    ws = await websockets.connect(  # no keepalive pings: the app keeps its own heartbeat, as a browser
-                        stream, subprotocols=["streamlit"], max_size=None, ping_interval=None)  # type: ignore[list-item]
-                message = BackMsg()
-                message.rerun_script.page_name = name
-                message.rerun_script.query_string = urllib.parse.urlsplit(visitor.address(url, name)).query
-                await ws.send(message.SerializeToString())
-                headings: list[str] = []
-                exceptions: list[str] = []
-                async with asyncio.timeout(args.timeout):
-                    while True:
-                        forward = ForwardMsg()
-                        forward.ParseFromString(await ws.recv())
-                        kind = forward.WhichOneof("type")
-                        if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                            element = forward.delta.new_element
-                            if element.WhichOneof("type") == "heading":
-                                headings.append(element.heading.body)
-                            elif element.WhichOneof("type") == "exception":
-                                exceptions.append(element.exception.message)
-                        if kind == "script_finished":
-                            if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                                headings, exceptions = [], []  # the run that counts is the next one
-                                continue
-                            break
-                if exceptions:
-                    error = f"{len(exceptions)} exception(s) shown: {exceptions[0][:160]}"
-                elif not any(PAGES[name] in h for h in headings):
-                    error = f"heading {PAGES[name]!r} not shown (headings: {headings[:3]})"
-            except Exception as exc:  # a timeout or a closed connection: counted, and the visitor reconnects
-                error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
-                if ws is not None:
-                    with contextlib.suppress(Exception):
-                        await ws.close()
-                ws = None
-            steps.append(Step(n, name, change, began - t0, time.monotonic() - began, error))
-            done += 1
-    finally:
+    ws: Any = None
+
+    async def visit(name: str, address: str) -> str | None:
+        nonlocal ws
+        if ws is None:
+            ws = await websockets.connect(  # no keepalive pings: the app keeps its own heartbeat, as a browser
+                stream, subprotocols=["streamlit"], max_size=None, ping_interval=None)  # type: ignore[list-item]
+        message = BackMsg()
+        message.rerun_script.page_name = name
+        message.rerun_script.query_string = urllib.parse.urlsplit(address).query
+        await ws.send(message.SerializeToString())
+        headings: list[str] = []
+        exceptions: list[str] = []
+        async with asyncio.timeout(args.timeout):
+            while True:
+                forward = ForwardMsg()
+                forward.ParseFromString(await ws.recv())
+                kind = forward.WhichOneof("type")
+                if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                    element = forward.delta.new_element
+                    if element.WhichOneof("type") == "heading":
+                        headings.append(element.heading.body)
+                    elif element.WhichOneof("type") == "exception":
+                        exceptions.append(element.exception.message)
+                if kind == "script_finished":
+                    if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                        headings, exceptions = [], []  # the run that counts is the next one
+                        continue
+                    break
+        if exceptions:
+            return f"{len(exceptions)} exception(s) shown: {exceptions[0][:160]}"
+        if not any(PAGES[name] in h for h in headings):
+            return f"heading {PAGES[name]!r} not shown (headings: {headings[:3]})"
+        return None
+
+    async def recover() -> None:
+        nonlocal ws
         if ws is not None:
             with contextlib.suppress(Exception):
                 await ws.close()
+        ws = None
+
+    try:
+        await walk(n, url, args, span, t0, stop_at, steps, visit, recover)
+    finally:
+        await recover()
 
 
 CPU: dict[str, float] = {}  # CPU seconds over the run: "server", "browser" (this process, the driver, Chromium)

@@ -285,8 +285,6 @@ def _terms_of(snap: Snapshot, package: str, term_start: Any, account_id: str) ->
     """
     if package not in snap.config.packages:
         return None
-    if not snap.config.terms:  # a configuration made in code, without spans
-        return snap.config.packages[package]
     return snap.config.terms_in_force(package, pd.Timestamp(term_start).date(), account_id).spec
 
 

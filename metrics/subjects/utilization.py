@@ -46,6 +46,8 @@ CASE_DAYS = per_case_table(
     "from parts group by all",
 )
 
+WEEKLY_UPDATES = "weekly_updates"  # the package feature that promises a weekly update
+
 # Usage bands of the executive ranking (see `usage_band`).
 OVER_FACTOR = 1.10  # forecast at least 10 % above the entitlement ...
 UNDER_FACTOR = 0.50  # ... or below half of it ...
@@ -75,6 +77,8 @@ CONTACT_COLUMNS = [
 def entitlement_table(config: Config) -> pa.Table:
     """The entitlements of every span of terms (`config.terms`), for joining in SQL.
 
+    Also whether the span promises weekly updates: weekly_delivery owes them by the same rule.
+
     A subscription term takes the definition in force on its first local date (its
     `term_start`): a version or override from a later date changes the next term's
     entitlements, never the term under way, so a term's denominators do not move within
@@ -92,6 +96,7 @@ def entitlement_table(config: Config) -> pa.Table:
             "training_sessions": pa.array([float(t.spec.training_sessions) for t in spans], pa.float64()),
             "authorized_contacts": pa.array([t.spec.authorized_contacts for t in spans], pa.int64()),
             "phone_support": pa.array([t.spec.phone_support for t in spans], pa.bool_()),
+            "weekly_updates": pa.array([WEEKLY_UPDATES in t.spec.features for t in spans], pa.bool_()),
         }
     )
 

@@ -4,10 +4,10 @@ An account owes one update per ISO week (Monday to Sunday, local dates in the re
 timezone) on any day of which it holds a term that promises `weekly_updates`: the term's
 package as defined on the term's first local date, versions and the account's overrides
 included (as its entitlements are read), so a version that adds the feature binds the
-terms that start from its date on. A week is owed once it has ended by the snapshot's as-of and belongs to
-the period when its last day (Sunday) does. It is **sent** when the workspace records an
-update marked sent for it (the first send counts; later sends are corrections), and **on
-time** when that first send came by the end of the Monday after the week, in the reporting
+terms that start from its date on. A week is owed once it has ended by the snapshot's
+as-of and belongs to the period when its last day (Sunday) does. It is **sent** when the
+workspace records an update marked sent for it (the first send counts; later sends are
+corrections), and **on time** when that first send came by the end of the Monday after the week, in the reporting
 timezone: before the Tuesday's local midnight, e.g. the week of
 Monday 2026-11-16 is on time until 2026-11-23 23:59:59.999999 America/Denver. The advisor
 is the account's advisor as loaded now (accounts.advisor).
@@ -25,17 +25,15 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import pyarrow as pa
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
-from metrics.storage.config import Config, Terms
 from metrics.subjects.filters import Filters, local_midnight
 from metrics.subjects.registry import MISSING, MetricDefinition, metric
+from metrics.subjects.utilization import WEEKLY_UPDATES, entitlement_table
 from metrics.workspace import Workspace
 
 OWED_SQL = sqlfiles.read(__file__, "weekly_delivery_owed.sql")
-FEATURE = "weekly_updates"  # the package feature that promises a weekly update
 DELIVERY_COLUMNS = ["account_id", "account_name", "advisor", "week_start", "owed", "sent_at", "sent_by", "on_time"]
 SUMMARY_COLUMNS = ["owed", "sent", "on_time", "sent_share", "on_time_share"]
 ON_TIME_RULE = (
@@ -113,22 +111,6 @@ def _empty() -> pd.DataFrame:
     )
 
 
-def _weekly_terms(config: Config) -> pa.Table:
-    """Each span of terms (`config.terms`) and whether it promises weekly updates, for joining in SQL.
-
-    Open ends are 0001-01-01 and 9999-12-31; `account_id` is null on a package's own spans.
-    A configuration without spans (made in code) gives one open span per package.
-    """
-    spans = config.terms or tuple(Terms(name, None, None, None, spec, ()) for name, spec in config.packages.items())
-    return pa.table({
-        "package": pa.array([t.package for t in spans], pa.string()),
-        "account_id": pa.array([t.account_id for t in spans], pa.string()),
-        "valid_from": pa.array([t.valid_from or dt.date.min for t in spans], pa.date32()),
-        "valid_to": pa.array([t.valid_to or dt.date.max for t in spans], pa.date32()),
-        "weekly_updates": pa.array([FEATURE in t.spec.features for t in spans], pa.bool_()),
-    })
-
-
 def _first_day(snap: Snapshot, packages: list[str]) -> dt.date | None:
     first = snap.query("select min(start_date) as first from subscriptions where list_contains(?, package)",
                        [packages])
@@ -147,9 +129,7 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
     With `workspace` None nothing is sent.
     """
     timezone = snap.reporting_timezone
-    promising = _weekly_terms(snap.config)
-    packages = sorted({p for p, weekly in zip(promising["package"].to_pylist(), promising["weekly_updates"].to_pylist(),
-                                                strict=True) if weekly})
+    packages = sorted({t.package for t in snap.config.terms if WEEKLY_UPDATES in t.spec.features})
     as_of_local = snap.as_of.astimezone(ZoneInfo(timezone)).date()
     first = filters.start or (_first_day(snap, packages) if packages else None)
     last = min(filters.end, as_of_local) if filters.end is not None else as_of_local
@@ -165,11 +145,11 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
         params.append(list(snap.accounts))
     condition, named = sqlfiles.named(where, params, "f")
     cur = snap.thread_cursor()
-    cur.register("weekly_terms", promising)
+    cur.register("package_entitlements", entitlement_table(snap.config))
     try:
         owed = cur.sql(OWED_SQL.replace("{where}", condition), params={"weeks": weeks, **named}).to_arrow_table()
     finally:
-        cur.unregister("weekly_terms")
+        cur.unregister("package_entitlements")
     owed = owed.to_pandas()
     if owed.empty:
         return _empty()

@@ -9,14 +9,17 @@ select f.account_id,
        count(*) filter (where f.submitted_severity = 1) as cases_sev1,
        count(*) filter (where f.submitted_severity = 2) as cases_sev2,
        count(*) filter (where f.submitted_severity = 3) as cases_sev3,
-       count(*) filter (where coalesce(lower(trim(f.channel)), '') = 'phone') as channel_phone,
-       count(*) filter (where coalesce(lower(trim(f.channel)), '') = 'email') as channel_email,
-       count(*) filter (where coalesce(lower(trim(f.channel)), '') = 'web') as channel_web,
-       count(*) filter (where coalesce(lower(trim(f.channel)), '') = 'chat') as channel_chat,
-       count(*) filter (where coalesce(lower(trim(f.channel)), '') not in ('phone', 'email', 'web', 'chat'))
-           as channel_other,
+       count(*) filter (where f.channel = 'phone') as channel_phone,
+       count(*) filter (where f.channel = 'email') as channel_email,
+       count(*) filter (where f.channel = 'web') as channel_web,
+       count(*) filter (where f.channel = 'chat') as channel_chat,
+       count(*) filter (where f.channel not in ('phone', 'email', 'web', 'chat')) as channel_other,
        count(*) filter (where f.requester_authorized = false) as non_authorized_cases
-from case_facts f
+from (
+    select account_id, opened_at, submitted_severity, requester_authorized,
+           coalesce(lower(trim(channel)), '') as channel
+    from case_facts
+) f
 join accounts a using (account_id)
 left join calendar_zones z on z.calendar = a.region
 group by all
