@@ -28,7 +28,8 @@ import functools
 import hashlib
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,32 @@ class _DerivedTables:
             return table
 
 
+class _ReaderPool:
+    """Idle reading cursors of one snapshot, each with the names of the derived tables it holds.
+
+    A page's run takes one for each query and gives it back, so the next run (Streamlit runs
+    each on a new thread) reuses it instead of opening a cursor and registering a dozen
+    tables again. A cursor is only ever held by one thread at a time; at most `keep` idle
+    ones are kept (as many as queries ran at once), the others closed.
+    """
+
+    def __init__(self, keep: int = 8) -> None:
+        self._lock = threading.Lock()
+        self._idle: list[tuple[duckdb.DuckDBPyConnection, set[str]]] = []
+        self._keep = keep
+
+    def take(self) -> tuple[duckdb.DuckDBPyConnection, set[str]] | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def give_back(self, held: tuple[duckdb.DuckDBPyConnection, set[str]]) -> None:
+        with self._lock:
+            if len(self._idle) < self._keep:
+                self._idle.append(held)
+                return
+        held[0].close()
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The data as of `as_of`: obligations computed, ready for any metric to query."""
@@ -103,8 +130,8 @@ class Snapshot:
     # snapshot's only mutable part, thread-safe. Not an init argument, so
     # `dataclasses.replace` gives a changed snapshot a cache of its own.
     _derived: _DerivedTables = field(default_factory=_DerivedTables, init=False, compare=False, repr=False)
-    # query()'s cursor per thread (a DuckDB cursor is not shared between threads); closed with its thread.
-    _cursors: threading.local = field(default_factory=threading.local, init=False, compare=False, repr=False)
+    # reader()'s idle cursors (a DuckDB cursor is used by one thread at a time), closed with the snapshot.
+    _readers: _ReaderPool = field(default_factory=_ReaderPool, init=False, compare=False, repr=False)
     # The stored run this snapshot was derived from, and how many of its leading obligations and
     # case facts are stored rows (the rest the engine's, of the cases not settled at as-of).
     run: StoredRun | None = field(default=None, compare=False, repr=False)
@@ -185,29 +212,34 @@ class Snapshot:
             cur.close()
 
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
-        """Run one query against the snapshot's tables and return its rows as Arrow.
+        """Run one query against the snapshot's tables and return its rows as Arrow."""
+        with self.reader() as cur:
+            return cur.sql(sql, params=params).to_arrow_table()
 
-        Runs on a cursor kept per thread (a page runs a dozen queries on one thread: a cursor
-        each cost a few milliseconds of registering), holding every derived table built so far.
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor holding every derived table built so far, lent for reading and taken back after.
+
+        Opening a cursor and registering the snapshot's tables costs 10 to 20 ms, more than
+        most queries: a page runs a dozen, and each run of it is on a new thread, so cursors
+        are lent from a pool instead. The borrower may register a table of its own for the
+        length of the loan and unregisters it before giving the cursor back; it never closes it.
         """
-        return self.thread_cursor().sql(sql, params=params).to_arrow_table()
-
-    def thread_cursor(self) -> duckdb.DuckDBPyConnection:
-        """The cursor `query` runs on in this thread, with every derived table built so far.
-
-        For reading only, and never closed by its user (the next query of the thread takes it
-        up again); a caller that creates or registers anything takes `cursor()` instead.
-        """
-        held: tuple[duckdb.DuckDBPyConnection, set[str]] | None = getattr(self._cursors, "held", None)
+        held = self._readers.take()
         if held is None:
             names = {name for name, _ in self._derived.items()}
-            held = self._cursors.held = (self.cursor(), names)  # cursor() registers at least those
+            held = (self.cursor(), names)  # cursor() registers at least those
         cur, registered = held
         for name, table in self._derived.items():
             if name not in registered:
                 cur.register(name, table)
                 registered.add(name)
-        return cur
+        try:
+            yield cur
+        except BaseException:
+            cur.close()  # in an unknown state (an interrupted statement): not lent again
+            raise
+        self._readers.give_back(held)
 
     @property
     def reporting_timezone(self) -> str:

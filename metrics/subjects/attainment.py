@@ -224,17 +224,23 @@ def response_times(
     source, facts = _source(filters, by)
     where, params = _where(snap, filters, facts=facts)
     select = ", ".join(columns)
+    # both quantiles of a value from one sort of it (the list form of quantile_cont)
     sql = f"""
-        select {select + ', ' if select else ''}
-               count(*) as obligations,
-               quantile_cont(o.elapsed_seconds, 0.5) as median_seconds,
-               quantile_cont(o.elapsed_seconds, 0.9) as p90_seconds,
-               quantile_cont(o.elapsed_seconds / o.target_seconds, 0.5) as median_of_target,
-               quantile_cont(o.elapsed_seconds / o.target_seconds, 0.9) as p90_of_target,
-               avg(case when o.elapsed_seconds <= 0.5 * o.target_seconds then 1.0 else 0.0 end) as within_half_target
-        {source}
-        where o.status in ('met', 'breached') and o.target_seconds is not null and {where}
-        {'group by all order by all' if select else ''}
+        select * exclude (seconds, of_target, within_half_target),
+               seconds[1] as median_seconds, seconds[2] as p90_seconds,
+               of_target[1] as median_of_target, of_target[2] as p90_of_target, within_half_target
+        from (
+            select {select + ', ' if select else ''}
+                   count(*) as obligations,
+                   quantile_cont(o.elapsed_seconds, [0.5, 0.9]) as seconds,
+                   quantile_cont(o.elapsed_seconds / o.target_seconds, [0.5, 0.9]) as of_target,
+                   avg(case when o.elapsed_seconds <= 0.5 * o.target_seconds then 1.0 else 0.0 end)
+                       as within_half_target
+            {source}
+            where o.status in ('met', 'breached') and o.target_seconds is not null and {where}
+            {'group by all' if select else ''}
+        )
+        {'order by all' if select else ''}
     """
     frame = snap.query(sql, period_params + params).to_pandas()
     return _mark(snap, frame, grain, filters, frame["obligations"]) if grain else frame

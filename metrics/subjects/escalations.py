@@ -104,7 +104,8 @@ def _events_cursor(snap: Snapshot) -> Iterator[duckdb.DuckDBPyConnection]:
     """A snapshot cursor holding `escalation_events` and `escalation_firsts`, built once per snapshot."""
     snap.table(ESCALATION_EVENTS)
     snap.table(ESCALATION_FIRSTS)
-    yield snap.thread_cursor()  # reads only: the thread's cursor, left open
+    with snap.reader() as cur:
+        yield cur
 
 
 def _frame(cur: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> pd.DataFrame:

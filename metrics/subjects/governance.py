@@ -482,10 +482,10 @@ def account_health(snap: Snapshot, filters: Filters = Filters(), top: int = 10) 
         .reindex(columns=["policy", "recorded"], fill_value=0)
         .rename(columns={"policy": "policy_escalations", "recorded": "recorded_escalations"})
     )
-    active = queue.groupby("account_id").agg(
-        active=("case_id", "size"),
-        active_at_risk=("clock_state", lambda s: int((s == "at_risk").sum())),
-        active_breached=("clock_state", lambda s: int((s == "breached").sum())),
+    active = queue.assign(
+        at_risk=queue["clock_state"] == "at_risk", breached=queue["clock_state"] == "breached"
+    ).groupby("account_id").agg(
+        active=("case_id", "size"), active_at_risk=("at_risk", "sum"), active_breached=("breached", "sum")
     )
     out = frame.set_index("account_id").join([sla, escalations, active])
     counts = ["met", "breached", "policy_escalations", "recorded_escalations", "active", "active_at_risk",

@@ -144,12 +144,12 @@ def weekly_delivery(snap: Snapshot, filters: Filters = Filters(), workspace: Wor
         where += " and list_contains(?, t.account_id)"
         params.append(list(snap.accounts))
     condition, named = sqlfiles.named(where, params, "f")
-    cur = snap.thread_cursor()
-    cur.register("package_entitlements", entitlement_table(snap.config))
-    try:
-        owed = cur.sql(OWED_SQL.replace("{where}", condition), params={"weeks": weeks, **named}).to_arrow_table()
-    finally:
-        cur.unregister("package_entitlements")
+    with snap.reader() as cur:
+        cur.register("package_entitlements", entitlement_table(snap.config))
+        try:
+            owed = cur.sql(OWED_SQL.replace("{where}", condition), params={"weeks": weeks, **named}).to_arrow_table()
+        finally:
+            cur.unregister("package_entitlements")
     owed = owed.to_pandas()
     if owed.empty:
         return _empty()

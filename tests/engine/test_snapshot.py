@@ -74,3 +74,52 @@ def test_a_replaced_snapshot_has_a_cache_of_its_own(snap: Snapshot) -> None:
     other = dataclasses.replace(snap, accounts=("A1",))
     fresh = pa.table({"v": [2]})
     assert other.derive("x", lambda: fresh) is fresh
+
+
+def test_readers_are_lent_again_across_threads(snap: Snapshot) -> None:
+    """Each Streamlit run is a new thread: its queries take up the cursor an earlier run gave back."""
+    with snap.reader() as first:
+        pass
+
+    def lent() -> object:
+        with snap.reader() as cur:
+            return cur
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lent).result() is first
+
+
+def test_a_lent_reader_sees_tables_derived_after_it_was_opened(snap: Snapshot) -> None:
+    assert snap.query("select count(*) as n from case_facts").column("n").to_pylist() == [2]  # opens one
+    snap.derive("later", lambda: pa.table({"v": [7]}))
+    assert snap.query("select v from later").column("v").to_pylist() == [7]
+
+
+def test_many_threads_query_at_once_each_on_a_cursor_of_its_own(snap: Snapshot) -> None:
+    start = threading.Barrier(8)
+    held: list[object] = []
+    guard = threading.Lock()
+
+    def ask(i: int) -> list[str]:
+        start.wait()
+        with snap.reader() as cur:
+            with guard:
+                assert all(cur is not other for other in held)  # nobody else holds it meanwhile
+                held.append(cur)
+            rows = cur.sql("select case_id from case_facts where case_id <> ? order by 1", params=[f"C{i}"])
+            ids = rows.to_arrow_table().column("case_id").to_pylist()
+            with guard:
+                held.remove(cur)
+            return ids
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(ask, range(8)))
+    assert results[1] == ["C2"] and results[2] == ["C1"]
+    assert all(r == ["C1", "C2"] for i, r in enumerate(results) if i not in (1, 2))
+
+
+def test_a_reader_whose_borrower_failed_is_not_lent_again(snap: Snapshot) -> None:
+    with pytest.raises(RuntimeError), snap.reader() as broken:
+        raise RuntimeError("interrupted")
+    with snap.reader() as cur:
+        assert cur is not broken
