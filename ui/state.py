@@ -24,11 +24,14 @@ the sidebar's widgets are drawn, so they show the new data's range.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
+import functools
 import importlib
 import inspect
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
@@ -38,6 +41,8 @@ import streamlit as st
 
 from metrics.engine.freshness import DataBounds, data_bounds
 from metrics.engine.snapshot import Snapshot, take_snapshot
+from metrics.reports.digest import last_complete_week
+from metrics.reports.weekly import previous_week, week_bounds
 from metrics.storage.datasets import (
     DEFAULT_DATASET,
     StoredDataset,
@@ -203,10 +208,42 @@ def connection() -> duckdb.DuckDBPyConnection:
     return get_connection(store_key())
 
 
-@st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=4)
+# Moments held at once: the as-ofs people look at, and the two week ends the Weekly update opens on.
+SNAPSHOTS_HELD = 6
+
+
+@st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=SNAPSHOTS_HELD)
 def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     """The engine's run for one moment, shared by every session looking at that moment."""
     return take_snapshot(get_connection(store), as_of_iso)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _weeks_taken(store: str) -> threading.Thread:
+    """The book's snapshots the Weekly update page opens on, taken in the background once per store version.
+
+    Its default week is the last complete one at the data's latest instant, and the update
+    compares it with the week before: two more moments (0.8 s each at a million cases) the
+    page would otherwise wait for. Only the latest data's weeks: other as-ofs take theirs when asked.
+    """
+    data = _bounds(store)
+    week = f"{last_complete_week(data.latest, data.timezone):%G-W%V}"
+    moments = [week_bounds(w, data.timezone)[1] for w in (week, previous_week(week))]
+    # started inside this cached function: from its context, get_snapshot knows it is nested and draws no spinner
+    run = contextvars.copy_context().run
+    thread = threading.Thread(target=run, args=(_take_all, store, moments), name="weekly-snapshots", daemon=True)
+    thread.start()
+    return thread
+
+
+def _take_all(store: str, moments: list[dt.datetime]) -> None:
+    for moment in moments:
+        _snapshot_at(store, moment)
+
+
+def take_weekly_snapshots() -> None:
+    """Start taking the Weekly update's default snapshots (once per store version; returns at once)."""
+    _weeks_taken(store_key())
 
 
 @st.cache_data(ttl=600, max_entries=8, show_spinner=False)
@@ -468,8 +505,15 @@ def metric(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwa
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Writing…")
 def _report(module: str, name: str, store: str, kwargs_json: str) -> Any:
     function = getattr(importlib.import_module(module), name)
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(kwargs_json).items()}
+    kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(kwargs_json).items()}
+    if "snapshots" in inspect.signature(function).parameters:  # a report that reads the book at other moments
+        kwargs["snapshots"] = functools.partial(_snapshot_at, store)
     return function(get_connection(store), **kwargs)
+
+
+def _snapshot_at(store: str, moment: dt.datetime) -> Snapshot:
+    """The book's snapshot at `moment` from the shared cache (a week's end serves every account's update)."""
+    return get_snapshot(store, moment.astimezone(dt.UTC).isoformat())
 
 
 def report(function: Callable[..., T], **kwargs: Any) -> T:

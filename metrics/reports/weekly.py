@@ -23,12 +23,13 @@ Markdown and the HTML of weekly_render.py escape each of them.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import re
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -47,6 +48,8 @@ from metrics.subjects.registry import MetricDefinition, register_definition
 from metrics.subjects.scorecard import promise_scorecard
 from metrics.subjects.utilization import utilization_by_term
 from metrics.workspace import Workspace
+
+T = TypeVar("T")
 
 COUNTS_SQL = sqlfiles.read(__file__, "weekly_counts.sql")
 CASES_SQL = sqlfiles.read(__file__, "weekly_cases.sql")
@@ -424,13 +427,16 @@ def weekly_updates(
     config: Config | None = None,
     details: bool = True,
     workspace: Workspace | None = None,
+    snapshots: Callable[[dt.datetime], Snapshot] | None = None,
 ) -> list[WeeklyUpdate]:
     """The weekly updates of several accounts (an advisor's book) from one snapshot per week.
 
     `details=False` computes only what `to_json` needs, from one engine run instead of three:
     no previous week, no reasons for the misses, no active tickets, utilization or scorecard.
     The scorecard's weekly-updates row reads the updates sent from `workspace` (not measured
-    without one).
+    without one). `snapshots(moment)` gives the whole book's snapshot at a moment when the
+    caller keeps them (the dashboard's cache, shared by every account and session); each week's
+    is then narrowed to the accounts instead of taken for them alone.
     """
     config = config or stored_config(con)
     tz = config.reporting_timezone
@@ -441,9 +447,9 @@ def weekly_updates(
 
     # The previous week's counts need a snapshot of their own: taken on another thread meanwhile
     # (DuckDB works outside the GIL), the update waits for the slower of the two, not for both.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        earlier = pool.submit(_previous_counts, con, before, config, ids) if details else None
-        snap = take_snapshot(con, end, config, ids)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        earlier = _meanwhile(pool, _previous_counts, con, before, config, ids, snapshots) if details else None
+        snap = _snapshot(con, end, config, ids, snapshots)
         cur = snap.cursor()
         try:
             counts = _counts_by_account(_query(cur, COUNTS_SQL, start, end, ids))
@@ -454,12 +460,14 @@ def weekly_updates(
         finally:
             cur.close()
         missed = sorted(set(misses["case_id"]))
-        reasons = miss_reasons(con, end, config, ids, start, missed) if details and missed else {}
-        misses["why"] = [reasons.get((c, int(s)), "") for c, s in zip(misses["case_id"], misses["seq"], strict=True)]
+        # the reasons run the engine again on the missed cases: meanwhile, the rest of the update
+        why = _meanwhile(pool, miss_reasons, con, end, config, ids, start, missed) if details and missed else None
         active = _active_tickets(snap, ids, active_ids) if details else None
         utilization = _utilization(snap, ids) if details else None
         scorecards = _scorecards(snap, utilization, start, workspace) if utilization is not None else {}
         packages = _packages(snap, ids, end)
+        reasons = why.result() if why is not None else {}
+        misses["why"] = [reasons.get((c, int(s)), "") for c, s in zip(misses["case_id"], misses["seq"], strict=True)]
         previous = earlier.result() if earlier is not None else {}
     return [
         WeeklyUpdate(
@@ -486,6 +494,15 @@ def weekly_updates(
     ]
 
 
+def _meanwhile(pool: ThreadPoolExecutor, function: Callable[..., T], *args: Any) -> Future[T]:
+    """`function(*args)` on the pool, in a copy of the caller's context.
+
+    So a cache the caller's `snapshots` reads knows it is called from within another cache
+    (Streamlit draws no spinner for a nested one), as on the caller's own thread.
+    """
+    return pool.submit(contextvars.copy_context().run, function, *args)
+
+
 def _scorecards(
     snap: Snapshot, utilization: pd.DataFrame, week_start: dt.datetime, workspace: Workspace | None
 ) -> dict[str, pd.DataFrame]:
@@ -502,12 +519,27 @@ def _scorecards(
     return cards
 
 
+def _snapshot(
+    con: duckdb.DuckDBPyConnection,
+    moment: dt.datetime,
+    config: Config,
+    ids: list[str],
+    snapshots: Callable[[dt.datetime], Snapshot] | None,
+) -> Snapshot:
+    """The accounts' snapshot at `moment`: narrowed from the book's when the caller holds those, else taken."""
+    return snapshots(moment).of_accounts(ids) if snapshots is not None else take_snapshot(con, moment, config, ids)
+
+
 def _previous_counts(
-    con: duckdb.DuckDBPyConnection, week: str, config: Config, ids: list[str]
+    con: duckdb.DuckDBPyConnection,
+    week: str,
+    config: Config,
+    ids: list[str],
+    snapshots: Callable[[dt.datetime], Snapshot] | None = None,
 ) -> dict[str, WeekCounts]:
     """The counts of `week` as of its own end, for the change against the previous week."""
     start, end = week_bounds(week, config.reporting_timezone)
-    cur = take_snapshot(con, end, config, ids).cursor()
+    cur = _snapshot(con, end, config, ids, snapshots).cursor()
     try:
         return _counts_by_account(_query(cur, COUNTS_SQL, start, end, ids))
     finally:

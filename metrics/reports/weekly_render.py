@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from metrics.engine.explain import fmt_duration
+from metrics.engine.snapshot import Snapshot
 from metrics.reports import weekly
 from metrics.reports.html import page
 from metrics.reports.weekly import WeekCounts, WeeklyUpdate, to_json
@@ -29,15 +30,20 @@ MAX_LISTED = 50  # rows of a case list in the text before "... and N more"
 
 
 def weekly_markdown(
-    con: duckdb.DuckDBPyConnection, account_ids: tuple[str, ...], week: str
+    con: duckdb.DuckDBPyConnection,
+    account_ids: tuple[str, ...],
+    week: str,
+    snapshots: Callable[[dt.datetime], Snapshot] | None = None,
 ) -> list[tuple[str, str, str]]:
     """(account_id, file stem, Markdown) of each account's update for ISO `week`, as of the week's end.
 
     The dashboard's Weekly update page calls it through `ui.state.report` (cached per store
-    version and arguments). `weekly.weekly_updates` is looked up at call time, so the bench's
-    timer around it sees each computation.
+    version and arguments), with its snapshots of the whole book (`weekly_updates`).
+    `weekly.weekly_updates` is looked up at call time, so the bench's timer around it sees
+    each computation.
     """
-    updates = weekly.weekly_updates(con, list(account_ids), week, workspace=store_workspace(con))
+    updates = weekly.weekly_updates(con, list(account_ids), week, workspace=store_workspace(con),
+                                    snapshots=snapshots)
     return [(u.account_id, file_name(u, "md").removesuffix(".md"), to_markdown(u)) for u in updates]
 
 

@@ -9,6 +9,7 @@ runs 2026-03-09T06:00Z to 2026-03-16T06:00Z. W09 starts 2026-02-23T07:00Z.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 import pytest
 
 from metrics.engine.explain import explain_case
@@ -257,6 +259,35 @@ def test_json_needs_no_details(con, account: str, week: str):
     assert to_json(weekly_update(con, account, week, details=False)) == EXPECTED[(account, week)]
 
 
+@pytest.mark.parametrize(("account", "week"), sorted(EXPECTED))
+def test_json_from_the_books_snapshots_matches_the_hand_worked_week(con, account: str, week: str):
+    """Narrowed from snapshots of every account (the dashboard's shared ones), the same object."""
+    [update] = weekly_updates(con, [account], week, snapshots=lambda moment: take_snapshot(con, moment))
+    assert to_json(update) == EXPECTED[(account, week)]
+
+
+def test_an_update_from_the_books_snapshots_equals_one_from_its_own(con):
+    """Every part of the update (misses and their reasons, active tickets, utilization, scorecard, the
+    previous week), narrowed from the book's snapshots or taken for the accounts alone."""
+    taken: list[datetime] = []
+
+    def book(moment: datetime):
+        taken.append(moment)
+        return take_snapshot(con, moment)
+
+    for week in ("2026-W11", "2026-W12"):
+        own = weekly_updates(con, ["A1", "A2", "A3"], week)
+        shared = weekly_updates(con, ["A1", "A2", "A3"], week, snapshots=book)
+        for mine, theirs in zip(own, shared, strict=True):
+            for field in dataclasses.fields(mine):
+                a, b = getattr(mine, field.name), getattr(theirs, field.name)
+                if isinstance(a, pd.DataFrame):
+                    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+                else:
+                    assert a == b, field.name
+    assert len(taken) == 4  # this week's end and the previous week's, per week: no run of their own
+
+
 def test_an_escalation_at_the_weeks_end_counts_in_the_next_week(con):
     """C108's row at 2026-03-16T06:00Z (W11's end) and its initial breach at 19:00Z fall in W12."""
     got = to_json(weekly_update(con, "A2", "2026-W12"))
@@ -417,7 +448,10 @@ def all_weeks(cases: list[RefCase]) -> list[str]:
 
 
 def test_json_matches_an_independent_count_for_every_account_and_week(random_store):
-    """On 240 random adversarial cases, every key of every account's every week equals a plain-Python count."""
+    """On 240 random adversarial cases, every key of every account's every week equals a plain-Python count.
+
+    And so does the update narrowed from the whole book's snapshot at the week's end.
+    """
     con, config, cases = random_store
     accounts = [row[0] for row in con.execute("select account_id from accounts order by 1").fetchall()]
     weeks = all_weeks(cases)
@@ -425,9 +459,12 @@ def test_json_matches_an_independent_count_for_every_account_and_week(random_sto
     differing = []
     nonzero = 0
     for week in weeks:
-        for update in weekly_updates(con, accounts, week, details=False):
+        shared = weekly_updates(con, accounts, week, details=False, snapshots=lambda m: take_snapshot(con, m))
+        for update, narrowed in zip(weekly_updates(con, accounts, week, details=False), shared, strict=True):
             got = to_json(update)
             expected = independent_week(cases, config, update.account_id, week)
+            if to_json(narrowed) != got:  # narrowed from the book's snapshot: the same numbers
+                differing.append((update.account_id, week, "from the book's snapshot", to_json(narrowed)))
             nonzero += any(v for k, v in expected.items() if k not in ("account_id", "week"))
             if got != expected:
                 diff = {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}

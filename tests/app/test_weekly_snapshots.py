@@ -1,0 +1,75 @@
+"""The Weekly update opens on snapshots taken in the background after the first page.
+
+Its default week is the last complete one at the data's latest instant, compared with the
+week before: in the sample (data to 2026-11-27, weeks cut in America/Denver) 2026-W47, which
+ends Mon 23 Nov 00:00 MST = 07:00Z, and 2026-W46, which ends Mon 16 Nov 07:00Z. Both are
+taken once the first page is drawn; opening the page then runs no engine of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.storage.store import DB_ENV, PROJECT_ROOT
+from ui import navigation, state
+
+WEEK_ENDS = {dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC), dt.datetime(2026, 11, 16, 7, tzinfo=dt.UTC)}
+
+
+@pytest.fixture
+def taken(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, Any]]]:
+    """Every snapshot the app takes (thread, as-of), on a copy of the sample no other test's caches hold."""
+    db = tmp_path / "support.duckdb"
+    shutil.copyfile(sample_db, db)
+    monkeypatch.setenv(DB_ENV, str(db))
+    seen: list[tuple[str, Any]] = []
+    take = state.take_snapshot
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        snapshot = take(*args, **kwargs)
+        seen.append((threading.current_thread().name, snapshot.as_of))
+        return snapshot
+
+    monkeypatch.setattr(state, "take_snapshot", counted)
+    yield seen
+
+
+def background_done() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "weekly-snapshots":
+            thread.join(timeout=120)
+
+
+def test_the_weekly_update_opens_on_the_week_ends_taken_after_the_first_page(taken: list[tuple[str, Any]]) -> None:
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    background_done()
+    assert {when for thread, when in taken if thread == "weekly-snapshots"} == WEEK_ENDS
+    assert len(taken) == 3  # the Overview's (the latest instant) and the two week ends, each once
+    taken.clear()
+
+    at.switch_page(navigation.BY_NAME["weekly_update"].script)
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="weekly_week").value == "2026-W47"
+    assert taken == []  # no engine run of its own: both weeks came from the background
+    text = next(t for t in at.text_area if t.key and t.key.startswith("weekly_text_")).value
+    assert "2026-W47" in text and "2026-W46" in text  # the update and its comparison with the week before
+
+
+def test_the_background_starts_once_per_store_version(taken: list[tuple[str, Any]]) -> None:
+    for _ in range(2):
+        at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+        at.run()
+        assert not at.exception
+        background_done()
+    assert sorted(when for thread, when in taken if thread == "weekly-snapshots") == sorted(WEEK_ENDS)
