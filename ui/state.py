@@ -31,6 +31,7 @@ import functools
 import importlib
 import inspect
 import json
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
+_log = logging.getLogger(__name__)
 # Metrics a page may ask for (a whitelist: the registry's functions; names come from code, never from the URL).
 METRICS: dict[str, Callable[..., Any]] = {name: m.function for name, m in registry.METRICS.items()}
 
@@ -237,8 +239,12 @@ def _weeks_taken(store: str) -> threading.Thread:
 
 
 def _take_all(store: str, moments: list[dt.datetime]) -> None:
-    for moment in moments:
-        _snapshot_at(store, moment)
+    """Take each moment's snapshot; a failure is logged, never raised (the page takes it again when asked)."""
+    try:
+        for moment in moments:
+            _snapshot_at(store, moment)
+    except Exception:  # a store replaced or removed meanwhile: nobody waits for this thread
+        _log.warning("the weekly update's snapshots were not taken in the background", exc_info=True)
 
 
 def take_weekly_snapshots() -> None:

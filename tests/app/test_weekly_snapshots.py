@@ -73,3 +73,24 @@ def test_the_background_starts_once_per_store_version(taken: list[tuple[str, Any
         assert not at.exception
         background_done()
     assert sorted(when for thread, when in taken if thread == "weekly-snapshots") == sorted(WEEK_ENDS)
+
+
+def test_a_failed_background_take_is_logged_and_the_page_takes_its_own(
+    taken: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = state._snapshot_at
+
+    def broken(store: str, moment: dt.datetime) -> Any:
+        if threading.current_thread().name == "weekly-snapshots":
+            raise OSError("the store was replaced")
+        return real(store, moment)
+
+    monkeypatch.setattr(state, "_snapshot_at", broken)
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    background_done()
+    assert "not taken in the background" in caplog.text
+    at.switch_page(navigation.BY_NAME["weekly_update"].script)
+    at.run()
+    assert not at.exception
+    assert {when for _, when in taken} >= WEEK_ENDS  # taken when the page asked for them
