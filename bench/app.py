@@ -374,9 +374,11 @@ def main(argv: list[str] | None = None) -> int:
           f"(snapshot {snapshot_s:.2f} s, {len(cold.calls)} metrics {cold.metric_seconds:.2f} s, "
           f"rest {cold.seconds - snapshot_s - cold.metric_seconds:.2f} s; load {cold_load:.2f}) "
           f"target < {TARGET_COLD_S:.0f} s {verdict(cold.seconds < TARGET_COLD_S)}")
+    from ui import state
+
     started = time.perf_counter()
     for thread in threading.enumerate():  # what the first run started in the background (dashboard.py)
-        if thread.name == "weekly-snapshots":
+        if thread.name == state.WEEKLY_THREAD:
             thread.join()
     print(f"then in the background: the Weekly update's two week-end snapshots, done "
           f"{time.perf_counter() - started:.2f} s later (waited for: the pages below are measured without them)")
@@ -385,8 +387,6 @@ def main(argv: list[str] | None = None) -> int:
         cold_failures.append(f"title {cold.title!r}, expected {PAGES['overview']!r}")
     for failure in cold_failures:
         print(f"\n!!! COLD START FAILED: {failure}")
-
-    from ui import state
 
     last_day = state.bounds().local_date(state.bounds().latest)
     results = []

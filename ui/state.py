@@ -212,6 +212,7 @@ def connection() -> duckdb.DuckDBPyConnection:
 
 # Moments held at once: the as-ofs people look at, and the two week ends the Weekly update opens on.
 SNAPSHOTS_HELD = 6
+WEEKLY_THREAD = "weekly-snapshots"  # the thread that takes those two (the benchmark and tests wait for it by name)
 
 
 @st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=SNAPSHOTS_HELD)
@@ -233,7 +234,7 @@ def _weeks_taken(store: str) -> threading.Thread:
     moments = [week_bounds(w, data.timezone)[1] for w in (week, previous_week(week))]
     # started inside this cached function: from its context, get_snapshot knows it is nested and draws no spinner
     run = contextvars.copy_context().run
-    thread = threading.Thread(target=run, args=(_take_all, store, moments), name="weekly-snapshots", daemon=True)
+    thread = threading.Thread(target=run, args=(_take_all, store, moments), name=WEEKLY_THREAD, daemon=True)
     thread.start()
     return thread
 

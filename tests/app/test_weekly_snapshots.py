@@ -44,7 +44,7 @@ def taken(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
 
 def background_done() -> None:
     for thread in threading.enumerate():
-        if thread.name == "weekly-snapshots":
+        if thread.name == state.WEEKLY_THREAD:
             thread.join(timeout=120)
 
 
@@ -53,7 +53,7 @@ def test_the_weekly_update_opens_on_the_week_ends_taken_after_the_first_page(tak
     at.run()
     assert not at.exception
     background_done()
-    assert {when for thread, when in taken if thread == "weekly-snapshots"} == WEEK_ENDS
+    assert {when for thread, when in taken if thread == state.WEEKLY_THREAD} == WEEK_ENDS
     assert len(taken) == 3  # the Overview's (the latest instant) and the two week ends, each once
     taken.clear()
 
@@ -72,7 +72,7 @@ def test_the_background_starts_once_per_store_version(taken: list[tuple[str, Any
         at.run()
         assert not at.exception
         background_done()
-    assert sorted(when for thread, when in taken if thread == "weekly-snapshots") == sorted(WEEK_ENDS)
+    assert sorted(when for thread, when in taken if thread == state.WEEKLY_THREAD) == sorted(WEEK_ENDS)
 
 
 def test_a_failed_background_take_is_logged_and_the_page_takes_its_own(
@@ -81,7 +81,7 @@ def test_a_failed_background_take_is_logged_and_the_page_takes_its_own(
     real = state._snapshot_at
 
     def broken(store: str, moment: dt.datetime) -> Any:
-        if threading.current_thread().name == "weekly-snapshots":
+        if threading.current_thread().name == state.WEEKLY_THREAD:
             raise OSError("the store was replaced")
         return real(store, moment)
 
