@@ -19,27 +19,12 @@ import streamlit as st
 
 from metrics.subjects.filters import Filters
 from metrics.subjects.scorecard import promise_accounts, promise_scorecard, scorecard_by_feature, with_severities
-from metrics.workspace import Workspace
 from ui import components as ui
 from ui import state
 
 # Shown on screen; the CSV keeps every column (ids, feature keys, the term).
 CARD_HIDDEN = ("account_id", "feature", "term_start", "term_end")
 BOOK_HIDDEN = ("feature", "at_risk_accounts", "missed_accounts")  # the lists: in the CSV and below
-
-
-def _workspace() -> Workspace | None:
-    """The workspace beside the store, once written to (before that: nothing recorded, not "none sent")."""
-    workspace = state.workspace()
-    return workspace if workspace.path.exists() else None
-
-
-def _stamp(workspace: Workspace | None) -> str:
-    """The workspace file's last write (SQLite in WAL mode writes its -wal file first)."""
-    if workspace is None:
-        return ""
-    parts = [workspace.path, workspace.path.with_name(workspace.path.name + "-wal")]
-    return json.dumps([(p.stat().st_mtime_ns, p.stat().st_size) for p in parts if p.exists()])
 
 
 def _filters(filters_json: str) -> Filters:
@@ -54,7 +39,7 @@ def _filters(filters_json: str) -> Filters:
 def _card(store: str, as_of_iso: str, filters_json: str, workspace_stamp: str) -> pd.DataFrame:
     """The card of every severity: what a severity filter changes is judged again by `_severity_card`."""
     snap = state.get_snapshot(store, as_of_iso)
-    return promise_scorecard(snap, _filters(filters_json), _workspace() if workspace_stamp else None)
+    return promise_scorecard(snap, _filters(filters_json), state.written_workspace(store) if workspace_stamp else None)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -68,10 +53,10 @@ def _severity_card(store: str, as_of_iso: str, filters_json: str, workspace_stam
 def promises(filters: Filters) -> pd.DataFrame:
     """`promise_scorecard` of the viewer's scope; never modify the result (the cache shares it)."""
     scoped = state.scope().restrict(filters)
-    workspace = _workspace()
+    workspace = state.written_workspace(state.store_key())
     filters_json = json.dumps(dataclasses.asdict(scoped), default=str)
     card = _card if not scoped.severities else _severity_card
-    return card(state.store_key(), state.as_of_instant().isoformat(), filters_json, _stamp(workspace))
+    return card(state.store_key(), state.as_of_instant().isoformat(), filters_json, state.workspace_stamp(workspace))
 
 
 Table = Callable[..., Any]

@@ -410,13 +410,38 @@ def workspace() -> Workspace:
     return Workspace.beside(store_path())
 
 
-def delivery(filters: Filters) -> pd.DataFrame:
-    """`weekly_delivery` within the viewer's scope, read afresh on every run (people write to the workspace).
+def written_workspace(store: str | None = None) -> Workspace | None:
+    """The workspace beside the store (this session's, or a store key's), once written to.
 
-    Not cached like `metric()`: a send in another session must show on the next run, and the
-    computation is a few milliseconds.
+    Before its first write it records nothing, which is not "none sent": None then.
     """
-    return weekly_delivery(snapshot(), scope().restrict(filters), workspace())
+    found = Workspace.beside(store.partition("@")[0]) if store else workspace()
+    return found if found.path.exists() else None
+
+
+def workspace_stamp(found: Workspace | None) -> str:
+    """The workspace file's last write, for cache keys (SQLite in WAL mode writes its -wal file first)."""
+    if found is None:
+        return ""
+    parts = [found.path, found.path.with_name(found.path.name + "-wal")]
+    return json.dumps([(p.stat().st_mtime_ns, p.stat().st_size) for p in parts if p.exists()])
+
+
+def delivery(filters: Filters) -> pd.DataFrame:
+    """`weekly_delivery` within the viewer's scope; never modify the result (the cache shares it).
+
+    Cached per store version, as-of, filters (severities do not apply to weeks) and the
+    workspace file's last write, so a send in another session shows on the next run.
+    """
+    scoped = dataclasses.replace(scope().restrict(filters), severities=())
+    key = store_key()
+    return _delivery(key, as_of_instant().isoformat(), _filters_key(scoped), workspace_stamp(written_workspace(key)))
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _delivery(store: str, as_of_iso: str, filters_key: str, stamp: str) -> pd.DataFrame:
+    return weekly_delivery(get_snapshot(store, as_of_iso), _filters_from_key(filters_key) or Filters(),
+                           written_workspace(store) if stamp else None)
 
 
 def current_filters(with_period: bool = True) -> Filters:

@@ -29,6 +29,7 @@ import hashlib
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,41 @@ CASE_FACTS_SQL = sqlfiles.read(__file__, "case_facts.sql")
 REPORTED_SEVERITY_SQL = sqlfiles.read(__file__, "reported_severity.sql")
 ONLY_CASES_SQL = sqlfiles.statements(sqlfiles.read(__file__, "only_cases.sql"))
 RERUN_SQL, KEPT_OBLIGATIONS_SQL, KEPT_FACTS_SQL = sqlfiles.statements(sqlfiles.read(__file__, "derived_run.sql"))
+
+
+# The attributes with few distinct values, held dictionary-encoded in a snapshot: a metric's
+# scan of millions of obligations then reads small integers instead of strings, two to three
+# times faster for filters and groups at a million cases. Queries return plain strings.
+ENCODED = pa.dictionary(pa.int32(), pa.string())
+ENCODED_COLUMNS = {
+    "obligations": ("account_id", "package", "kind", "calendar", "status"),
+    "case_facts": ("account_id", "account_name", "region", "advisor", "package", "status", "escalation_level",
+                   "last_author_type", "owner", "channel", "product_area"),
+}
+
+
+def encoded(table: pa.Table, which: str) -> pa.Table:
+    """`table` with the columns ENCODED_COLUMNS names for it dictionary-encoded (a no-op when they are).
+
+    The columns are encoded on threads of their own (Arrow's compute releases the GIL).
+    """
+    todo = [name for name in ENCODED_COLUMNS[which]
+            if name in table.column_names and table.schema.field(name).type != ENCODED]
+    if not todo:
+        return table
+
+    def encode(name: str) -> pa.ChunkedArray:
+        column = table.column(name)
+        return column.cast(ENCODED) if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+
+    columns = list(_ENCODERS.map(encode, todo)) if table.num_rows > 100_000 else [encode(name) for name in todo]
+    for name, column in zip(todo, columns, strict=True):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, pa.field(name, ENCODED, table.schema.field(index).nullable), column)
+    return table
+
+
+_ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snapshot-encode")
 
 
 class _DerivedTables:
@@ -136,6 +172,10 @@ class Snapshot:
     # case facts are stored rows (the rest the engine's, of the cases not settled at as-of).
     run: StoredRun | None = field(default=None, compare=False, repr=False)
     stored_rows: tuple[int, int] = field(default=(0, 0), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "obligations", encoded(self.obligations, "obligations"))
+        object.__setattr__(self, "case_facts", encoded(self.case_facts, "case_facts"))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
@@ -477,8 +517,8 @@ def _read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> 
 
     return StoredRun(
         run_as_of,
-        obligations.drop_columns(["settled_at"]),
-        facts.drop_columns(["settled_at"]),
+        encoded(obligations.drop_columns(["settled_at"]), "obligations"),
+        encoded(facts.drop_columns(["settled_at"]), "case_facts"),
         _settled_micros(obligations),
         _settled_micros(facts),
     )
@@ -545,7 +585,8 @@ def derived_tables(
     if not rerun:
         return obligations, facts, stored_rows
     fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
-    return pa.concat_tables([obligations, fresh_obligations]), pa.concat_tables([facts, fresh_facts]), stored_rows
+    return (pa.concat_tables([encoded(obligations, "obligations"), encoded(fresh_obligations, "obligations")]),
+            pa.concat_tables([encoded(facts, "case_facts"), encoded(fresh_facts, "case_facts")]), stored_rows)
 
 
 def reported_severity(cur: duckdb.DuckDBPyConnection, engine_rows: pa.Table, as_of: dt.datetime, mode: str) -> pa.Table:

@@ -409,10 +409,8 @@ def repeat_escalations(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
         return _repeats(cur, snap, filters)
 
 
-def _quantile_hours(seconds: pd.Series, q: float) -> float | None:
-    """Linear-interpolated quantile in hours (as DuckDB's quantile_cont), None without data."""
-    seconds = seconds.dropna()
-    return None if seconds.empty else float(seconds.quantile(q)) / 3600
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else float(seconds) / 3600
 
 
 @metric(
@@ -445,27 +443,38 @@ def escalation_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str
     escalated_cases (distinct cases with an event in the period), escalations_per_100_cases
     (total / cases_opened: events and cases on different bases).
     """
-    tz = snap.reporting_timezone
     event_where, event_params = _event_where(snap, filters)
-    case_where, case_params = filters.where("f", "f.opened_at", tz)
-    cohort_sql = f"""
-        select count(*) as cases_opened,
-               count(*) filter (where f.case_id in (select case_id from escalation_events)) as cases_escalated
-        from case_facts f where {case_where}
-    """
-    events_sql = f"""
-        select {_INCIDENT_COUNTS}, count(*) as total, count(distinct e.case_id) as escalated_cases
-        from escalation_events e where {event_where}
+    case_where, case_params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    first_where, first_params = _event_where_at(snap, filters, "e.first_escalation_at")
+    # one statement, each part as its metric counts it: the cohort by opened_at, the events by
+    # their own instant, the first escalations by theirs (quantile_cont: linear, as the table's)
+    sql = f"""
+        with events as (select * from escalation_events e where {event_where}),
+        cohort as (
+            select count(*) as cases_opened,
+                   count(*) filter (where f.case_id in (select case_id from escalation_events)) as cases_escalated
+            from case_facts f where {case_where}
+        ),
+        totals as (
+            select {_INCIDENT_COUNTS}, count(*) as total, count(distinct e.case_id) as escalated_cases from events e
+        ),
+        repeats as (
+            select count(*) as repeat_cases
+            from (select e.case_id from events e group by e.case_id having count(*) filter (where not e.merged) > 1)
+        ),
+        firsts as (
+            select quantile_cont(e.time_to_first_escalation_seconds, [0.5, 0.9]) as calendar,
+                   quantile_cont(e.business_seconds_to_first_escalation, [0.5, 0.9]) as business
+            from escalation_firsts e where {first_where}
+        )
+        select * from cohort, totals, repeats, firsts
     """
     with _events_cursor(snap) as cur:
-        cohort = _frame(cur, cohort_sql, case_params).iloc[0]
-        totals = _frame(cur, events_sql, event_params).iloc[0]
-        firsts = _first_escalations(cur, snap, filters)
-        repeats = _repeats(cur, snap, filters)
-    opened = int(cohort["cases_opened"])
-    escalated = int(cohort["cases_escalated"])
-    seconds = firsts["time_to_first_escalation_seconds"].astype("float64")
-    business = firsts["business_seconds_to_first_escalation"].astype("float64")
+        row = cur.sql(sql, params=[*event_params, *case_params, *first_params]).to_arrow_table().to_pylist()[0]
+    opened = int(row["cases_opened"])
+    escalated = int(row["cases_escalated"])
+    totals = row
+    calendar, business = row["calendar"] or [None, None], row["business"] or [None, None]
     return {
         "cases_opened": opened,
         "cases_escalated": escalated,
@@ -475,11 +484,11 @@ def escalation_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str
         "merged": int(totals["merged"]),
         "incidents": int(totals["incidents"]),
         "incident_hours": snap.config.escalation_incident_hours,
-        "median_hours_to_first_escalation": _quantile_hours(seconds, 0.5),
-        "p90_hours_to_first_escalation": _quantile_hours(seconds, 0.9),
-        "median_business_hours_to_first_escalation": _quantile_hours(business, 0.5),
-        "p90_business_hours_to_first_escalation": _quantile_hours(business, 0.9),
-        "repeat_cases": len(repeats),
+        "median_hours_to_first_escalation": _hours(calendar[0]),
+        "p90_hours_to_first_escalation": _hours(calendar[1]),
+        "median_business_hours_to_first_escalation": _hours(business[0]),
+        "p90_business_hours_to_first_escalation": _hours(business[1]),
+        "repeat_cases": int(row["repeat_cases"]),
         "total": int(totals["total"]),
         "escalated_cases": int(totals["escalated_cases"]),
         "escalations_per_100_cases": 100 * int(totals["total"]) / opened if opened else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from metrics.engine.snapshot import Snapshot, open_snapshot
+from metrics.engine.snapshot import ENCODED, ENCODED_COLUMNS, Snapshot, open_snapshot, take_snapshot
 from metrics.storage.ingest import ingest
 
 
@@ -123,3 +124,20 @@ def test_a_reader_whose_borrower_failed_is_not_lent_again(snap: Snapshot) -> Non
         raise RuntimeError("interrupted")
     with snap.reader() as cur:
         assert cur is not broken
+
+
+def test_attributes_are_held_encoded_and_queries_return_their_values(snap: Snapshot) -> None:
+    """The snapshot keeps ENCODED_COLUMNS dictionary-encoded, derived or not; SQL still reads plain strings."""
+    earlier = snap.as_of - dt.timedelta(days=1)
+    derived = take_snapshot(snap.con, earlier)
+    full = take_snapshot(snap.con, earlier, derive=False)
+    assert derived.run is not None and full.run is None  # one from the stored run, one from the engine alone
+    for each in (snap, derived, full, snap.of_accounts(["A1"])):
+        for which, table in (("obligations", each.obligations), ("case_facts", each.case_facts)):
+            for name in ENCODED_COLUMNS[which]:
+                assert table.schema.field(name).type == ENCODED, (which, name)
+    sql = "select account_id, kind, status, count(*) as n from obligations group by all order by all"
+    rows = derived.query(sql)
+    assert rows.schema.field("status").type == pa.string()
+    assert rows.num_rows > 1
+    assert rows.to_pylist() == full.query(sql).to_pylist()
