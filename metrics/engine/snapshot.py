@@ -61,15 +61,24 @@ ENCODED_COLUMNS = {
     "case_facts": ("account_id", "account_name", "region", "advisor", "package", "status", "escalation_level",
                    "last_author_type", "owner", "channel", "product_area"),
 }
+# ... and in the per-case tables the metrics share, these attributes wherever they appear.
+ATTRIBUTES = frozenset({name for names in ENCODED_COLUMNS.values() for name in names}
+                       | {"source", "first_source", "level"})
 
 
-def encoded(table: pa.Table, which: str) -> pa.Table:
-    """`table` with the columns ENCODED_COLUMNS names for it dictionary-encoded (a no-op when they are).
+def encoded(table: pa.Table, which: str | None = None) -> pa.Table:
+    """`table` with the columns ENCODED_COLUMNS names for `which` (else its ATTRIBUTES) dictionary-encoded.
 
-    The columns are encoded on threads of their own (Arrow's compute releases the GIL).
+    A no-op for columns already encoded. The columns are encoded on threads of their own
+    (Arrow's compute releases the GIL).
     """
-    todo = [name for name in ENCODED_COLUMNS[which]
-            if name in table.column_names and table.schema.field(name).type != ENCODED]
+    names = ENCODED_COLUMNS[which] if which else [name for name in table.column_names if name in ATTRIBUTES]
+
+    def plain(name: str) -> bool:
+        kind = table.schema.field(name).type if name in table.column_names else ENCODED
+        return kind != ENCODED and (pa.types.is_string(kind) or pa.types.is_dictionary(kind))
+
+    todo = [name for name in names if plain(name)]
     if not todo:
         return table
 
@@ -230,7 +239,7 @@ class Snapshot:
         (a prefix of the stored table) plus the table built over the snapshot's other cases
         alone, which the engine ran again; the same rows as building it over every case.
         """
-        return self.derive(per_case.name, lambda: self._per_case(per_case))
+        return self.derive(per_case.name, lambda: encoded(self._per_case(per_case)))
 
     def _per_case(self, per_case: PerCaseTable) -> pa.Table:
         run = self.run
@@ -544,7 +553,7 @@ def _read_per_case(
         table = cur.sql(f'select * from "{per_case_store_name(per_case)}"').to_arrow_table()
     finally:
         cur.close()
-    return table.drop_columns(["settled_at"]), _settled_micros(table)
+    return encoded(table.drop_columns(["settled_at"])), _settled_micros(table)
 
 
 def derived_tables(

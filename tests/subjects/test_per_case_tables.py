@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import metrics.subjects  # noqa: F401  (registers every per-case table before the load stores them)
@@ -44,8 +45,10 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyCon
     connection.close()
 
 
-def rows(table: object) -> pd.DataFrame:
-    frame = table.to_pandas()  # type: ignore[attr-defined]
+def rows(table: pa.Table) -> pd.DataFrame:
+    """The table's rows by value, sorted (an encoded column's dictionary depends on the rows it was built from)."""
+    values = [pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in table.schema]
+    frame = table.cast(pa.schema(values)).to_pandas()
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
