@@ -43,6 +43,7 @@ import streamlit as st
 from metrics.engine.freshness import DataBounds, data_bounds
 from metrics.engine.snapshot import Snapshot, take_snapshot
 from metrics.reports.digest import last_complete_week
+from metrics.reports.html import markdown_body
 from metrics.reports.weekly import previous_week, week_bounds
 from metrics.storage.datasets import (
     DEFAULT_DATASET,
@@ -436,6 +437,12 @@ def delivery(filters: Filters) -> pd.DataFrame:
     scoped = dataclasses.replace(scope().restrict(filters), severities=())
     key = store_key()
     return _delivery(key, as_of_instant().isoformat(), _filters_key(scoped), workspace_stamp(written_workspace(key)))
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def markdown_html(text: str) -> str:
+    """`markdown_body(text)`, once per text: a long update takes a tenth of a second to render."""
+    return markdown_body(text)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.reports import weekly, weekly_render
-from metrics.reports.html import markdown_body, markdown_page
+from metrics.reports.html import markdown_page, page
 from metrics.safe_text import file_part, md
 from metrics.subjects.weekly_delivery import week_due
 from metrics.workspace import StaleDraftError
@@ -198,11 +198,12 @@ if account:
     cols = st.columns(3)
     cols[0].download_button("Download Markdown", edited.encode(), f"{stem}.md", "text/markdown",
                             key="weekly_md", icon=":material/description:")
-    cols[1].download_button("Download HTML", markdown_page(edited, title).encode(), f"{stem}.html", "text/html",
+    body = state.markdown_html(edited)  # rendered once per text, for the download and the preview
+    cols[1].download_button("Download HTML", page(title, body).encode(), f"{stem}.html", "text/html",
                             key="weekly_html", icon=":material/html:")
     with st.expander("Preview", expanded=False):  # as the HTML download renders it: raw HTML stays text
         if edited.strip():
-            st.html(markdown_body(edited))
+            st.html(body)
         else:  # st.html refuses an empty body: an emptied text area must not break the page
             st.caption("Nothing to preview: the update's text is empty.")
     history(account_id)

@@ -176,3 +176,23 @@ def test_delivery_shows_on_governance_and_the_executive_overview(store, tmp_path
 
     assert "Weekly updates sent" in {m.label for m in overview("exec@vendor.example").metric}
     assert "Weekly updates sent" not in {m.label for m in overview("dana@vendor.example").metric}
+
+
+def test_a_send_from_another_session_shows_on_the_next_run(store):
+    """Delivery is cached per workspace write: the run after a send counts it, the runs before did not."""
+    gov = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    gov.switch_page(navigation.BY_NAME["governance"].script)
+    gov.run()
+    before = [c.value for c in gov.caption if c.value.endswith("account-weeks owed")]
+    assert before and before[0].startswith("0 of "), before  # nothing sent: the workspace is empty
+    gov.run()  # a rerun with nothing written reads the cached delivery
+    Workspace.beside(store).mark_sent(ACCOUNT, WEEK, "x", "dana@vendor.example",
+                                      dt.datetime(2026, 11, 23, 18, tzinfo=dt.UTC))
+    gov.run()
+    after = [c.value for c in gov.caption if c.value.endswith("account-weeks owed")]
+    assert after and after[0].startswith("1 of "), after
+    Workspace.beside(store).mark_sent("ACC-0002", WEEK - dt.timedelta(days=7), "y", "dana@vendor.example",
+                                      dt.datetime(2026, 11, 16, 18, tzinfo=dt.UTC))
+    gov.run()
+    again = [c.value for c in gov.caption if c.value.endswith("account-weeks owed")]
+    assert again and again[0].startswith("2 of "), again
