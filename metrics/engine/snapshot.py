@@ -76,7 +76,7 @@ def encoded(table: pa.Table, which: str | None = None) -> pa.Table:
 
     def plain(name: str) -> bool:
         kind = table.schema.field(name).type if name in table.column_names else ENCODED
-        return kind != ENCODED and (pa.types.is_string(kind) or pa.types.is_dictionary(kind))
+        return bool(kind != ENCODED) and (pa.types.is_string(kind) or pa.types.is_dictionary(kind))
 
     todo = [name for name in names if plain(name)]
     if not todo:
