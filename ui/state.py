@@ -411,12 +411,12 @@ def workspace() -> Workspace:
     return Workspace.beside(store_path())
 
 
-def written_workspace(store: str | None = None) -> Workspace | None:
-    """The workspace beside the store (this session's, or a store key's), once written to.
+def written_workspace(store: str) -> Workspace | None:
+    """The workspace beside a store key's store, once written to.
 
     Before its first write it records nothing, which is not "none sent": None then.
     """
-    found = Workspace.beside(store.partition("@")[0]) if store else workspace()
+    found = Workspace.beside(store.partition("@")[0])
     return found if found.path.exists() else None
 
 
@@ -439,16 +439,16 @@ def delivery(filters: Filters) -> pd.DataFrame:
     return _delivery(key, as_of_instant().isoformat(), _filters_key(scoped), workspace_stamp(written_workspace(key)))
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def markdown_html(text: str) -> str:
-    """`markdown_body(text)`, once per text: a long update takes a tenth of a second to render."""
-    return markdown_body(text)
-
-
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _delivery(store: str, as_of_iso: str, filters_key: str, stamp: str) -> pd.DataFrame:
     return weekly_delivery(get_snapshot(store, as_of_iso), _filters_from_key(filters_key) or Filters(),
                            written_workspace(store) if stamp else None)
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def markdown_html(text: str) -> str:
+    """`markdown_body(text)`, once per text: a long update takes a tenth of a second to render."""
+    return markdown_body(text)
 
 
 def current_filters(with_period: bool = True) -> Filters:

@@ -52,33 +52,32 @@ ONLY_CASES_SQL = sqlfiles.statements(sqlfiles.read(__file__, "only_cases.sql"))
 RERUN_SQL, KEPT_OBLIGATIONS_SQL, KEPT_FACTS_SQL = sqlfiles.statements(sqlfiles.read(__file__, "derived_run.sql"))
 
 
-# The attributes with few distinct values, held dictionary-encoded in a snapshot: a metric's
-# scan of millions of obligations then reads small integers instead of strings, two to three
-# times faster for filters and groups at a million cases. Queries return plain strings.
+# The attributes with few distinct values, held dictionary-encoded in a snapshot's tables and in
+# the per-case tables the metrics share, wherever they appear: a metric's scan of millions of
+# rows then reads small integers instead of strings, two to three times faster for filters and
+# groups at a million cases. Queries return plain strings.
 ENCODED = pa.dictionary(pa.int32(), pa.string())
 ENCODED_COLUMNS = {
     "obligations": ("account_id", "package", "kind", "calendar", "status"),
     "case_facts": ("account_id", "account_name", "region", "advisor", "package", "status", "escalation_level",
                    "last_author_type", "owner", "channel", "product_area"),
+    "escalations": ("source", "first_source", "level"),
 }
-# ... and in the per-case tables the metrics share, these attributes wherever they appear.
-ATTRIBUTES = frozenset({name for names in ENCODED_COLUMNS.values() for name in names}
-                       | {"source", "first_source", "level"})
+ATTRIBUTES = frozenset(name for names in ENCODED_COLUMNS.values() for name in names)
+_ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snapshot-encode")
 
 
-def encoded(table: pa.Table, which: str | None = None) -> pa.Table:
-    """`table` with the columns ENCODED_COLUMNS names for `which` (else its ATTRIBUTES) dictionary-encoded.
+def encoded(table: pa.Table) -> pa.Table:
+    """`table` with its ATTRIBUTES columns dictionary-encoded; a no-op for those already encoded.
 
-    A no-op for columns already encoded. The columns are encoded on threads of their own
-    (Arrow's compute releases the GIL).
+    Large tables' columns are encoded on two threads (Arrow's compute releases the GIL).
     """
-    names = ENCODED_COLUMNS[which] if which else [name for name in table.column_names if name in ATTRIBUTES]
-
     def plain(name: str) -> bool:
-        kind = table.schema.field(name).type if name in table.column_names else ENCODED
-        return bool(kind != ENCODED) and (pa.types.is_string(kind) or pa.types.is_dictionary(kind))
+        kind = table.schema.field(name).type
+        textual = pa.types.is_string(kind) or pa.types.is_dictionary(kind)
+        return name in ATTRIBUTES and textual and bool(kind != ENCODED)
 
-    todo = [name for name in names if plain(name)]
+    todo = [name for name in table.column_names if plain(name)]
     if not todo:
         return table
 
@@ -105,9 +104,6 @@ def of_accounts(table: pa.Table, accounts: Sequence[str]) -> pa.Table:
         return table.filter(pc.is_in(column, value_set=values))
     chosen = [pc.take(pc.is_in(chunk.dictionary, value_set=values), chunk.indices) for chunk in column.chunks]
     return table.filter(pa.chunked_array(chosen, pa.bool_()))
-
-
-_ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snapshot-encode")
 
 
 class _DerivedTables:
@@ -197,8 +193,8 @@ class Snapshot:
     stored_rows: tuple[int, int] = field(default=(0, 0), compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "obligations", encoded(self.obligations, "obligations"))
-        object.__setattr__(self, "case_facts", encoded(self.case_facts, "case_facts"))
+        object.__setattr__(self, "obligations", encoded(self.obligations))
+        object.__setattr__(self, "case_facts", encoded(self.case_facts))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor with `obligations`, `case_facts` and the calendar tables.
@@ -535,8 +531,8 @@ def _read_stored_run(con: duckdb.DuckDBPyConnection, run_as_of: dt.datetime) -> 
 
     return StoredRun(
         run_as_of,
-        encoded(obligations.drop_columns(["settled_at"]), "obligations"),
-        encoded(facts.drop_columns(["settled_at"]), "case_facts"),
+        encoded(obligations.drop_columns(["settled_at"])),
+        encoded(facts.drop_columns(["settled_at"])),
         _settled_micros(obligations),
         _settled_micros(facts),
     )
@@ -600,8 +596,9 @@ def derived_tables(
     if not rerun:
         return obligations, facts, stored_rows
     fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
-    return (pa.concat_tables([encoded(obligations, "obligations"), encoded(fresh_obligations, "obligations")]),
-            pa.concat_tables([encoded(facts, "case_facts"), encoded(fresh_facts, "case_facts")]), stored_rows)
+    # both parts encoded, so they share one schema
+    return (pa.concat_tables([encoded(obligations), encoded(fresh_obligations)]),
+            pa.concat_tables([encoded(facts), encoded(fresh_facts)]), stored_rows)
 
 
 def reported_severity(cur: duckdb.DuckDBPyConnection, engine_rows: pa.Table, as_of: dt.datetime, mode: str) -> pa.Table:

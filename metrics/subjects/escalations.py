@@ -473,23 +473,22 @@ def escalation_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str
         row = cur.sql(sql, params=[*event_params, *case_params, *first_params]).to_arrow_table().to_pylist()[0]
     opened = int(row["cases_opened"])
     escalated = int(row["cases_escalated"])
-    totals = row
     calendar, business = row["calendar"] or [None, None], row["business"] or [None, None]
     return {
         "cases_opened": opened,
         "cases_escalated": escalated,
         "escalated_share": _share(escalated, opened),
-        "policy": int(totals["policy"]),
-        "recorded": int(totals["recorded"]),
-        "merged": int(totals["merged"]),
-        "incidents": int(totals["incidents"]),
+        "policy": int(row["policy"]),
+        "recorded": int(row["recorded"]),
+        "merged": int(row["merged"]),
+        "incidents": int(row["incidents"]),
         "incident_hours": snap.config.escalation_incident_hours,
         "median_hours_to_first_escalation": _hours(calendar[0]),
         "p90_hours_to_first_escalation": _hours(calendar[1]),
         "median_business_hours_to_first_escalation": _hours(business[0]),
         "p90_business_hours_to_first_escalation": _hours(business[1]),
         "repeat_cases": int(row["repeat_cases"]),
-        "total": int(totals["total"]),
-        "escalated_cases": int(totals["escalated_cases"]),
-        "escalations_per_100_cases": 100 * int(totals["total"]) / opened if opened else None,
+        "total": int(row["total"]),
+        "escalated_cases": int(row["escalated_cases"]),
+        "escalations_per_100_cases": 100 * int(row["total"]) / opened if opened else None,
     }
