@@ -34,6 +34,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -216,10 +217,26 @@ SNAPSHOTS_HELD = 6
 WEEKLY_THREAD = "weekly-snapshots"  # the thread that takes those two (the benchmark and tests wait for it by name)
 
 
+# One thread builds each new snapshot's per-case tables (Snapshot.build_per_case_tables) while
+# the page's first metrics run: one, so that many sessions changing the as-of at once queue
+# these builds instead of taking every core from the pages.
+_PER_CASE_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="per-case-tables")
+
+
 @st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=SNAPSHOTS_HELD)
 def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     """The engine's run for one moment, shared by every session looking at that moment."""
-    return take_snapshot(get_connection(store), as_of_iso)
+    snap = take_snapshot(get_connection(store), as_of_iso)
+    _PER_CASE_BUILDER.submit(_build_per_case_tables, snap)
+    return snap
+
+
+def _build_per_case_tables(snap: Snapshot) -> None:
+    """Build a snapshot's per-case tables; a failure is logged, never raised (a page builds what it asks for)."""
+    try:
+        snap.build_per_case_tables()
+    except Exception:  # a store replaced or removed meanwhile: nobody waits for this thread
+        _log.warning("the per-case tables of a snapshot were not built in the background", exc_info=True)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -246,6 +246,16 @@ class Snapshot:
         """
         return self.derive(per_case.name, lambda: encoded(self._per_case(per_case)))
 
+    def build_per_case_tables(self) -> None:
+        """Build every registered per-case table now (each at most once, as `table` would).
+
+        The dashboard calls it on a background thread as soon as it holds a new snapshot: the
+        page's first metrics run meanwhile, and the tables the later ones read are ready or
+        being built when they ask (`derive` waits for a build in progress instead of repeating it).
+        """
+        for per_case in list(PER_CASE_TABLES.values()):
+            self.table(per_case)
+
     def _per_case(self, per_case: PerCaseTable) -> pa.Table:
         run = self.run
         stored = None if run is None or self.accounts is not None else run.per_case(self.con, per_case)
@@ -253,7 +263,8 @@ class Snapshot:
             return per_case.build(self)
         table, settled = stored
         if self.as_of == run.as_of:
-            return self._combined(per_case, table)
+            added = run.added_up(self.con, per_case)
+            return self._combined(per_case, table) if added is None else added
         held = int(np.searchsorted(settled, _micros(self.as_of), side="right"))
         # Built again: the cases settled after the last stored row held (for a table of groups
         # of cases, the rest of that group's span) and the cases not settled at as-of, which
@@ -269,11 +280,14 @@ class Snapshot:
             run=None,
             stored_rows=(0, 0),
         )
+        rest.__dict__["_clock"] = self._clock  # the same calendars, made once per snapshot
         fresh = per_case.build(rest).select(table.schema.names).cast(table.schema)
-        return self._combined(per_case, pa.concat_tables([table.slice(0, held), fresh]))
+        # not added up (a key may have a row per held week and one built): readers sum, and adding
+        # up half a million rows at every as-of cost more than the readers' sums over them
+        return pa.concat_tables([table.slice(0, held), fresh])
 
     def _combined(self, per_case: PerCaseTable, rows: pa.Table) -> pa.Table:
-        """`rows` as they are, or added up by the table's `combine` query (held weeks and rebuilt rows)."""
+        """`rows` as they are, or added up by the table's `combine` query (a store without the added-up copy)."""
         if per_case.combine is None:
             return rows
         cur = self.con.cursor()
@@ -420,8 +434,10 @@ class PerCaseTable:
 
     With `combine`, rows are counts over many cases (the attainment cube) that add up: the
     copy is stored per week of settling (each row dated by its week's last settled_at), and
-    `combine`, a query over the table `parts` (the held weeks' rows and the table built over
-    the other cases), adds them up again into the rows `build` gives over every case.
+    `combine`, a query over the table `parts`, adds such rows up into the rows `build` gives
+    over every case. At the run's own instant the snapshot reads the copy the load added up;
+    at another as-of it holds the held weeks' rows and the rows built over the other cases as
+    they are, so one key may have several rows: every reader of such a table sums its columns.
     """
 
     name: str
@@ -472,6 +488,8 @@ class StoredRun:
     facts_settled: npt.NDArray[np.int64]
     # per-case tables read from the store when first asked for: stored name -> (rows, settled) or None
     _per_case: dict[str, tuple[pa.Table, npt.NDArray[np.int64]] | None] = field(default_factory=dict)
+    # the added-up copies of the tables with `combine`: stored name -> rows or None
+    _added_up: dict[str, pa.Table | None] = field(default_factory=dict)
     _per_case_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def holding(self, moment: dt.datetime) -> tuple[pa.Table, pa.Table]:
@@ -492,6 +510,14 @@ class StoredRun:
             if key not in self._per_case:
                 self._per_case[key] = _read_per_case(con, per_case)
             return self._per_case[key]
+
+    def added_up(self, con: duckdb.DuckDBPyConnection, per_case: PerCaseTable) -> pa.Table | None:
+        """The stored copy of a table with `combine`, added up over every case (its rows at the run's instant)."""
+        with self._per_case_lock:
+            key = added_up_store_name(per_case)
+            if key not in self._added_up:
+                self._added_up[key] = _read_added_up(con, key)
+            return self._added_up[key]
 
 
 # One stored run per connection (a connection sees one published store version for its life).
@@ -543,22 +569,37 @@ def per_case_store_name(per_case: PerCaseTable) -> str:
     return f"sla_run_{per_case.name}_{per_case.digest}"
 
 
-def _read_per_case(
-    con: duckdb.DuckDBPyConnection, per_case: PerCaseTable
-) -> tuple[pa.Table, npt.NDArray[np.int64]] | None:
+def added_up_store_name(per_case: PerCaseTable) -> str:
+    """The table name of the copy of a table with `combine` added up over every case."""
+    return f"{per_case_store_name(per_case)}_added_up"
+
+
+def _read_stored(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table | None:
+    """A stored table read whole (instants in UTC), or None when the store has no table of that name."""
     cur = con.cursor()
     try:
         cur.execute("set TimeZone = 'UTC'")
         stored = cur.execute(
             "select count(*) from duckdb_tables() where database_name = current_database() and table_name = ?",
-            [per_case_store_name(per_case)],
+            [name],
         ).fetchall()[0][0]
-        if not stored:
-            return None
-        table = cur.sql(f'select * from "{per_case_store_name(per_case)}"').to_arrow_table()
+        return cur.sql(f'select * from "{name}"').to_arrow_table() if stored else None
     finally:
         cur.close()
+
+
+def _read_per_case(
+    con: duckdb.DuckDBPyConnection, per_case: PerCaseTable
+) -> tuple[pa.Table, npt.NDArray[np.int64]] | None:
+    table = _read_stored(con, per_case_store_name(per_case))
+    if table is None:
+        return None
     return encoded(table.drop_columns(["settled_at"])), _settled_micros(table)
+
+
+def _read_added_up(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table | None:
+    table = _read_stored(con, name)
+    return None if table is None else encoded(table)
 
 
 def derived_tables(

@@ -26,6 +26,7 @@ from metrics.engine.snapshot import (
     PerCaseTable,
     Snapshot,
     StoredRun,
+    added_up_store_name,
     engine_tables,
     per_case_store_name,
     read_stored_run,
@@ -98,6 +99,7 @@ def _store_by_week(
     """Store a table of groups of cases built per week of settling, each week's rows dated by its last settled_at.
 
     The rows never settled (a clock running at the run's instant) form the last part, undated.
+    The same rows added up (`combine`) are stored beside: the table at the run's own instant.
     """
     parts = []
     for (first, last), (first_fact, last_fact) in _weeks(run.obligations_settled, run.facts_settled):
@@ -115,11 +117,15 @@ def _store_by_week(
         parts.append(rows.append_column("settled_at", pa.array([dated] * rows.num_rows, pa.timestamp("us", "UTC"))))
     if not parts:
         parts.append(per_case.build(snap).append_column("settled_at", pa.array([], pa.timestamp("us", "UTC"))))
+    weekly = pa.concat_tables(parts)
     cur = con.cursor()
     try:
         cur.execute("set preserve_insertion_order = true")
-        cur.register("per_week_rows", pa.concat_tables(parts))
+        cur.register("per_week_rows", weekly)
         cur.execute(f'create or replace table "{name}" as select * from per_week_rows')
+        # and added up over every case, as a snapshot at the run's own instant reads it
+        cur.register("parts", weekly.drop_columns(["settled_at"]))
+        cur.execute(f'create or replace table "{added_up_store_name(per_case)}" as {per_case.combine}')
     finally:
         cur.close()
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.engine.snapshot import PER_CASE_TABLES
 from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from ui import navigation, state
 
@@ -94,3 +95,29 @@ def test_a_failed_background_take_is_logged_and_the_page_takes_its_own(
     at.run()
     assert not at.exception
     assert {when for _, when in taken} >= WEEK_ENDS  # taken when the page asked for them
+
+
+def test_every_new_snapshot_has_its_per_case_tables_built_in_the_background(
+    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The week ends no page has drawn yet hold every per-case table too: the builder thread made them."""
+    db = tmp_path / "support.duckdb"
+    shutil.copyfile(sample_db, db)
+    monkeypatch.setenv(DB_ENV, str(db))
+    snapshots: list[Any] = []
+    take = state.take_snapshot
+
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        snapshots.append(take(*args, **kwargs))
+        return snapshots[-1]
+
+    monkeypatch.setattr(state, "take_snapshot", kept)
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    background_done()
+    state._PER_CASE_BUILDER.submit(lambda: None).result(timeout=120)  # one worker: every build before it is done
+    assert {s.as_of for s in snapshots} >= WEEK_ENDS
+    for snap in snapshots:
+        built = {name for name, _ in snap._derived.items()}
+        assert built >= set(PER_CASE_TABLES), f"as of {snap.as_of}: {set(PER_CASE_TABLES) - built} not built"
