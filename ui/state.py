@@ -33,8 +33,9 @@ import inspect
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -217,17 +218,35 @@ SNAPSHOTS_HELD = 6
 WEEKLY_THREAD = "weekly-snapshots"  # the thread that takes those two (the benchmark and tests wait for it by name)
 
 
-# One thread builds each new snapshot's per-case tables (Snapshot.build_per_case_tables) while
-# the page's first metrics run: one, so that many sessions changing the as-of at once queue
-# these builds instead of taking every core from the pages.
+# One thread builds the per-case tables (Snapshot.build_per_case_tables) of each snapshot a
+# page draws, while the page's first metrics run: one, so that many sessions changing the
+# as-of at once queue these builds instead of taking every core from the pages.
 _PER_CASE_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="per-case-tables")
+# The snapshots whose build was queued, by identity (a snapshot compares by value and is not hashable).
+_PER_CASE_ASKED: dict[int, weakref.ref[Snapshot]] = {}
+_PER_CASE_ASKED_LOCK = threading.Lock()
 
 
 @st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=SNAPSHOTS_HELD)
 def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     """The engine's run for one moment, shared by every session looking at that moment."""
-    snap = take_snapshot(get_connection(store), as_of_iso)
-    _PER_CASE_BUILDER.submit(_build_per_case_tables, snap)
+    return take_snapshot(get_connection(store), as_of_iso)
+
+
+def _with_per_case_tables(snap: Snapshot) -> Snapshot:
+    """`snap`, its per-case tables queued for the builder thread the first time a page asks for it.
+
+    Not every snapshot: the Weekly update's week ends serve accounts (`of_accounts`, tables of
+    their own) and would only keep the builder from the pages' snapshots.
+    """
+    key = id(snap)
+    with _PER_CASE_ASKED_LOCK:
+        asked = _PER_CASE_ASKED.get(key)
+        queue = asked is None or asked() is not snap
+        if queue:  # forgotten when the snapshot is (before another object can take its id)
+            _PER_CASE_ASKED[key] = weakref.ref(snap, lambda _: _PER_CASE_ASKED.pop(key, None))
+    if queue:
+        _PER_CASE_BUILDER.submit(_build_per_case_tables, snap)
     return snap
 
 
@@ -420,7 +439,7 @@ def as_of_instant() -> dt.datetime:
 
 
 def snapshot() -> Snapshot:
-    return get_snapshot(store_key(), as_of_instant().isoformat())
+    return _with_per_case_tables(get_snapshot(store_key(), as_of_instant().isoformat()))
 
 
 def workspace() -> Workspace:
@@ -536,6 +555,35 @@ def metric(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwa
     sidebar's current filters apply. Cached frames are shared between sessions: never
     modify what this returns.
     """
+    return cast(T, _run(*_metric_call(function, args, kwargs)))
+
+
+# Metrics a page starts together (`start`) run on these threads: DuckDB releases the GIL, so one
+# metric's query runs while another's frame is shaped. Shared by every session, a few more than
+# the cores: many sessions at once then queue here rather than all compete for two cores.
+_METRIC_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="metrics")
+
+
+def start(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+    """`metric(function, ...)` started on a worker thread: its result when the page asks for it.
+
+    The arguments are checked and scoped here, in the script's thread, exactly as `metric` does;
+    only the cached computation runs on the worker (`st.cache_data` lets one computation of a
+    key run at a time, so a page asking again meanwhile waits for it rather than repeating it).
+    A metric's error is raised by `result()`, in the script, as `metric` would raise it.
+    """
+    call = _metric_call(function, args, kwargs)
+    return cast("Future[T]", _METRIC_WORKERS.submit(_run_within, contextvars.copy_context(), call))
+
+
+def _run_within(context: contextvars.Context, call: tuple[str, str, str, str, str]) -> Any:
+    return context.run(_run, *call)
+
+
+def _metric_call(
+    function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[str, str, str, str, str]:
+    """`_run`'s arguments for `metric(function, *args, **kwargs)`: checked against the registry and scoped."""
     registered = registry.get(function)
     bound = inspect.signature(registered.function).bind(None, *args, **kwargs).arguments
     bound.pop(next(iter(bound)))  # the snapshot's place
@@ -548,14 +596,14 @@ def metric(function: Callable[Concatenate[Snapshot, P], T], *args: P.args, **kwa
         registry.check_dimensions(registered.name, cast(Any, bound["by"]))
     if "grain" in bound:
         registry.check_grain(registered.name, cast(Any, bound["grain"]))
-    result = _run(
+    snapshot()  # the moment's snapshot taken here and its per-case tables queued, before its first metric
+    return (
         registered.name,
         store_key(),
         as_of_instant().isoformat(),
         _filters_key(filters),
         json.dumps({k: _encode(v) for k, v in bound.items()}, default=str, sort_keys=True),
     )
-    return cast(T, result)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner="Writing…")

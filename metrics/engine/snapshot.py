@@ -349,12 +349,16 @@ def take_snapshot(
     wanted = list(accounts) if accounts is not None else None
     run_as_of = stored_run_as_of(con, config) if derive else None
     chosen = tuple(wanted) if wanted is not None else None
+    clock = clock_tables(con, moment, config)  # made once: the engine's cursor and every later one share them
     if run_as_of is None:
-        table, facts = engine_tables(con, moment, config, wanted)
-        return Snapshot(con, moment, config, table, facts, chosen)
-    table, facts, stored_rows = derived_tables(con, moment, config, wanted, run_as_of)
-    run = _stored_run(con, run_as_of) if wanted is None else None
-    return Snapshot(con, moment, config, table, facts, chosen, run=run, stored_rows=stored_rows)
+        table, facts = engine_tables(con, moment, config, wanted, clock=clock)
+        snap = Snapshot(con, moment, config, table, facts, chosen)
+    else:
+        table, facts, stored_rows = derived_tables(con, moment, config, wanted, run_as_of, clock)
+        run = _stored_run(con, run_as_of) if wanted is None else None
+        snap = Snapshot(con, moment, config, table, facts, chosen, run=run, stored_rows=stored_rows)
+    snap.__dict__["_clock"] = clock  # where functools.cached_property keeps it
+    return snap
 
 
 def engine_tables(
@@ -363,13 +367,14 @@ def engine_tables(
     config: Config,
     accounts: list[str] | None = None,
     cases: list[str] | None = None,
+    clock: ClockTables | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """The snapshot's obligations and case facts straight from the engine (of some accounts, some cases).
 
     `cases` narrows the run to the listed cases (sql/only_cases.sql): every stage works per
-    case, so a case's rows never depend on the others'.
+    case, so a case's rows never depend on the others'. `clock`: the clock tables of `moment`, made before.
     """
-    cur = clock_cursor(con, moment, config)
+    cur = clock_cursor(con, moment, config, clock)
     try:
         if cases is not None:
             for statement in ONLY_CASES_SQL:
@@ -608,6 +613,7 @@ def derived_tables(
     config: Config,
     accounts: list[str] | None,
     run_as_of: dt.datetime,
+    clock: ClockTables | None = None,
 ) -> tuple[pa.Table, pa.Table, tuple[int, int]]:
     """The snapshot's tables at `moment` from the stored run (sql/derived_run.sql).
 
@@ -636,7 +642,7 @@ def derived_tables(
     stored_rows = (obligations.num_rows, facts.num_rows)
     if not rerun:
         return obligations, facts, stored_rows
-    fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun)
+    fresh_obligations, fresh_facts = engine_tables(con, moment, config, accounts, rerun, clock)
     # both parts encoded, so they share one schema
     return (pa.concat_tables([encoded(obligations), encoded(fresh_obligations)]),
             pa.concat_tables([encoded(facts), encoded(fresh_facts)]), stored_rows)

@@ -341,6 +341,8 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
         return values, GridColumn(spec.label, "date", "YYYY-MM-DD")
     if unit == "flag":
         return values, GridColumn(spec.label, "flag")
+    if not spec.words and isinstance(values.dtype, pd.StringDtype):  # text already: '' for missing, all at once
+        return values.astype(object).where(values.notna(), ""), GridColumn(spec.label, "text")
     return _per_value(values, lambda v: format_cell(_word(v, spec), "text")), GridColumn(spec.label, "text")
 
 

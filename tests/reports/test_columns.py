@@ -88,6 +88,16 @@ def test_grid_frame_keeps_numbers_for_sorting_in_the_unit_shown():
     assert "consumed" not in display
 
 
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_a_text_column_in_a_grid_reads_as_each_value_formatted_alone(dtype: object) -> None:
+    """Ids of every kind of string column, missing ones blank: what format_cell gives value by value."""
+    raw = ["C-1", None, "C-3", "<b>C-4</b>", "", "C-1", None]
+    values, display = grid_frame(pd.DataFrame({"case_id": pd.Series(raw, dtype=dtype)}))
+    assert values["case_id"].tolist() == ["C-1", "", "C-3", "<b>C-4</b>", "", "C-1", ""]
+    assert values["case_id"].tolist() == [format_cell(v, "text") for v in raw]
+    assert display["case_id"].kind == "text"
+
+
 def test_machine_values_in_words():
     """An obligation's kind reads 'follow-up', a clock state 'at risk'; an unknown value is kept."""
     frame = pd.DataFrame({"kind": ["follow_up", "initial", "other_kind"], "clock_state": ["at_risk", None, "paused"]})
