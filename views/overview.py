@@ -25,11 +25,17 @@ previous = filters.previous()  # the registry's one previous-period rule (Q3 -> 
 page_title(__file__)
 st.caption(f"As of {snap.as_of:%Y-%m-%d %H:%M} UTC · period {filters.start} to {filters.end}")
 
-summary = state.metric(attainment_summary, filters=filters, previous=previous)
-active = state.metric(active_summary, filters=state.current_filters(with_period=False))
-week = state.metric(breaches_week_to_date, filters=filters)  # the week of the as-of; the period does not apply
-escalations_now = state.metric(escalation_summary, filters=filters)
-escalations_before = state.metric(escalation_summary, filters=previous) if previous else None
+# The page's metrics started together (state.start): one's query runs while another's frame is shaped.
+summary_job = state.start(attainment_summary, filters=filters, previous=previous)
+active_job = state.start(active_summary, filters=state.current_filters(with_period=False))
+week_job = state.start(breaches_week_to_date, filters=filters)  # the week of the as-of; the period does not apply
+escalations_now_job = state.start(escalation_summary, filters=filters)
+escalations_before_job = state.start(escalation_summary, filters=previous) if previous else None
+trend_job = state.start(attainment_table, filters=filters, by=["kind"], grain="week")
+matrix_job = state.start(attainment_table, filters=filters, by=["kind", "severity", "package"])
+summary, active, week = summary_job.result(), active_job.result(), week_job.result()
+escalations_now = escalations_now_job.result()
+escalations_before = escalations_before_job.result() if escalations_before_job else None
 
 no_targets = ui.no_targets_text(summary, filters.packages, snap.config)  # e.g. Package = Bronze
 if no_targets:
@@ -69,9 +75,9 @@ if summary["obligations"] == 0:
 if no_targets:
     st.stop()  # no trend, heatmap or breach to show: nothing in view has a target
 
-trend = state.metric(attainment_table, filters=filters, by=["kind"], grain="week")
+trend = trend_job.result()
 st.plotly_chart(figures.build_attainment_trend_figure(trend, "Attainment by ISO week"), key="overview_trend")
-matrix = state.metric(attainment_table, filters=filters, by=["kind", "severity", "package"])
+matrix = matrix_job.result()
 ui.attainment_heatmaps(matrix, summary, key="overview_matrix")
 
 st.subheader("Breached obligations")
