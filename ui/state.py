@@ -64,6 +64,7 @@ from metrics.subjects.scope import Scope
 from metrics.subjects.weekly_delivery import weekly_delivery
 from metrics.workspace import Workspace
 from ui import access, audit
+from ui.moments import Moments
 
 if TYPE_CHECKING:
     import duckdb
@@ -213,8 +214,12 @@ def connection() -> duckdb.DuckDBPyConnection:
     return get_connection(store_key())
 
 
-# Moments held at once: the as-ofs people look at, and the two week ends the Weekly update opens on.
-SNAPSHOTS_HELD = 6
+# Moments held at once: the as-ofs people look at, and the week ends the Weekly update reads. A moment
+# derived from the stored run holds 4 to 8 MB of its own at a million cases (per-case tables included),
+# a full engine run (a store without the stored run) some 450 MB: the budget keeps two of those.
+SNAPSHOTS_HELD = 64
+SNAPSHOTS_BUDGET = 1 << 30  # bytes of the snapshots' own rows (Snapshot.own_bytes)
+SNAPSHOT_SPINNER = "Computing every SLA clock as of the chosen moment…"
 WEEKLY_THREAD = "weekly-snapshots"  # the thread that takes those two (the benchmark and tests wait for it by name)
 
 
@@ -227,10 +232,15 @@ _PER_CASE_ASKED: dict[int, weakref.ref[Snapshot]] = {}
 _PER_CASE_ASKED_LOCK = threading.Lock()
 
 
-@st.cache_resource(show_spinner="Computing every SLA clock as of the chosen moment…", max_entries=SNAPSHOTS_HELD)
+@st.cache_resource(show_spinner=False)
+def _moments() -> Moments:
+    """The snapshots this process keeps (cleared with Streamlit's other caches)."""
+    return Moments(SNAPSHOTS_HELD, SNAPSHOTS_BUDGET)
+
+
 def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     """The engine's run for one moment, shared by every session looking at that moment."""
-    return take_snapshot(get_connection(store), as_of_iso)
+    return _moments().get((store, as_of_iso), lambda: take_snapshot(get_connection(store), as_of_iso))
 
 
 def _with_per_case_tables(snap: Snapshot) -> Snapshot:
@@ -439,7 +449,12 @@ def as_of_instant() -> dt.datetime:
 
 
 def snapshot() -> Snapshot:
-    return _with_per_case_tables(get_snapshot(store_key(), as_of_instant().isoformat()))
+    """The moment of this run, taken under a spinner when no session has taken it yet."""
+    store, as_of_iso = store_key(), as_of_instant().isoformat()
+    if _moments().holds((store, as_of_iso)):
+        return _with_per_case_tables(get_snapshot(store, as_of_iso))
+    with st.spinner(SNAPSHOT_SPINNER):
+        return _with_per_case_tables(get_snapshot(store, as_of_iso))
 
 
 def workspace() -> Workspace:

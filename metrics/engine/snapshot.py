@@ -28,7 +28,7 @@ import functools
 import hashlib
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -297,6 +297,20 @@ class Snapshot:
         finally:
             cur.close()
 
+    def own_bytes(self) -> int:
+        """The bytes of Arrow buffers this snapshot holds and its stored run does not: what dropping it frees.
+
+        A snapshot derived from the stored run shares the run's rows (slices of them) and holds
+        only the engine's rows of the cases open at its moment, some ten thousand of a million:
+        a few tens of MB where a full run holds hundreds. The dashboard bounds the moments it
+        keeps by this (ui/moments.py).
+        """
+        shared = self.run.buffer_addresses() if self.run is not None else frozenset()
+        tables = [self.obligations, self.case_facts, *(table for _, table in self._derived.items())]
+        if (clock := self.__dict__.get("_clock")) is not None:  # made once the snapshot's calendars were asked for
+            tables += [clock.intervals, clock.zones, clock.targets]
+        return sum(size for address, size in _buffers(tables).items() if address not in shared)
+
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
         """Run one query against the snapshot's tables and return its rows as Arrow."""
         with self.reader() as cur:
@@ -468,6 +482,24 @@ def per_case_table(
     return PER_CASE_TABLES[name]
 
 
+def _buffers(tables: Iterable[pa.Table]) -> dict[int, int]:
+    """Every Arrow buffer the tables hold, by address (a buffer several chunks or slices share, once), and its size."""
+    found: dict[int, int] = {}
+
+    def add(array: pa.Array) -> None:
+        for buffer in array.buffers():  # a slice lists its parent's buffers: the same addresses
+            if buffer is not None:
+                found[buffer.address] = buffer.size
+        if pa.types.is_dictionary(array.type):
+            add(array.dictionary)
+
+    for table in tables:
+        for column in table.columns:
+            for chunk in column.chunks:
+                add(chunk)
+    return found
+
+
 def _micros(moment: dt.datetime) -> int:
     return int(moment.timestamp()) * 1_000_000
 
@@ -496,6 +528,9 @@ class StoredRun:
     # the added-up copies of the tables with `combine`: stored name -> rows or None
     _added_up: dict[str, pa.Table | None] = field(default_factory=dict)
     _per_case_lock: threading.Lock = field(default_factory=threading.Lock)
+    # buffer_addresses(), by how many tables it counted (tables are only ever added)
+    _addresses: dict[int, frozenset[int]] = field(default_factory=dict)
+
 
     def holding(self, moment: dt.datetime) -> tuple[pa.Table, pa.Table]:
         """The stored rows that hold at `moment` (every row at the run's own instant)."""
@@ -515,6 +550,17 @@ class StoredRun:
             if key not in self._per_case:
                 self._per_case[key] = _read_per_case(con, per_case)
             return self._per_case[key]
+
+    def buffer_addresses(self) -> frozenset[int]:
+        """The addresses of every Arrow buffer the run holds (its rows and the per-case tables read so far)."""
+        with self._per_case_lock:
+            tables = [self.obligations, self.case_facts,
+                      *(held[0] for held in self._per_case.values() if held is not None),
+                      *(table for table in self._added_up.values() if table is not None)]
+            if len(tables) not in self._addresses:
+                self._addresses.clear()
+                self._addresses[len(tables)] = frozenset(_buffers(tables))
+            return self._addresses[len(tables)]
 
     def added_up(self, con: duckdb.DuckDBPyConnection, per_case: PerCaseTable) -> pa.Table | None:
         """The stored copy of a table with `combine`, added up over every case (its rows at the run's instant)."""

@@ -193,3 +193,31 @@ def test_the_store_format_is_part_of_the_fingerprint(store: tuple[Path, Path], m
     now = fingerprint(store[0])
     monkeypatch.setattr("metrics.storage.ingest.STORE_FORMAT", STORE_FORMAT - 1)
     assert fingerprint(store[0]) != now
+
+
+def test_a_derived_snapshot_owns_only_the_rows_of_its_open_cases(con: duckdb.DuckDBPyConnection) -> None:
+    """`own_bytes`, what the dashboard's bound on held moments counts, leaves out the stored run's rows.
+
+    A full run owns every buffer of its tables, at least their `nbytes`; a derived snapshot
+    of the same moment shares its settled rows with the stored run, so it owns less than its
+    tables' `nbytes`, and less than the full run. At the run's own instant it shares every row.
+    """
+    latest = latest_instant(con)
+    moment = latest - dt.timedelta(days=20)
+    derived, full = take_snapshot(con, moment), take_snapshot(con, moment, derive=False)
+    assert derived.stored_rows[0] > 0 and derived.obligations.num_rows > derived.stored_rows[0]
+    full_bytes = full.obligations.nbytes + full.case_facts.nbytes
+    assert full.own_bytes() >= full_bytes
+    assert derived.own_bytes() < derived.obligations.nbytes + derived.case_facts.nbytes
+    assert derived.own_bytes() < full.own_bytes()
+
+    at_run = take_snapshot(con, latest)
+    clock = at_run.__dict__["_clock"]
+    clock_bytes = clock.intervals.nbytes + clock.zones.nbytes + clock.targets.nbytes
+    assert at_run.stored_rows[0] == at_run.obligations.num_rows
+    # the calendars of its moment (their buffers' sizes, a few bytes of padding over nbytes), no row of its own
+    assert at_run.own_bytes() < clock_bytes + 4096 < at_run.obligations.nbytes
+
+    before = derived.own_bytes()
+    derived.derive("a_table_of_its_own", lambda: pa.table({"n": pa.array(range(10_000), pa.int64())}))
+    assert derived.own_bytes() >= before + 80_000  # what it derives is its own
