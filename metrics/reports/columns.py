@@ -15,7 +15,7 @@ governance pack, the weekly update) says the same column in the same words and u
   plain text, not escaped: escape them for the medium (`metrics.safe_text.h`, `md`).
 - `grid_frame(frame)` -> (frame, {name: GridColumn}) for a sortable grid (the dashboard's
   `st.dataframe`): values stay numbers so columns sort by value, converted to the unit shown
-  (seconds -> hours, shares -> percent) with a printf format ("%.1f h", "%.1f %%"); timestamps
+  (seconds -> hours, shares -> percent) with a printf format ("%,.1f h": 1,047,279.3 h, "%.1f %%"); timestamps
   stay instants shown in UTC, the zone said once in the header ("breached at (UTC)") to keep
   the columns narrow enough for the answers to fit at 1440 px. A duration is shown in decimal hours
   there rather than "3 h 12 m" text, which would sort "10 h" before "3 h".
@@ -324,9 +324,9 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
     spec = column(name, values)
     unit = spec.unit
     if unit in SECONDS_UNITS:
-        return pd.to_numeric(values) / 3600, GridColumn(spec.label, "number", "%.1f h")
+        return pd.to_numeric(values) / 3600, GridColumn(spec.label, "number", "%,.1f h")
     if unit in HOURS_UNITS:
-        return pd.to_numeric(values), GridColumn(spec.label, "number", "%.1f h")
+        return pd.to_numeric(values), GridColumn(spec.label, "number", "%,.1f h")
     if unit == "share":
         return pd.to_numeric(values) * 100, GridColumn(spec.label, "number", "%.1f %%")
     if unit == "percent":
@@ -334,7 +334,7 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
     if unit == "count":
         return values, GridColumn(spec.label, "number", "localized")
     if unit == "number":
-        return values, GridColumn(spec.label, "number", "%.1f")
+        return values, GridColumn(spec.label, "number", "%,.1f")
     if unit == "timestamp":
         return pd.to_datetime(values, utc=True), GridColumn(spec.label, "datetime", "YYYY-MM-DD HH:mm")
     if unit == "date":

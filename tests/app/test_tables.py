@@ -83,7 +83,7 @@ def test_show_table_reads_in_words_and_keeps_machine_values_in_its_csv():
     assert headers(table) == ["case", "elapsed (clock h)", "share escalated", "who holds it", "advisor"]
     # key, lead, rest; a name only in row 2 still fits: 14 characters x 6.8 px + 18 px padding = 113.2 px
     assert json.loads(table.proto.columns)["advisor"]["width"] == 113
-    assert table.value["elapsed_seconds"].iloc[0] == 1.5  # 5,400 s = 1.5 h, shown "%.1f h"
+    assert table.value["elapsed_seconds"].iloc[0] == 1.5  # 5,400 s = 1.5 h, shown "%,.1f h"
     assert table.value["escalated_share"].tolist() == [25.0, 50.0]
     assert table.proto.placeholder == ""
     assert machine_cells(table) == []

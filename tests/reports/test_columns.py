@@ -74,7 +74,7 @@ def test_two_different_columns_of_one_label_are_refused():
 
 
 def test_grid_frame_keeps_numbers_for_sorting_in_the_unit_shown():
-    """Seconds become hours (%.1f h), shares percent (%.1f %%); a kept column is untouched and unlabelled."""
+    """Seconds become hours (%,.1f h: thousands grouped), shares percent (%.1f %%); a kept column is untouched and unlabelled."""
     frame = pd.DataFrame({"escalated_share": [0.25, None], "elapsed_seconds": [5_400, 36_000],
                           "consumed": [0.5, 1.2], "case_id": ["C1", None]})
     values, display = grid_frame(frame, keep={"consumed"})
@@ -84,7 +84,7 @@ def test_grid_frame_keeps_numbers_for_sorting_in_the_unit_shown():
     assert values["consumed"].tolist() == [0.5, 1.2]
     assert values["case_id"].tolist() == ["C1", ""]
     assert (display["escalated_share"].label, display["escalated_share"].format) == ("share escalated", "%.1f %%")
-    assert (display["elapsed_seconds"].kind, display["elapsed_seconds"].format) == ("number", "%.1f h")
+    assert (display["elapsed_seconds"].kind, display["elapsed_seconds"].format) == ("number", "%,.1f h")
     assert "consumed" not in display
 
 
