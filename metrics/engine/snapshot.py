@@ -187,6 +187,7 @@ class Snapshot:
     _derived: _DerivedTables = field(default_factory=_DerivedTables, init=False, compare=False, repr=False)
     # reader()'s idle cursors (a DuckDB cursor is used by one thread at a time), closed with the snapshot.
     _readers: _ReaderPool = field(default_factory=_ReaderPool, init=False, compare=False, repr=False)
+    _own_bytes: dict[tuple[int, int], int] = field(default_factory=dict, init=False, compare=False, repr=False)
     # The stored run this snapshot was derived from, and how many of its leading obligations and
     # case facts are stored rows (the rest the engine's, of the cases not settled at as-of).
     run: StoredRun | None = field(default=None, compare=False, repr=False)
@@ -309,7 +310,12 @@ class Snapshot:
         tables = [self.obligations, self.case_facts, *(table for _, table in self._derived.items())]
         if (clock := self.__dict__.get("_clock")) is not None:  # made once the snapshot's calendars were asked for
             tables += [clock.intervals, clock.zones, clock.targets]
-        return sum(size for address, size in _buffers(tables).items() if address not in shared)
+        # counted again only when a table was added here or to the run (tables are never replaced):
+        # the dashboard asks for every snapshot it holds each time it takes a new one
+        key = (len(tables), len(shared))
+        if key not in self._own_bytes:
+            self._own_bytes[key] = sum(size for address, size in _buffers(tables).items() if address not in shared)
+        return self._own_bytes[key]
 
     def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> pa.Table:
         """Run one query against the snapshot's tables and return its rows as Arrow."""
