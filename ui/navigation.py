@@ -44,13 +44,23 @@ PAGES: tuple[PageSpec, ...] = (
 BY_NAME = {p.name: p for p in PAGES}
 
 
+HOME = "home"  # the default page's inner path: its address is the root, and /<its name> an alias of it
+
+
 def navigation(may_open: Callable[[str], bool] | None = None) -> StreamlitPage:
     """Streamlit's navigation over PAGES, in the top bar: only the pages `may_open` allows (all without it).
 
     A page left out is not served at all: its address falls back to the default page.
+    Streamlit serves the default page at the root only, so an address naming it (/overview,
+    as every other page is named) would open it under a "Page not found" dialog: a hidden
+    page at that path runs the same script. (Switching to the root instead would drop the
+    filters from the address: Streamlit may not rewrite query parameters bound to widgets.)
     """
-    pages = [st.Page(p.script, title=p.title, icon=p.icon, default=p.default)
-             for p in PAGES if may_open is None or may_open(p.name)]
+    specs = [p for p in PAGES if may_open is None or may_open(p.name)]
+    pages = [st.Page(p.script, title=p.title, icon=p.icon, default=p.default, url_path=HOME if p.default else None)
+             for p in specs]
+    for spec in [p for p in specs if p.default]:
+        pages.append(st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.name, visibility="hidden"))
     return st.navigation(pages, position="top")
 
 

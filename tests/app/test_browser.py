@@ -74,3 +74,21 @@ KNOWN: dict[tuple[str, int], str] = {}  # (page, width) -> why it is expected to
 def test_page_layout(page_at, app_url: str, width: int, spec: navigation.PageSpec):
     """No chart taller than three screens, no cut card or chart title, no exception, a page of a few screens."""
     assert_readable(page_at(width), app_url, spec, f"{spec.name} at {width} px", ARTIFACTS / f"{spec.name}_{width}.png")
+
+
+def test_the_default_page_opens_by_its_name_with_its_filters(page, app_url: str):
+    """/overview?severity=1 (each page's address is its name) opens the Overview with the filter, no "Page not found"."""
+    page.goto(f"{app_url}/overview?severity=1")
+    page.get_by_role("heading", name="Overview").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.url.endswith("/overview?severity=1")  # the address keeps its filter
+    filtered = page.locator('[data-testid="stMetric"]').first.inner_text()
+    page.goto(f"{app_url}/?severity=1")
+    page.get_by_role("heading", name="Overview").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stMetric"]').first.inner_text() == filtered
+    page.goto(app_url)
+    page.get_by_role("heading", name="Overview").first.wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stMetric"]').first.inner_text() != filtered  # the filter applied
