@@ -24,6 +24,7 @@ the sidebar's widgets are drawn, so they show the new data's range.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
@@ -451,9 +452,8 @@ def as_of_instant() -> dt.datetime:
 def snapshot() -> Snapshot:
     """The moment of this run, taken under a spinner when no session has taken it yet."""
     store, as_of_iso = store_key(), as_of_instant().isoformat()
-    if _moments().holds((store, as_of_iso)):
-        return _with_per_case_tables(get_snapshot(store, as_of_iso))
-    with st.spinner(SNAPSHOT_SPINNER):
+    waiting = contextlib.nullcontext() if _moments().holds((store, as_of_iso)) else st.spinner(SNAPSHOT_SPINNER)
+    with waiting:
         return _with_per_case_tables(get_snapshot(store, as_of_iso))
 
 

@@ -537,7 +537,6 @@ class StoredRun:
     # buffer_addresses(), by how many tables it counted (tables are only ever added)
     _addresses: dict[int, frozenset[int]] = field(default_factory=dict)
 
-
     def holding(self, moment: dt.datetime) -> tuple[pa.Table, pa.Table]:
         """The stored rows that hold at `moment` (every row at the run's own instant)."""
         if moment == self.as_of:
