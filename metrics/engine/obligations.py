@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from metrics import sqlfiles
 from metrics.engine.calendars import calendar_table, horizon_days, interval_table, lookup_tables, target_table
@@ -136,9 +137,20 @@ def obligations_arrow(
 
 
 def result_arrow(cur: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The engine's rows from the stages `run_stages` built on `cur`, by case and seq."""
-    query = f"select {', '.join(EXPORT_COLUMNS)} from ({RESULT_SQL}) order by oid"  # case_id, seq
-    return cur.sql(query).to_arrow_table()
+    """The engine's rows from the stages `run_stages` built on `cur`, by case and seq.
+
+    DuckDB sorts sla_result's narrow rows by oid; each case's own columns are then taken from
+    sla_cases by cid, which numbers the cases 1..n in case_id order. Sorting the rows with their
+    strings joined took 1.2 s of the engine's 6 at a million cases, this about 0.7.
+    """
+    rows = cur.sql("select * exclude (oid) from sla_result order by oid").to_arrow_table()
+    cases = cur.sql("select case_id, account_id, package from sla_cases order by cid").to_arrow_table()
+    at = pc.subtract(rows["cid"], 1)
+    columns = {name: cases[name].take(at) for name in cases.column_names}
+    for name in ("kind", "status"):  # ENUMs: DuckDB gives them as dictionaries
+        columns[name] = rows[name].cast(pa.string())
+    return pa.table([columns[name] if name in columns else rows[name] for name in EXPORT_COLUMNS],
+                    names=list(EXPORT_COLUMNS))
 
 
 def compute_obligations(

@@ -28,8 +28,14 @@ where c.opened_at <= $as_of
   and (cast($case_id as varchar) is null or c.case_id = $case_id)
   and (cast($accounts as varchar[]) is null or list_contains($accounts, c.account_id));
 
+-- cases with status changes; the others are open from their opening to their close
+create or replace temp table sla_changed as
+select distinct k.cid
+from case_changes ch join sla_cases k using (case_id)
+where ch.field = 'status' and ch."at" <= $as_of;
+
 -- status from each instant on (at one instant the last row wins, closed_at after every row),
--- with the first instant at or after it when the case is closed
+-- with the first instant at or after it when the case is closed; for the cases with status changes
 create or replace temp table sla_status as
 select cid, t, status,
        min(case when status = 'closed' then t end)
@@ -37,13 +43,14 @@ select cid, t, status,
 from (
     select cid, t, arg_max(status, ord) as status
     from (
-        select cid, opened_s as t, 'open' as status, -1 as ord from sla_cases
+        select cid, opened_s as t, 'open' as status, -1 as ord from sla_cases semi join sla_changed using (cid)
         union all
         select k.cid, epoch(ch."at")::bigint, ch.value, ch.source_line
         from case_changes ch join sla_cases k using (case_id)
         where ch.field = 'status' and ch."at" <= $as_of
         union all
-        select cid, closed_s, 'closed', 9223372036854775807 from sla_cases where closed_s is not null
+        select cid, closed_s, 'closed', 9223372036854775807 from sla_cases semi join sla_changed using (cid)
+        where closed_s is not null
     )
     group by cid, t
 );
@@ -68,40 +75,48 @@ group by cid, t;
 create or replace temp table sla_severity_cuts as
 select s.cid, s.t, s.severity from sla_severity s join sla_cases k using (cid) where s.t > k.opened_s;
 
--- agent responses: distinct instants at or after the opening, each with the next one
+-- agent responses: distinct instants at or after the opening, each with the next one and its
+-- number n among them (of equal instants the last row stays: its lead is the next instant)
 create or replace temp table sla_responses as
-select cid, t, lead(t) over (partition by cid order by t) as next_t
+select cid, t, next_t, n
 from (
-    select distinct k.cid, epoch(r."at")::bigint as t
+    select k.cid, epoch(r."at")::bigint as t,
+           lead(epoch(r."at")::bigint) over (partition by k.cid order by epoch(r."at")::bigint) as next_t,
+           dense_rank() over (partition by k.cid order by epoch(r."at")::bigint) as n
     from responses r join sla_cases k using (case_id)
     where r.author_type = 'agent' and r.public is not false and r."at" <= $as_of
       and epoch(r."at")::bigint >= k.opened_s
-);
+)
+where next_t is null or next_t <> t;
+
+-- kind and status as ENUMs: a byte a row where millions of rows are joined, stored and sorted
+create or replace temp type obligation_kind as enum ('initial', 'follow_up');
+
+create or replace temp type obligation_end as enum ('response', 'close');
+
+create or replace temp type obligation_status as enum ('met', 'breached', 'pending', 'cancelled', 'untargeted', 'suspended');
 
 -- obligations: the initial one, and one per agent response while the case is open; each ends
 -- at the next agent response (initial: the first at or after opening) or the next close
 create or replace temp table sla_starts as
-select k.cid, 'initial' as kind, 0 as seq, k.opened_s as start_s, f.first_t as response_s, s.next_close_s
+select k.cid, 'initial'::obligation_kind as kind, 0 as seq, k.opened_s as start_s, f.first_t as response_s,
+       coalesce(s.next_close_s, k.closed_s) as next_close_s
 from sla_cases k
-join sla_status s on s.cid = k.cid and s.t = k.opened_s
+left join sla_status s on s.cid = k.cid and s.t = k.opened_s
 left join (select cid, min(t) as first_t from sla_responses group by cid) f on f.cid = k.cid;
 
--- (a case without status changes is open until its close, which ends every obligation)
+-- (a case without status changes is open until its close, which ends every obligation: its
+-- follow-ups are the responses before the close, so their seq is the responses' n)
 insert into sla_starts
-with changed as (
-    select distinct k.cid
-    from case_changes ch join sla_cases k using (case_id)
-    where ch.field = 'status' and ch."at" <= $as_of
-)
-select cid, 'follow_up', row_number() over (partition by cid order by t), t, next_t, next_close_s
+select cid, 'follow_up'::obligation_kind, seq, t, next_t, next_close_s
 from (
-    select r.cid, r.t, r.next_t, s.next_close_s
-    from (select * from sla_responses semi join changed using (cid)) r
-    asof join (select * from sla_status semi join changed using (cid)) s on r.cid = s.cid and r.t >= s.t
+    select r.cid, row_number() over (partition by r.cid order by r.t) as seq, r.t, r.next_t, s.next_close_s
+    from (select * from sla_responses semi join sla_changed using (cid)) r
+    asof join sla_status s on r.cid = s.cid and r.t >= s.t
     where s.status <> 'closed'
     union all
-    select r.cid, r.t, r.next_t, k.closed_s
-    from (select * from sla_responses anti join changed using (cid)) r
+    select r.cid, r.n, r.t, r.next_t, k.closed_s
+    from (select * from sla_responses anti join sla_changed using (cid)) r
     join sla_cases k using (cid)
     where k.closed_s is null or r.t < k.closed_s
 );
@@ -109,13 +124,15 @@ from (
 -- oid orders obligations by case and seq without a sort: cid in the high bits, seq in the low 32
 create or replace temp table sla_obligations as
 select cid * 4294967296 + seq as oid, cid, kind, seq, start_s,
-       case when response_s is not null and (next_close_s is null or response_s <= next_close_s) then 'response'
-            when next_close_s is not null then 'close' end as ended_by,
+       case when response_s is not null and (next_close_s is null or response_s <= next_close_s)
+            then 'response'::obligation_end
+            when next_close_s is not null then 'close'::obligation_end end as ended_by,
        coalesce(least(response_s, next_close_s), epoch($as_of)::bigint) as end_s
 from sla_starts;
 drop table sla_starts;
 drop table sla_responses;
 drop table sla_status;
+drop table sla_changed;
 
 
 -- obligations starting inside a suspension of their account
@@ -132,7 +149,7 @@ where epoch(s.suspended_from)::bigint <= o.start_s
 create or replace temp table sla_pauses as
 select o.oid, greatest(p.from_s, o.start_s) as from_s, least(coalesce(p.to_s, o.end_s), o.end_s) as to_s
 from sla_obligations o join sla_pending p using (cid)
-where o.kind = 'follow_up' and greatest(p.from_s, o.start_s) < least(coalesce(p.to_s, o.end_s), o.end_s);
+where o.kind = 'follow_up'::obligation_kind and greatest(p.from_s, o.start_s) < least(coalesce(p.to_s, o.end_s), o.end_s);
 
 -- each set of terms a case can have (its package, region, overridden account and local opening
 -- date) numbered, each case's number and severity at opening, and the calendar and target of each
@@ -151,7 +168,7 @@ join sla_severity s on s.cid = k.cid and s.t = k.opened_s;
 
 create or replace temp table sla_terms_clocks as
 with named as (
-    select k.terms, kind.kind, sev.severity, t.target_seconds,
+    select k.terms, kind.kind::obligation_kind as kind, sev.severity, t.target_seconds,
            case coalesce(t.clock, case when sev.severity = 1 then '24x7' else 'business' end)
                 when '24x7' then '24x7' when 'business' then k.region else t.clock end as calendar
     from sla_terms k
@@ -338,8 +355,11 @@ select oid, x, y, severity, calendar, target_seconds, deadline_s, breach_s from 
 union all
 select oid, start_s, null, severity, calendar, target_seconds, deadline_s, breach_s from sla_plain;
 
--- result
-select k.case_id, k.account_id, k.package, v.kind, v.seq,
+-- every column of the result but the case's own (case_id, account_id, package), and oid and cid:
+-- kind and status as ENUMs, so that sorting millions of rows by oid moves no strings;
+-- obligations.result_arrow sorts these and takes each case's own columns by cid
+create or replace temp view sla_result as
+select v.oid, v.cid, v.kind, v.seq,
        to_timestamp(v.start_s) as start_at,
        v.severity, v.calendar,
        case when s.oid is null and k.package is not null then v.target_seconds end as target_seconds,
@@ -347,15 +367,21 @@ select k.case_id, k.account_id, k.package, v.kind, v.seq,
             then to_timestamp(v.deadline_s) end as deadline_at,
        case when v.ended_by is not null then to_timestamp(v.end_s) end as end_at,
        coalesce(v.elapsed_seconds, 0)::bigint as elapsed_seconds,
-       case when s.oid is not null then 'suspended'
-            when k.package is null then 'untargeted'
-            when v.breach_s is not null then 'breached'
-            when v.target_seconds is null then 'untargeted'
-            when v.ended_by = 'response' then 'met'
-            when v.ended_by = 'close' then 'cancelled'
-            else 'pending' end as status,
-       case when s.oid is null and k.package is not null then to_timestamp(v.breach_s) end as breached_at,
-       v.oid
+       case when s.oid is not null then 'suspended'::obligation_status
+            when k.package is null then 'untargeted'::obligation_status
+            when v.breach_s is not null then 'breached'::obligation_status
+            when v.target_seconds is null then 'untargeted'::obligation_status
+            when v.ended_by = 'response'::obligation_end then 'met'::obligation_status
+            when v.ended_by = 'close'::obligation_end then 'cancelled'::obligation_status
+            else 'pending'::obligation_status end as status,
+       case when s.oid is null and k.package is not null then to_timestamp(v.breach_s) end as breached_at
 from sla_verdicts v
 join sla_cases k using (cid)
-left join sla_suspended s on s.oid = v.oid
+left join sla_suspended s on s.oid = v.oid;
+
+-- result (in no order: a reader that wants them sorts by oid)
+select k.case_id, k.account_id, k.package, r.kind::varchar as kind, r.seq, r.start_at, r.severity, r.calendar,
+       r.target_seconds, r.deadline_at, r.end_at, r.elapsed_seconds, r.status::varchar as status, r.breached_at,
+       r.oid
+from sla_result r
+join sla_cases k using (cid)
