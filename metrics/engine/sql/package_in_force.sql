@@ -3,7 +3,8 @@
 -- account's region calendar (UTC when the region has no calendar), or null without such a term.
 -- Terms of one account never overlap (ingest quarantines an overlapping one), so it is one value.
 --
--- Users: a case's package is the one in force at its opening (obligations.sql, whence case_facts);
+-- Users: a case's package is the one in force at its opening (obligations.sql states this rule as a
+-- join, for speed, and case_facts reads it from there);
 -- a suspension's at its start (subjects' governance_suspended_accounts.sql); the weekly update's
 -- heading on the week's last local day (reports/weekly.py). clock_cursor creates it on every
 -- engine and snapshot cursor, beside calendar_zones which it reads.
