@@ -47,7 +47,7 @@ from _measure import (  # noqa: E402
 FLOOR_SQL = 'select case_id, "at", author_type from responses order by case_id, "at"'
 COMPARED = ("status", "deadline_at", "breached_at", "elapsed_seconds", "end_at")
 SHOWN = ("kind", "package", "severity", "calendar", "target_seconds", "start_at")  # context for a disagreement
-TARGET_RATIO = 15.0
+TARGET_RATIO = 5.0  # the engine within 5 times DuckDB's own read and sort of the responses
 TARGET_SPEEDUP = 300.0
 TARGET_PEAK_MB = 3 * 1024  # 3 GB
 RESULT_TAG = "BENCH_RESULT "
@@ -413,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         ["floor rows (responses)", fmt_int(floor["rows"]), "", ""],
         ["floor seconds", f"{floor_s:.2f}", "", ""],
         ["floor peak MB", f"{floor_child.peak_mb:,.0f}", "< 3 GB", verdict(floor_child.peak_mb < TARGET_PEAK_MB)],
-        ["engine / floor", f"{ratio:.1f}x", "<= 15x", verdict(ratio <= TARGET_RATIO)],
+        ["engine / floor", f"{ratio:.1f}x", f"<= {TARGET_RATIO:.0f}x", verdict(ratio <= TARGET_RATIO)],
         ["reference obligations", fmt_int(n_ref), "", ""],
         ["reference s/obligation", f"{ref_per * 1e3:.3f} ms", "", ""],
         ["engine s/obligation", f"{engine_per * 1e6:.2f} us", "", ""],

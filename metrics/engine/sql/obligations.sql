@@ -83,11 +83,12 @@ create or replace temp table sla_severity_cuts as
 select s.cid, s.t, s.severity from sla_severity s join sla_cases k using (cid) where s.t > k.opened_s;
 
 -- agent responses: distinct instants at or after the opening, each with the next one and its
--- number n among them (of equal instants the last row stays: its lead is the next instant)
+-- number n among them (of equal instants the last row stays: its lead is the next instant),
+-- and the case's close
 create or replace temp table sla_responses as
-select cid, t, next_t, n
+select cid, t, next_t, n, closed_s
 from (
-    select k.cid, epoch(r."at")::bigint as t,
+    select k.cid, k.closed_s, epoch(r."at")::bigint as t,
            lead(epoch(r."at")::bigint) over (partition by k.cid order by epoch(r."at")::bigint) as next_t,
            dense_rank() over (partition by k.cid order by epoch(r."at")::bigint) as n
     from responses r join sla_cases k using (case_id)
@@ -110,7 +111,7 @@ select k.cid, 'initial'::obligation_kind as kind, 0 as seq, k.opened_s as start_
        coalesce(s.next_close_s, k.closed_s) as next_close_s
 from sla_cases k
 left join sla_status s on s.cid = k.cid and s.t = k.opened_s
-left join (select cid, min(t) as first_t from sla_responses group by cid) f on f.cid = k.cid;
+left join (select cid, t as first_t from sla_responses where n = 1) f on f.cid = k.cid;
 
 -- (a case without status changes is open until its close, which ends every obligation: its
 -- follow-ups are the responses before the close, so their seq is the responses' n)
@@ -122,10 +123,9 @@ from (
     asof join sla_status s on r.cid = s.cid and r.t >= s.t
     where s.status <> 'closed'
     union all
-    select r.cid, r.n, r.t, r.next_t, k.closed_s
-    from (select * from sla_responses anti join sla_changed using (cid)) r
-    join sla_cases k using (cid)
-    where k.closed_s is null or r.t < k.closed_s
+    select r.cid, r.n, r.t, r.next_t, r.closed_s
+    from sla_responses r anti join sla_changed using (cid)
+    where r.closed_s is null or r.t < r.closed_s
 );
 
 -- oid orders obligations by case and seq without a sort: cid in the high bits, seq in the low 32
