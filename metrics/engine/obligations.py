@@ -34,6 +34,7 @@ EXPORT_COLUMNS = (
     "case_id", "account_id", "package", "kind", "seq", "start_at", "severity", "calendar",
     "target_seconds", "deadline_at", "end_at", "elapsed_seconds", "status", "breached_at",
 )
+# In the order of the ENUM obligation_status of sql/obligations.sql (the metrics count each by name).
 STATUSES = ("met", "breached", "pending", "cancelled", "untargeted", "suspended")
 
 
@@ -147,10 +148,11 @@ def result_arrow(cur: duckdb.DuckDBPyConnection) -> pa.Table:
     cases = cur.sql("select case_id, account_id, package from sla_cases order by cid").to_arrow_table()
     at = pc.subtract(rows["cid"], 1)
     columns = {name: cases[name].take(at) for name in cases.column_names}
-    for name in ("kind", "status"):  # ENUMs: DuckDB gives them as dictionaries
-        columns[name] = rows[name].cast(pa.string())
-    return pa.table([columns[name] if name in columns else rows[name] for name in EXPORT_COLUMNS],
-                    names=list(EXPORT_COLUMNS))
+    for name in EXPORT_COLUMNS:
+        if name not in columns:  # sla_result's ENUMs come as dictionaries: the export has their text
+            column = rows[name]
+            columns[name] = column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+    return pa.table([columns[name] for name in EXPORT_COLUMNS], names=list(EXPORT_COLUMNS))
 
 
 def compute_obligations(

@@ -13,7 +13,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from metrics.engine.obligations import EXPORT_COLUMNS, compute_obligations, export_obligations
+from metrics.engine.obligations import (
+    EXPORT_COLUMNS,
+    STATUSES,
+    as_utc,
+    clock_cursor,
+    compute_obligations,
+    export_obligations,
+    run_stages,
+)
 from metrics.storage.ingest import ingest
 
 UTC = dt.UTC
@@ -189,3 +197,16 @@ def test_export_writes_exactly_the_contract_columns(tmp_path, obligations):
     frame = pd.read_parquet(tmp_path / "o.parquet")
     assert tuple(frame.columns) == EXPORT_COLUMNS
     assert len(frame) == n
+
+
+def test_the_engine_statuses_are_the_ones_the_metrics_count(tmp_path: Path):
+    """The SQL's ENUM of statuses and obligations.STATUSES (each counted by name) list the same, in one order."""
+    con = duckdb.connect(str(write_examples(tmp_path)), read_only=True)
+    try:
+        cur = clock_cursor(con, as_utc(AS_OF))
+        run_stages(cur, as_utc(AS_OF))
+        enum = cur.sql("select enum_range(null::obligation_status)").fetchall()[0][0]
+        cur.close()
+    finally:
+        con.close()
+    assert tuple(enum) == STATUSES
