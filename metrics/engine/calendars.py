@@ -155,8 +155,10 @@ MAX_BUCKET = 3600  # seconds of time (W) or of work (inverse)
 
 @dataclass(frozen=True)
 class Lookups:
-    steps: pa.Table  # cal, b, start1, len1, cum1, start2, len2, cum2: W(t) for t // width = b
-    reaches: pa.Table  # cal, k, start1, cum1, start2, cum2: the deadline for W = w with w // work_width = k
+    # One integer key per calendar and bucket, cal * buckets + the bucket's number from 0
+    # (sql/calendar_lookups.sql's step_key and reach_key): a join on one integer column.
+    steps: pa.Table  # key, start1, len1, cum1, start2, len2, cum2: W(t) for t // width = first + the bucket
+    reaches: pa.Table  # key, start1, cum1, start2, cum2: the deadline for W = w with w // work_width = the bucket
     width: int  # seconds per W bucket
     first: int  # buckets below `first` or above `last` are looked up in them (same candidates)
     last: int
@@ -186,21 +188,22 @@ def lookup_tables(intervals: pa.Table) -> Lookups:
         b = np.arange(first, last + 1, dtype=np.int64)
         i1 = np.searchsorted(s, b * width, "right") - 1  # in force at the bucket's start (-1: none)
         i2 = np.searchsorted(s, (b + 1) * width, "left") - 1  # the last start inside it, if after i1
-        steps.append(_candidates(c, b, i1, i2, {"start": s, "len": n, "cum": w}, "b"))
+        steps.append(_candidates(c, b.size, i1, i2, {"start": s, "len": n, "cum": w}))
         s, w = s[n > 0], w[n > 0]
         k = np.arange(0, work_last + 1, dtype=np.int64)
         j1 = np.searchsorted(w, k * work_width, "left") - 1  # the last with cum_before < k * work_width
         j2 = np.searchsorted(w, (k + 1) * work_width, "left") - 1
-        reaches.append(_candidates(c, k, j1, j2, {"start": s, "cum": w}, "k"))
+        reaches.append(_candidates(c, k.size, j1, j2, {"start": s, "cum": w}))
     return Lookups(pa.concat_tables(steps), pa.concat_tables(reaches), width, first, last, work_width, work_last)
 
 
 def _candidates(
-    cal: int, keys: npt.NDArray[np.int64], one: npt.NDArray[np.int64], two: npt.NDArray[np.int64],
-    columns: dict[str, npt.NDArray[np.int64]], key: str,
+    cal: int, buckets: int, one: npt.NDArray[np.int64], two: npt.NDArray[np.int64],
+    columns: dict[str, npt.NDArray[np.int64]],
 ) -> pa.Table:
-    """One row per bucket key: the columns of candidate `one` (null when -1) and of `two` (null unless after one)."""
-    out: dict[str, pa.Array] = {"cal": pa.array(np.full(keys.size, cal, np.int32)), key: pa.array(keys)}
+    """One row per bucket of calendar `cal`, keyed cal * buckets + bucket: the columns of candidate
+    `one` (null when -1) and of `two` (null unless after one)."""
+    out: dict[str, pa.Array] = {"key": pa.array(cal * buckets + np.arange(buckets, dtype=np.int64))}
     has_one, has_two = one >= 0, two > one
     for name, values in columns.items():
         out[f"{name}1"] = pa.array(values[np.maximum(one, 0)], mask=~has_one)

@@ -91,19 +91,19 @@ def test_bucket_lookups_agree_with_a_scan_of_the_intervals() -> None:
     got_w = dict(
         cur.execute("""
         select p.t, work_at(p.t, s.start1, s.len1, s.cum1, s.start2, s.len2, s.cum2)
-        from probe_t p join calendar_steps s on s.cal = 1 and s.b = step_key(p.t)
+        from probe_t p join calendar_steps s on s.key = step_key(1, p.t)
     """).fetchall()
     )
     got_24x7 = dict(
         cur.execute("""
         select p.t, work_at(p.t, s.start1, s.len1, s.cum1, s.start2, s.len2, s.cum2)
-        from probe_t p join calendar_steps s on s.cal = 0 and s.b = step_key(p.t)
+        from probe_t p join calendar_steps s on s.key = step_key(0, p.t)
     """).fetchall()
     )
     got_deadline = dict(
         cur.execute("""
         select p.w, reach_at(p.w, r.start1, r.cum1, r.start2, r.cum2)
-        from probe_w p join calendar_reaches r on r.cal = 1 and r.k = reach_key(p.w)
+        from probe_w p join calendar_reaches r on r.key = reach_key(1, p.w)
     """).fetchall()
     )
     con.close()
