@@ -201,8 +201,10 @@ def _candidates(
     cal: int, buckets: int, one: npt.NDArray[np.int64], two: npt.NDArray[np.int64],
     columns: dict[str, npt.NDArray[np.int64]],
 ) -> pa.Table:
-    """One row per bucket of calendar `cal`, keyed cal * buckets + bucket: the columns of candidate
-    `one` (null when -1) and of `two` (null unless after one)."""
+    """One row per bucket of calendar `cal` (key cal * buckets + bucket): candidates `one` and `two`.
+
+    Candidate `one` is null when -1, `two` null unless after `one`.
+    """
     out: dict[str, pa.Array] = {"key": pa.array(cal * buckets + np.arange(buckets, dtype=np.int64))}
     has_one, has_two = one >= 0, two > one
     for name, values in columns.items():
