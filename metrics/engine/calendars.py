@@ -1,7 +1,7 @@
 """Business calendars as data: working intervals in UTC with a running total of seconds.
 
-Elapsed business time is then a difference of running totals, and a deadline is an
-ASOF join on the running total (`sql/obligations.sql`), with no per-case loop:
+Elapsed business time is then a difference of running totals, and a deadline is a look-up
+on the running total (`sql/obligations.sql`, by the bucket tables below), with no per-case loop:
 
     W(t)   = cum_before(i) + min(t - start(i), length(i))   for the last interval i starting <= t
     work(a, b) = W(b) - W(a)

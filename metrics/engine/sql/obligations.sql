@@ -3,11 +3,11 @@
 -- docs/sla-clock.md. Each statement builds one temp table on the caller's cursor; the
 -- last one returns the result. metrics/explain.py reads the intermediate tables too.
 --
--- Inputs besides the store: calendar_intervals(cal, start_s, end_s, cum_before),
--- calendar_zones(calendar, cal, timezone), sla_targets(package, account_id, valid_from, valid_to, kind,
--- severity, target_seconds, clock) and the macros package_in_force(account, moment), terms_account(account),
--- and from run_stages calendar_steps and calendar_reaches with their macros (calendar_lookups.sql):
--- W and its inverse by equality joins.
+-- Inputs besides the store: calendar_zones(calendar, cal, timezone), sla_targets(package,
+-- account_id, valid_from, valid_to, kind, severity, target_seconds, clock), the macros
+-- package_in_force(account, moment), terms_account(account), and from run_stages the bucket
+-- tables calendar_steps and calendar_reaches of calendar_intervals(cal, start_s, end_s,
+-- cum_before) with their macros (calendar_lookups.sql): W and its inverse by equality joins.
 -- Stages drop the tables no later stage reads, to keep memory flat on millions of cases.
 -- Instants are epoch seconds; cases and obligations get integer ids (cid, oid) so that the
 -- joins of the middle stages run on integers. W(c, t) is the running total of working
@@ -232,23 +232,21 @@ join sla_obligations o using (oid)
 join sla_case_terms k using (cid)
 join sla_terms_clocks c on c.key = clock_key(k.terms, o.kind, p.severity);
 
--- W at the start, the end (clipped to the obligation's end) and the clip of every segment, per clock
+-- W at the start, the end (clipped to the obligation's end) and the clip of every segment, per
+-- clock, by the bucket tables as in sla_plain
 create or replace temp table sla_segment_work as
 with segs as (
     select c.oid, c.severity, c.cal, c.target_seconds, g.from_s, g.to_s,
            least(coalesce(g.to_s, g.end_s), g.end_s) as clip_s
     from sla_clocks c join sla_segments g using (oid)
-),
-w_from as (
-    select g.*, i.cum_before + least(g.from_s - i.start_s, i.end_s - i.start_s) as w_from
-    from segs g asof join calendar_intervals i on i.cal = g.cal and g.from_s >= i.start_s
-),
-w_clip as (
-    select g.*, i.cum_before + least(g.clip_s - i.start_s, i.end_s - i.start_s) as w_clip
-    from w_from g asof join calendar_intervals i on i.cal = g.cal and g.clip_s >= i.start_s
 )
-select * exclude (clip_s), case when to_s is not null then w_clip end as w_to
-from w_clip;
+select g.oid, g.severity, g.cal, g.target_seconds, g.from_s, g.to_s,
+       work_at(g.from_s, a.start1, a.len1, a.cum1, a.start2, a.len2, a.cum2) as w_from,
+       work_at(g.clip_s, e.start1, e.len1, e.cum1, e.start2, e.len2, e.cum2) as w_clip,
+       case when g.to_s is not null then work_at(g.clip_s, e.start1, e.len1, e.cum1, e.start2, e.len2, e.cum2) end as w_to
+from segs g
+join calendar_steps a on a.key = step_key(g.cal, g.from_s)
+join calendar_steps e on e.key = step_key(g.cal, g.clip_s);
 drop table sla_segments;
 
 
@@ -267,10 +265,9 @@ reached as (
     from cumulated
     where work_before < target_seconds and (w_to is null or target_seconds <= work_before + (w_to - w_from))
 )
-select r.oid, r.severity, i.start_s + (r.w_deadline - i.cum_before) as deadline_s
+select r.oid, r.severity, reach_at(r.w_deadline, c.start1, c.cum1, c.start2, c.cum2) as deadline_s
 from reached r
-asof join (select * from calendar_intervals where end_s > start_s) i
-  on i.cal = r.cal and r.w_deadline > i.cum_before;
+join calendar_reaches c on c.key = reach_key(r.cal, r.w_deadline);
 
 -- elapsed per clock: running segments clipped to the end (all start at or before it)
 create or replace temp table sla_elapsed as
