@@ -158,7 +158,8 @@ class Lookups:
     # One integer key per calendar and bucket, cal * buckets + the bucket's number from 0
     # (sql/calendar_lookups.sql's step_key and reach_key): a join on one integer column.
     steps: pa.Table  # key, start1, len1, cum1, start2, len2, cum2: W(t) for t // width = first + the bucket
-    reaches: pa.Table  # key, start1, cum1, start2, cum2: the deadline for W = w with w // work_width = the bucket
+    reaches: pa.Table  # key, start1, cum1, start2, cum2: the deadline for W = w with w // work_width = the bucket;
+    # and key -1, whose candidates are null: no deadline
     width: int  # seconds per W bucket
     first: int  # buckets below `first` or above `last` are looked up in them (same candidates)
     last: int
@@ -194,6 +195,10 @@ def lookup_tables(intervals: pa.Table) -> Lookups:
         j1 = np.searchsorted(w, k * work_width, "left") - 1  # the last with cum_before < k * work_width
         j2 = np.searchsorted(w, (k + 1) * work_width, "left") - 1
         reaches.append(_candidates(c, k.size, j1, j2, {"start": s, "cum": w}))
+    # key -1, no candidate: where no deadline is to be found (no target), a join still finds a row
+    none = pa.table({name: pa.array([-1 if name == "key" else None], field.type) for name, field in
+                     zip(reaches[0].column_names, reaches[0].schema, strict=True)})
+    reaches.insert(0, none)
     return Lookups(pa.concat_tables(steps), pa.concat_tables(reaches), width, first, last, work_width, work_last)
 
 

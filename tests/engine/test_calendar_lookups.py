@@ -106,8 +106,12 @@ def test_bucket_lookups_agree_with_a_scan_of_the_intervals() -> None:
         from probe_w p join calendar_reaches r on r.key = reach_key(1, p.w)
     """).fetchall()
     )
+    no_deadline = cur.execute(
+        "select reach_at(1, r.start1, r.cum1, r.start2, r.cum2) from calendar_reaches r where r.key = -1"
+    ).fetchall()
     con.close()
 
+    assert no_deadline == [(None,)]  # the key of no target: one row, no deadline
     assert got_w == {t: slow_w(intervals, t) for t in instants}
     assert got_24x7 == {t: t for t in instants}  # 24x7: every second counts, W(t) = t
     assert got_deadline == {w: slow_deadline(intervals, w) for w in works}

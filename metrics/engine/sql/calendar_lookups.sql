@@ -15,7 +15,8 @@ create or replace temp macro step_key(cal, t) as
 create or replace temp macro work_at(t, start1, len1, cum1, start2, len2, cum2) as
     case when t >= start2 then cum2 + least(t - start2, len2) else cum1 + least(t - start1, len1) end;
 
--- reach_key(cal, w): the key of the inverse bucket of w working seconds (w > 0);
+-- reach_key(cal, w): the key of the inverse bucket of w working seconds (w > 0); key -1 has
+-- no candidate (no deadline: calendars.lookup_tables);
 -- reach_at(w, candidates): the earliest instant whose W is w, in the last working interval
 -- whose cum_before is below w (null when none is)
 create or replace temp macro reach_key(cal, w) as cal * ({work_last} + 1) + least(w // {work_width}, {work_last});
