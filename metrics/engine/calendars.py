@@ -196,8 +196,8 @@ def lookup_tables(intervals: pa.Table) -> Lookups:
         j2 = np.searchsorted(w, (k + 1) * work_width, "left") - 1
         reaches.append(_candidates(c, k.size, j1, j2, {"start": s, "cum": w}))
     # key -1, no candidate: where no deadline is to be found (no target), a join still finds a row
-    none = pa.table({name: pa.array([-1 if name == "key" else None], field.type) for name, field in
-                     zip(reaches[0].column_names, reaches[0].schema, strict=True)})
+    none = pa.table({field.name: pa.array([-1 if field.name == "key" else None], field.type)
+                     for field in reaches[0].schema})
     reaches.insert(0, none)
     return Lookups(pa.concat_tables(steps), pa.concat_tables(reaches), width, first, last, work_width, work_last)
 

@@ -104,19 +104,31 @@ create or replace temp type obligation_end as enum ('response', 'close');
 
 create or replace temp type obligation_status as enum ('met', 'breached', 'pending', 'cancelled', 'untargeted', 'suspended');
 
+create or replace temp type calendar_name as enum (select calendar from calendar_zones order by cal);
+
 -- obligations: the initial one, and one per agent response while the case is open; each ends
--- at the next agent response (initial: the first at or after opening) or the next close
-create or replace temp table sla_starts as
-select k.cid, 'initial'::obligation_kind as kind, 0 as seq, k.opened_s as start_s, f.first_t as response_s,
-       coalesce(s.next_close_s, k.closed_s) as next_close_s
+-- at the next agent response (initial: the first at or after opening) or the next close, and
+-- is running at as-of when neither came. oid orders obligations by case and seq without a
+-- sort: cid in the high bits, seq in the low 32.
+create or replace temp macro obligation_row(cid, kind, seq, start_s, response_s, next_close_s, as_of_s) as {
+    'oid': cid * 4294967296 + seq, 'cid': cid, 'kind': kind, 'seq': seq, 'start_s': start_s,
+    'ended_by': case when response_s is not null and (next_close_s is null or response_s <= next_close_s)
+                     then 'response'::obligation_end
+                     when next_close_s is not null then 'close'::obligation_end end,
+    'end_s': coalesce(least(response_s, next_close_s), as_of_s)
+};
+
+create or replace temp table sla_obligations as
+select unnest(obligation_row(k.cid, 'initial'::obligation_kind, 0, k.opened_s, f.first_t,
+                             coalesce(s.next_close_s, k.closed_s), epoch($as_of)::bigint))
 from sla_cases k
 left join sla_status s on s.cid = k.cid and s.t = k.opened_s
 left join (select cid, t as first_t from sla_responses where n = 1) f on f.cid = k.cid;
 
 -- (a case without status changes is open until its close, which ends every obligation: its
 -- follow-ups are the responses before the close, so their seq is the responses' n)
-insert into sla_starts
-select cid, 'follow_up'::obligation_kind, seq, t, next_t, next_close_s
+insert into sla_obligations
+select unnest(obligation_row(cid, 'follow_up'::obligation_kind, seq, t, next_t, next_close_s, epoch($as_of)::bigint))
 from (
     select r.cid, row_number() over (partition by r.cid order by r.t) as seq, r.t, r.next_t, s.next_close_s
     from (select * from sla_responses semi join sla_changed using (cid)) r
@@ -127,16 +139,6 @@ from (
     from sla_responses r anti join sla_changed using (cid)
     where r.closed_s is null or r.t < r.closed_s
 );
-
--- oid orders obligations by case and seq without a sort: cid in the high bits, seq in the low 32
-create or replace temp table sla_obligations as
-select cid * 4294967296 + seq as oid, cid, kind, seq, start_s,
-       case when response_s is not null and (next_close_s is null or response_s <= next_close_s)
-            then 'response'::obligation_end
-            when next_close_s is not null then 'close'::obligation_end end as ended_by,
-       coalesce(least(response_s, next_close_s), epoch($as_of)::bigint) as end_s
-from sla_starts;
-drop table sla_starts;
 drop table sla_responses;
 drop table sla_status;
 drop table sla_changed;
@@ -187,7 +189,8 @@ with named as (
     left join sla_targets t on t.package = k.package and t.kind = kind.kind and t.severity = sev.severity
         and t.account_id is not distinct from k.terms_account and k.opened_date between t.valid_from and t.valid_to
 )
-select clock_key(n.terms, n.kind, n.severity) as key, n.*, z.cal from named n join calendar_zones z using (calendar);
+select clock_key(n.terms, n.kind, n.severity) as key, n.* replace (n.calendar::calendar_name as calendar), z.cal
+from named n join calendar_zones z using (calendar);
 drop table sla_terms;
 
 -- Most obligations run on one clock: no pause and no severity change inside their life. The
@@ -226,7 +229,7 @@ select p.oid, max(p.to_s), null, any_value(o.end_s) from sla_pauses p join sla_o
 
 -- calendar and target for each severity a complex obligation passed through
 create or replace temp table sla_clocks as
-select p.oid, p.severity, c.target_seconds, c.cal
+select p.oid, p.severity, c.target_seconds, c.calendar, c.cal
 from (select distinct oid, severity from sla_pieces) p
 join sla_obligations o using (oid)
 join sla_case_terms k using (cid)
@@ -240,13 +243,15 @@ with segs as (
            least(coalesce(g.to_s, g.end_s), g.end_s) as clip_s
     from sla_clocks c join sla_segments g using (oid)
 )
-select g.oid, g.severity, g.cal, g.target_seconds, g.from_s, g.to_s,
-       work_at(g.from_s, a.start1, a.len1, a.cum1, a.start2, a.len2, a.cum2) as w_from,
-       work_at(g.clip_s, e.start1, e.len1, e.cum1, e.start2, e.len2, e.cum2) as w_clip,
-       case when g.to_s is not null then work_at(g.clip_s, e.start1, e.len1, e.cum1, e.start2, e.len2, e.cum2) end as w_to
-from segs g
-join calendar_steps a on a.key = step_key(g.cal, g.from_s)
-join calendar_steps e on e.key = step_key(g.cal, g.clip_s);
+select *, case when to_s is not null then w_clip end as w_to
+from (
+    select g.oid, g.severity, g.cal, g.target_seconds, g.from_s, g.to_s,
+           work_at(g.from_s, a.start1, a.len1, a.cum1, a.start2, a.len2, a.cum2) as w_from,
+           work_at(g.clip_s, e.start1, e.len1, e.cum1, e.start2, e.len2, e.cum2) as w_clip
+    from segs g
+    join calendar_steps a on a.key = step_key(g.cal, g.from_s)
+    join calendar_steps e on e.key = step_key(g.cal, g.clip_s)
+);
 drop table sla_segments;
 
 
@@ -279,12 +284,11 @@ drop table sla_segment_work;
 
 -- verdict per piece: breaches when D(s) < y (last piece: D(s) < end), at max(D(s), x)
 create or replace temp table sla_complex_pieces as
-select p.oid, p.x, p.y, p.severity, z.calendar, c.target_seconds, d.deadline_s,
+select p.oid, p.x, p.y, p.severity, c.calendar, c.target_seconds, d.deadline_s,
        case when d.deadline_s < coalesce(p.y, o.end_s) then greatest(d.deadline_s, p.x) end as breach_s
 from sla_pieces p
 join sla_obligations o using (oid)
 join sla_clocks c using (oid, severity)
-join calendar_zones z on z.cal = c.cal
 left join sla_deadlines d using (oid, severity);
 drop table sla_pieces;
 drop table sla_deadlines;
@@ -304,7 +308,7 @@ create or replace temp table sla_plain_clocks as
 with later as (
     select cid, t, severity, lead(t) over (partition by cid order by t) as next_t from sla_severity_cuts
 )
-select o.*, c.severity, c.target_seconds, c.calendar, c.cal,
+select o.oid, o.start_s, o.ended_by, o.end_s, c.severity, c.target_seconds, c.calendar, c.cal,
        step_key(c.cal, o.start_s) as start_key, step_key(c.cal, o.end_s) as end_key
 from sla_obligations o
 join sla_case_terms k using (cid)
@@ -331,7 +335,7 @@ reached as (
     join calendar_reaches r
       on r.key = case when w.target_seconds > 0 then reach_key(w.cal, w.w_from + w.target_seconds) else -1 end
 )
-select oid, cid, kind, seq, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s,
+select oid, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s,
        case when deadline_s < end_s then greatest(deadline_s, start_s) end as breach_s,
        w_end - w_from as elapsed_seconds
 from reached;
@@ -356,7 +360,8 @@ drop table sla_elapsed;
 -- one row per obligation (sla_obligations' columns and the verdict's), then every piece's
 -- verdict, a plain obligation's being its one piece (explain.py, reports/weekly.py read both)
 create or replace temp view sla_verdicts as
-select oid, cid, kind, seq, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s, breach_s,
+select oid, oid // 4294967296 as cid, case when oid % 4294967296 = 0 then 'initial' else 'follow_up' end::obligation_kind as kind,
+       (oid % 4294967296)::integer as seq, start_s, ended_by, end_s, severity, calendar, target_seconds, deadline_s, breach_s,
        elapsed_seconds
 from sla_plain
 union all
