@@ -8,6 +8,7 @@ store itself stays exactly what was loaded and a read-only connection suffices.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metrics import sqlfiles
-from metrics.engine.calendars import calendar_table, horizon_days, interval_table, lookup_tables, target_table
+from metrics.engine.calendars import Lookups, calendar_table, horizon_days, interval_table, lookup_tables, target_table
 from metrics.storage.config import Config
 from metrics.storage.store import stored_config
 
@@ -54,6 +55,11 @@ class ClockTables:
     intervals: pa.Table
     zones: pa.Table
     targets: pa.Table
+
+    @functools.cached_property
+    def lookups(self) -> Lookups:
+        """The bucket tables of W and its inverse over `intervals`, made once for every run that shares them."""
+        return lookup_tables(self.intervals.sort_by([("cal", "ascending"), ("start_s", "ascending")]))
 
 
 def clock_tables(con: duckdb.DuckDBPyConnection, as_of: dt.datetime, config: Config) -> ClockTables:
@@ -96,20 +102,23 @@ def run_stages(
     as_of: dt.datetime,
     case_id: str | None = None,
     accounts: list[str] | None = None,
+    lookups: Lookups | None = None,
 ) -> None:
     """Build the engine's sla_* temp tables on `cur` (from clock_cursor) for `as_of`.
 
-    `case_id` or `accounts` narrow the work to one case or some accounts' cases.
+    `case_id` or `accounts` narrow the work to one case or some accounts' cases. `lookups`:
+    the `ClockTables.lookups` of the tables `cur` was made with, when the caller holds them.
     """
-    register_lookups(cur)
+    register_lookups(cur, lookups)
     values: dict[str, object] = {"as_of": as_of, "case_id": case_id, "accounts": accounts}
     for statement in STAGES:
         cur.execute(statement, sqlfiles.bind(statement, values))
 
 
-def register_lookups(cur: duckdb.DuckDBPyConnection) -> None:
+def register_lookups(cur: duckdb.DuckDBPyConnection, lookups: Lookups | None = None) -> None:
     """Register the bucket tables of W and its inverse (calendars.lookup_tables) and their macros on `cur`."""
-    lookups = lookup_tables(cur.sql("select * from calendar_intervals order by cal, start_s").to_arrow_table())
+    if lookups is None:
+        lookups = lookup_tables(cur.sql("select * from calendar_intervals order by cal, start_s").to_arrow_table())
     for name, table in (("calendar_steps", lookups.steps), ("calendar_reaches", lookups.reaches)):
         # copied into DuckDB, whose planner then knows their size and builds its hash tables on them
         cur.register("sla_lookup_arrow", table)

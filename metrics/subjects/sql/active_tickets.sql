@@ -26,10 +26,9 @@ business_age as (
     from worked
     group by case_id
 ),
-running as (
+running as (  -- obligations with no end_at (Python: active._running)
     select case_id, kind, seq, calendar, target_seconds, deadline_at, elapsed_seconds, status, breached_at
-    from obligations
-    where end_at is null
+    from running_obligations
 ),
 joined as (
     select a.case_id, a.account_id, a.account_name, a.advisor, a.region, a.package, a.severity, a.status,
