@@ -267,13 +267,32 @@ class Snapshot:
             added = run.added_up(self.con, per_case)
             return self._combined(per_case, table) if added is None else added
         held = int(np.searchsorted(settled, _micros(self.as_of), side="right"))
-        # Built again: the cases settled after the last stored row held (for a table of groups
-        # of cases, the rest of that group's span) and the cases not settled at as-of, which
-        # the snapshot holds after its stored rows.
-        since = int(settled[held - 1]) if held else np.iinfo(np.int64).min
+        # Built again: the cases not settled at as-of, which the snapshot holds after its stored
+        # rows. A case settled by then has its rows among those held, or none at any as-of: it is
+        # one snapshot for every table of rows per case, so one table's build reuses another's
+        # (escalation_firsts reads escalation_events). A table of groups of cases also builds
+        # the cases settled after its last group held, the rest of that group's span.
+        if per_case.combine is None:
+            rest = self._unsettled
+        else:
+            since = int(settled[held - 1]) if held else np.iinfo(np.int64).min
+            rest = self._settled_after(since)
+        fresh = rest.table(per_case).select(table.schema.names).cast(table.schema)  # and kept for other builds
+        # not added up (a key may have a row per held week and one built): readers sum, and adding
+        # up half a million rows at every as-of cost more than the readers' sums over them
+        return pa.concat_tables([table.slice(0, held), fresh])
+
+    @functools.cached_property
+    def _unsettled(self) -> Snapshot:
+        """The cases not settled at as-of alone (the re-run ones), with derived tables of their own."""
+        return self._settled_after(np.iinfo(np.int64).max)
+
+    def _settled_after(self, since: int) -> Snapshot:
+        """The cases settled after `since` (micros) or not at as-of, alone."""
+        assert self.run is not None
         n_obligations, n_facts = self.stored_rows
-        first_obligation = min(int(np.searchsorted(run.obligations_settled, since, side="right")), n_obligations)
-        first_fact = min(int(np.searchsorted(run.facts_settled, since, side="right")), n_facts)
+        first_obligation = min(int(np.searchsorted(self.run.obligations_settled, since, side="right")), n_obligations)
+        first_fact = min(int(np.searchsorted(self.run.facts_settled, since, side="right")), n_facts)
         rest = dataclasses.replace(
             self,
             obligations=self.obligations.slice(first_obligation),
@@ -282,10 +301,7 @@ class Snapshot:
             stored_rows=(0, 0),
         )
         rest.__dict__["_clock"] = self._clock  # the same calendars, made once per snapshot
-        fresh = per_case.build(rest).select(table.schema.names).cast(table.schema)
-        # not added up (a key may have a row per held week and one built): readers sum, and adding
-        # up half a million rows at every as-of cost more than the readers' sums over them
-        return pa.concat_tables([table.slice(0, held), fresh])
+        return rest
 
     def _combined(self, per_case: PerCaseTable, rows: pa.Table) -> pa.Table:
         """`rows` as they are, or added up by the table's `combine` query (a store without the added-up copy)."""
