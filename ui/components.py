@@ -259,7 +259,7 @@ def text_width(values: pd.Series, label: str) -> int:
 
     The grid sizes a column by its first rows only, so an advisor named from row 3 on read "Dana Wh".
     """
-    longest = max(len(label), int(values.astype(str).str.len().max()) if len(values) else 0)
+    longest = max([len(label), *(len(str(value)) for value in pd.unique(values.dropna()))])  # grid text: strings
     return int(min(MAX_TEXT_PX, longest * CHAR_PX + PAD_PX))
 
 

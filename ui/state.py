@@ -301,7 +301,9 @@ def take_weekly_snapshots() -> None:
     _weeks_taken(store_key())
 
 
-@st.cache_data(ttl=600, max_entries=8, show_spinner=False)
+# A resource, not data: every call returns the one frozen DataBounds (never modified), where a cached
+# copy is unpickled at each of the thirty calls a page's run makes (the as-of, the scope, the sidebar).
+@st.cache_resource(ttl=600, max_entries=8, show_spinner=False)
 def _bounds(store: str) -> DataBounds:
     return data_bounds(get_connection(store))
 

@@ -226,13 +226,13 @@ def ordered(frame: pd.DataFrame) -> list[str]:
 
 def _distinct(frame: pd.DataFrame, names: list[str]) -> list[str]:
     """`names` less any column saying what an earlier one of the same label says (seconds beside hours)."""
-    kept: list[str] = []
+    kept: dict[str, str] = {}  # name -> label
     for name in names:
         label = column(name, frame[name]).label
-        twins = [k for k in kept if column(k, frame[k]).label == label]
+        twins = [k for k, kept_label in kept.items() if kept_label == label]
         if not any(_text(frame, k).equals(_text(frame, name)) for k in twins):
-            kept.append(name)
-    return kept
+            kept[name] = label
+    return list(kept)
 
 
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:
