@@ -282,6 +282,18 @@ class Snapshot:
         # up half a million rows at every as-of cost more than the readers' sums over them
         return pa.concat_tables([table.slice(0, held), fresh])
 
+    def running_obligations(self) -> pa.Table:
+        """The obligations running at as-of (no end_at).
+
+        Derived from the stored run, they are among the re-run rows only: a case settled by
+        as-of has its stored rows, and its obligations all ended by its last event
+        (sql/stored_run.sql), so the millions of stored rows need no scan.
+        """
+        rows = self.obligations
+        if self.run is not None and self.as_of != self.run.as_of:
+            rows = rows.slice(self.stored_rows[0])
+        return rows.filter(pc.is_null(rows["end_at"]))
+
     @functools.cached_property
     def _unsettled(self) -> Snapshot:
         """The cases not settled at as-of alone (the re-run ones), with derived tables of their own."""

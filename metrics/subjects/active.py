@@ -13,7 +13,6 @@ import dataclasses
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot
@@ -91,25 +90,11 @@ def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame
 
 def _whole_queue(snap: Snapshot) -> pa.Table:
     """Every active ticket, most urgent first (urgency_rank keeps that order through filters)."""
-    snap.derive("running_obligations", lambda: _running(snap))
+    snap.derive("running_obligations", snap.running_obligations)
     sql = ACTIVE_SQL.replace("{case_filter}", "true")
     values = {"as_of": snap.as_of, "at_risk_fraction": float(snap.config.at_risk_fraction)}
     queue = snap.query(sql, values)  # in the query's order, with DuckDB's types (no round trip through pandas)
     return queue.append_column("urgency_rank", pa.array(range(queue.num_rows), pa.int64()))
-
-
-
-def _running(snap: Snapshot) -> pa.Table:
-    """The obligations running at as-of (no end_at).
-
-    A snapshot derived from the stored run holds them among its re-run rows only: a case
-    settled by as-of has its stored rows, and its obligations all ended by its last event
-    (sql/stored_run.sql), so the millions of stored rows need no scan.
-    """
-    rows = snap.obligations
-    if snap.run is not None and snap.as_of != snap.run.as_of:
-        rows = rows.slice(snap.stored_rows[0])
-    return rows.filter(pc.is_null(rows["end_at"]))
 
 
 def summarize_active(frame: pd.DataFrame) -> dict[str, int]:

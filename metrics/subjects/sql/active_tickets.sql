@@ -26,7 +26,7 @@ business_age as (
     from worked
     group by case_id
 ),
-running as (  -- obligations with no end_at (Python: active._running)
+running as (  -- obligations with no end_at (Snapshot.running_obligations)
     select case_id, kind, seq, calendar, target_seconds, deadline_at, elapsed_seconds, status, breached_at
     from running_obligations
 ),
