@@ -58,11 +58,46 @@ _PAUSED_FACTS = """(
     from paused_cube c join accounts a using (account_id)
 ) f"""
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
+SUSPENSION_CASES_SQL = sqlfiles.read(__file__, "governance_suspension_cases.sql")
 DOWNGRADED_SQL = sqlfiles.read(__file__, "governance_downgraded_after_breach.sql")
 # every breached obligation with the severity in force at the breach and its final one, per case: stored at load
 BREACH_SEVERITIES = per_case_table(
     "breach_severities", lambda snap: snap.query(DOWNGRADED_SQL, {"as_of": snap.as_of}), DOWNGRADED_SQL
 )
+
+# Cases counted per local opening day and the attributes the period's case counts filter by
+# (the account's own ones are joined from accounts): ~90 thousand rows instead of a million
+# case facts, read by the biggest accounts, the non-authorized counts and the cohort of
+# re-classifications. Stored at load per week of settling; at another as-of added up.
+_CASE_SUMS = ("cases", "cases_with_contact", "non_authorized_cases", "severity_differs")
+_CASE_CUBE_SQL = """
+    select cast(timezone(?, f.opened_at) as date) as day, f.account_id, f.package, f.severity,
+           count(*) as cases, count(f.contact_id) as cases_with_contact,
+           count(*) filter (where not f.requester_authorized) as non_authorized_cases,
+           count(*) filter (where f.severity <> f.submitted_severity) as severity_differs,
+           epoch_us(max(f.opened_at)) as last_opened_us
+    from case_facts f
+    group by all
+"""
+CASE_CUBE = per_case_table(
+    "case_cube",
+    lambda snap: snap.query(_CASE_CUBE_SQL, [snap.reporting_timezone]),
+    _CASE_CUBE_SQL,
+    combine="select day, account_id, package, severity, "
+    f"{', '.join(f'cast(sum({c}) as bigint) as {c}' for c in _CASE_SUMS)}, max(last_opened_us) as last_opened_us "
+    "from parts group by all",
+)
+_CASE_FACTS = """(
+    select c.*, a.name as account_name, a.region, a.advisor
+    from case_cube c join accounts a using (account_id)
+) f"""
+
+
+def _case_cube_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
+    """The filters on the case cube: the period on the local opening day, severity the case's at as-of."""
+    snap.table(CASE_CUBE)
+    return filters.where("f", None, snap.reporting_timezone, severity="f.severity", local_day="f.day")
+
 
 # The dimensions paused_share groups by: columns of the paused cube with its account's attributes (alias f).
 PAUSE_DIMENSIONS = ("owner", "account_id", "account_name", "advisor", "package", "region", "severity")
@@ -111,18 +146,21 @@ def reclassified_cases(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     """
     snap.table(SEVERITY_CHANGES)
     case_where, case_params = _without_period(filters).where("f")
-    period_where, period_params = _only_period(filters).where("c", 'c."at"', snap.reporting_timezone)
+    period_where, period_params = _only_period(filters).where("f", 'f."at"', snap.reporting_timezone)
     sql = f"""
-        select f.case_id, f.account_id, f.account_name, f.advisor, f.package, f.opened_at,
-               f.submitted_severity, f.severity,
-               count(*) filter (where c.after < c.before) as changes_up,
-               count(*) filter (where c.after > c.before) as changes_down,
-               min(c."at") as first_changed_at,
-               max(c."at") as last_changed_at,
+        select f.case_id, f.account_id, any_value(f.account_name) as account_name,
+               any_value(f.advisor) as advisor, f.package, f.opened_at, f.submitted_severity, f.severity,
+               count(*) filter (where f.after < f.before) as changes_up,
+               count(*) filter (where f.after > f.before) as changes_down,
+               min(f."at") as first_changed_at,
+               max(f."at") as last_changed_at,
                f.severity <> f.submitted_severity as severity_differs
-        from severity_changes c join case_facts f using (case_id)
+        from (
+            select c.*, a.name as account_name, a.region, a.advisor
+            from severity_changes c join accounts a using (account_id)
+        ) f
         where {period_where} and {case_where}
-        group by all
+        group by f.case_id, f.account_id, f.package, f.opened_at, f.submitted_severity, f.severity
         order by f.case_id
     """
     return snap.query(sql, [*period_params, *case_params]).to_pandas()
@@ -148,10 +186,10 @@ def reclassifications(snap: Snapshot, filters: Filters = Filters()) -> dict[str,
     severity_differs_share (that over cases_opened; None without cases).
     """
     cases = reclassified_cases(snap, filters)
-    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    where, params = _case_cube_where(snap, filters)
     opened, differs = snap.query(
-        f"""select count(*), count(*) filter (where f.severity <> f.submitted_severity)
-            from case_facts f where {where}""",
+        f"""select cast(coalesce(sum(f.cases), 0) as bigint), cast(coalesce(sum(f.severity_differs), 0) as bigint)
+            from {_CASE_FACTS} where {where}""",
         params,
     ).to_pylist()[0].values()
     up, down = int(cases["changes_up"].sum()), int(cases["changes_down"].sum())
@@ -283,6 +321,12 @@ def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     began), suspended_from, suspended_to (empty = still suspended), cases_opened (during the
     suspension, by as-of) and cases_opened_in_period (of those, opened inside the period).
     """
+    snap.derive("suspension_cases", lambda: snap.query(SUSPENSION_CASES_SQL, {"as_of": snap.as_of}))
+    return snap.query(*_suspended_query(snap, filters)).to_pandas()
+
+
+def _suspended_query(snap: Snapshot, filters: Filters) -> tuple[str, dict[str, object]]:
+    """SUSPENDED_SQL with the filters in place, and its values."""
     tz = snap.reporting_timezone
     period_from, period_to = period_bounds(filters, tz)
     account_where, account_params = dataclasses.replace(_without_period(filters), severities=()).where("sc")
@@ -300,7 +344,7 @@ def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
         "as_of": snap.as_of, "period_from": period_from, "period_to": period_to,
         **account_named, **severity_named, **period_named,
     }
-    return snap.query(sql, values).to_pandas()
+    return sql, values
 
 
 @metric(
@@ -325,22 +369,36 @@ def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.
     account on the local opening date), non_authorized_share (over cases opened) and
     non_authorized_case_ids. Most non-authorized cases first.
     """
-    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    where, params = _case_cube_where(snap, filters)
+    # the non-authorized cases' ids, once per snapshot: a few percent of the cases
+    snap.derive("non_authorized_case_rows", lambda: snap.query(
+        "select case_id, account_id, region, advisor, package, severity, opened_at from case_facts "
+        "where not requester_authorized"
+    ))
+    ids_where, ids_params = filters.where("n", "n.opened_at", snap.reporting_timezone)
     sql = f"""
-        select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
-               count(*) as cases,
-               count(f.contact_id) as cases_with_contact,
-               count(*) - count(f.contact_id) as cases_without_contact,
-               count(*) filter (where not f.requester_authorized) as non_authorized_cases,
-               count(*) filter (where not f.requester_authorized) / count(*) as non_authorized_share,
-               coalesce(list(f.case_id order by f.case_id) filter (where not f.requester_authorized), [])
-                   as non_authorized_case_ids
-        from case_facts f
-        where {where}
-        group by f.account_id
-        order by non_authorized_cases desc, non_authorized_share desc nulls last, f.account_id
+        with counts as (
+            select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
+                   cast(sum(f.cases) as bigint) as cases,
+                   cast(sum(f.cases_with_contact) as bigint) as cases_with_contact,
+                   cast(sum(f.cases - f.cases_with_contact) as bigint) as cases_without_contact,
+                   cast(sum(f.non_authorized_cases) as bigint) as non_authorized_cases
+            from {_CASE_FACTS}
+            where {where}
+            group by f.account_id
+        ),
+        ids as (
+            select n.account_id, list(n.case_id order by n.case_id) as non_authorized_case_ids
+            from non_authorized_case_rows n
+            where {ids_where}
+            group by n.account_id
+        )
+        select c.*, c.non_authorized_cases / c.cases as non_authorized_share,
+               coalesce(i.non_authorized_case_ids, []) as non_authorized_case_ids
+        from counts c left join ids i using (account_id)
+        order by c.non_authorized_cases desc, non_authorized_share desc nulls last, c.account_id
     """
-    frame = snap.query(sql, params).to_pandas()
+    frame = snap.query(sql, [*params, *ids_params]).to_pandas()
     frame["non_authorized_share"] = frame["non_authorized_share"].astype("float64")
     return frame
 
@@ -371,12 +429,12 @@ def non_authorized_summary(snap: Snapshot, filters: Filters = Filters()) -> dict
     Keys: cases_opened, non_authorized_cases, non_authorized_share (None without cases),
     cases_without_contact and cases_without_contact_share (None without cases).
     """
-    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    where, params = _case_cube_where(snap, filters)
     row = snap.query(
-        f"""select count(*) as opened,
-                   count(*) filter (where not f.requester_authorized) as non_authorized,
-                   count(*) - count(f.contact_id) as without_contact
-            from case_facts f where {where}""",
+        f"""select cast(coalesce(sum(f.cases), 0) as bigint) as opened,
+                   cast(coalesce(sum(f.non_authorized_cases), 0) as bigint) as non_authorized,
+                   cast(coalesce(sum(f.cases - f.cases_with_contact), 0) as bigint) as without_contact
+            from {_CASE_FACTS} where {where}""",
         params,
     ).to_pylist()[0]
     opened, non_authorized, without = int(row["opened"]), int(row["non_authorized"]), int(row["without_contact"])
@@ -435,11 +493,11 @@ def _breaches_with_severities(snap: Snapshot, filters: Filters) -> pd.DataFrame:
 
 
 def _biggest_accounts(snap: Snapshot, filters: Filters, top: int) -> pd.DataFrame:
-    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    where, params = _case_cube_where(snap, filters)
     sql = f"""
         select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
-               arg_max(f.package, f.opened_at) as package, count(*) as cases_opened
-        from case_facts f
+               arg_max(f.package, f.last_opened_us) as package, cast(sum(f.cases) as bigint) as cases_opened
+        from {_CASE_FACTS}
         where {where}
         group by f.account_id
         order by cases_opened desc, f.account_id
@@ -477,16 +535,18 @@ def account_health(snap: Snapshot, filters: Filters = Filters(), top: int = 10) 
     events = escalation_events(snap, narrowed)
     queue = active_tickets(snap, narrowed)
     sla = sla.set_index("account_id")[["met", "breached", "attainment"]]
-    escalations = (
-        events.groupby(["account_id", "source"]).size().unstack("source")
-        .reindex(columns=["policy", "recorded"], fill_value=0)
-        .rename(columns={"policy": "policy_escalations", "recorded": "recorded_escalations"})
-    )
-    active = queue.assign(
-        at_risk=queue["clock_state"] == "at_risk", breached=queue["clock_state"] == "breached"
-    ).groupby("account_id").agg(
-        active=("case_id", "size"), active_at_risk=("at_risk", "sum"), active_breached=("breached", "sum")
-    )
+    # counts per account as sums of flags (a named aggregation costs more than the rest of the page's glue)
+    escalations = pd.DataFrame({
+        "account_id": events["account_id"].to_numpy(),
+        "policy_escalations": (events["source"] == "policy").to_numpy(dtype="int64"),
+        "recorded_escalations": (events["source"] == "recorded").to_numpy(dtype="int64"),
+    }).groupby("account_id").sum()
+    active = pd.DataFrame({
+        "account_id": queue["account_id"].to_numpy(),
+        "active": 1,
+        "active_at_risk": (queue["clock_state"] == "at_risk").to_numpy(dtype="int64"),
+        "active_breached": (queue["clock_state"] == "breached").to_numpy(dtype="int64"),
+    }).groupby("account_id").sum()
     out = frame.set_index("account_id").join([sla, escalations, active])
     counts = ["met", "breached", "policy_escalations", "recorded_escalations", "active", "active_at_risk",
               "active_breached"]

@@ -5,6 +5,8 @@ the bundled sample's rows (every column compared, floats bit for bit), with filt
 cut the period, the severity and the attributes. utilization_by_term now picks its terms
 from one per-snapshot table of every term, and counts their cases from the cases per local
 day (`case_days`); before, it filtered the terms first and then counted their cases one by one.
+Governance's case counts (biggest accounts, non-authorized requests, the re-classification
+cohort) read the cases per local opening day (`case_cube`); before, every case fact.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from metrics.storage.ingest import ensure_store
 from metrics.storage.store import connect
 from metrics.subjects.attainment import response_times
 from metrics.subjects.filters import Filters
+from metrics.subjects.governance import (
+    _biggest_accounts,
+    _suspended_query,
+    non_authorized_requests,
+    non_authorized_summary,
+    reclassifications,
+    suspended_accounts,
+)
 from metrics.subjects.utilization import BY_TERM_SQL, TERMS_SQL, entitlement_table, utilization_by_term
 
 FILTERS = [
@@ -145,3 +155,82 @@ def test_response_times_equal_a_pandas_scan_of_every_obligation(sample: Snapshot
     assert actual["obligations"].tolist() == expected["obligations"].tolist()
     for column in ("median_seconds", "p90_seconds", "median_of_target", "p90_of_target", "within_half_target"):
         assert actual[column].astype(float).to_numpy() == pytest.approx(expected[column].to_numpy(), rel=1e-12)
+
+
+# The case counts as they were read straight from case_facts, before the per-day table `case_cube`.
+def _biggest_from_facts(snap: Snapshot, filters: Filters) -> pd.DataFrame:
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    return snap.query(
+        f"""select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
+                   arg_max(f.package, f.opened_at) as package, count(*) as cases_opened
+            from case_facts f where {where}
+            group by f.account_id order by cases_opened desc, f.account_id""",
+        params,
+    ).to_pandas()
+
+
+def _non_authorized_from_facts(snap: Snapshot, filters: Filters) -> pd.DataFrame:
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    frame = snap.query(
+        f"""select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
+                   count(*) as cases, count(f.contact_id) as cases_with_contact,
+                   count(*) - count(f.contact_id) as cases_without_contact,
+                   count(*) filter (where not f.requester_authorized) as non_authorized_cases,
+                   count(*) filter (where not f.requester_authorized) / count(*) as non_authorized_share,
+                   coalesce(list(f.case_id order by f.case_id) filter (where not f.requester_authorized), [])
+                       as non_authorized_case_ids
+            from case_facts f where {where}
+            group by f.account_id
+            order by non_authorized_cases desc, non_authorized_share desc nulls last, f.account_id""",
+        params,
+    ).to_pandas()
+    frame["non_authorized_share"] = frame["non_authorized_share"].astype("float64")
+    return frame
+
+
+def _cohort_from_facts(snap: Snapshot, filters: Filters) -> tuple[int, int]:
+    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    row = snap.query(
+        f"""select count(*) as opened, count(*) filter (where f.severity <> f.submitted_severity) as differs
+            from case_facts f where {where}""",
+        params,
+    ).to_pylist()[0]
+    return int(row["opened"]), int(row["differs"])
+
+
+CASE_FILTERS = [*FILTERS, Filters(packages=("Gold",)), Filters(regions=("emea",), severities=(1,)),
+                Filters(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 1))]
+
+
+@pytest.mark.parametrize("filters", CASE_FILTERS)
+def test_case_counts_from_the_case_cube_equal_counting_case_facts(sample: Snapshot, filters: Filters):
+    """The biggest accounts, the non-authorized requests and tiles, and the cohort of re-classifications,
+    counted from the cases per local opening day, equal counting the case facts of the period one by one."""
+    biggest = _biggest_from_facts(sample, filters)
+    pd.testing.assert_frame_equal(_biggest_accounts(sample, filters, 10_000), biggest, check_exact=True)
+    requests = _non_authorized_from_facts(sample, filters)
+    pd.testing.assert_frame_equal(non_authorized_requests(sample, filters), requests, check_exact=True)
+    summary = non_authorized_summary(sample, filters)
+    assert summary["cases_opened"] == int(requests["cases"].sum())
+    assert summary["non_authorized_cases"] == int(requests["non_authorized_cases"].sum())
+    assert summary["cases_without_contact"] == int(requests["cases_without_contact"].sum())
+    opened, differs = _cohort_from_facts(sample, filters)
+    counts = reclassifications(sample, filters)
+    assert (counts["cases_opened"], counts["cases_severity_differs"]) == (opened, differs)
+    if filters == Filters():
+        assert opened > 0 and differs > 0 and summary["non_authorized_cases"] > 0
+
+
+def test_suspended_accounts_read_the_cases_opened_during_a_suspension(sample: Snapshot):
+    """Suspensions count their cases from the snapshot's cases opened during one: the same as from every case."""
+    for filters in CASE_FILTERS:
+        got = suspended_accounts(sample, filters)
+        cur = sample.cursor()
+        try:  # every case fact in place of the cases opened during a suspension
+            cur.register("suspension_cases", sample.case_facts)
+            sql, values = _suspended_query(sample, filters)
+            want = cur.sql(sql, params=values).to_arrow_table().to_pandas()
+        finally:
+            cur.close()
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert int(suspended_accounts(sample, Filters())["cases_opened"].sum()) > 0  # the sample's suspensions hold cases

@@ -5,6 +5,8 @@
 -- the one in force on the suspension's first local day: the engine's package_in_force macro);
 -- {severity_filter}: the severity filter over the counted cases `f`;
 -- {period_filter}: the period over `f.opened_at`.
+-- `suspension_cases` holds the case facts of the cases opened during a suspension known at $as_of
+-- (sql/governance_suspension_cases.sql, once per snapshot): every row the join below can match.
 with suspensions as (
     select s.account_id, s.suspended_from, s.suspended_to
     from standing s
@@ -23,7 +25,7 @@ select sc.account_id, sc.account_name, sc.advisor, sc.region, sc.package, sc.sus
        count(f.case_id) as cases_opened,
        count(f.case_id) filter (where {period_filter}) as cases_opened_in_period
 from sc
-left join case_facts f
+left join suspension_cases f
   on f.account_id = sc.account_id
  and f.opened_at >= sc.suspended_from
  and (sc.suspended_to is null or f.opened_at < sc.suspended_to)
