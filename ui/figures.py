@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -71,23 +72,24 @@ MONTH = re.compile(r"^\d{4}-\d{2}$")  # metrics.subjects.filters.period_label's 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _period_axis(fig: go.Figure, periods: pd.Series, partial: Collection[str] = ()) -> None:
+def _period_axis_props(periods: pd.Series, partial: Collection[str] = ()) -> dict[str, Any]:
     """Periods ticked as what they are: '2026-08' as 'Aug 2026', '2026-W10' as that week; never 'Aug 9'.
 
     plotly reads '2026-08' as a date and ticks it by days, so months, weeks and quarters are
     categories in their sortable order, months with their names; days stay a date axis. A
-    period in `partial` (covered in part by the period) says so under its tick.
+    period in `partial` (covered in part by the period) says so under its tick. The x axis's
+    properties (none for days).
     """
     labels = sorted({str(p) for p in periods})
     if not labels or all(DAY.match(p) for p in labels):
-        return
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels)
+        return {}
+    props: dict[str, Any] = {"type": "category", "categoryorder": "array", "categoryarray": labels}
     months = all(MONTH.match(p) for p in labels)
     if months or partial:
         names = [dt.datetime.strptime(p, "%Y-%m").strftime("%b %Y") if months else p for p in labels]
-        fig.update_xaxes(tickmode="array", tickvals=labels,
-                         ticktext=[f"{n}<br>(partial)" if p in partial else n for p, n in zip(labels, names,
-                                                                                                  strict=True)])
+        props.update(tickmode="array", tickvals=labels,
+                     ticktext=[f"{n}<br>(partial)" if p in partial else n for p, n in zip(labels, names, strict=True)])
+    return props
 
 
 PARTIAL_OPACITY = 0.35  # a partial bucket's mark: faded, still legible
@@ -131,14 +133,31 @@ def _rows_layout(fig: go.Figure, title: str, rows: int, right: int = 10) -> go.F
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
-        hoverlabel={"namelength": -1},
-    )
+    fig.update_layout(_layout_props(title, height))
     return fig
+
+
+def _layout_props(title: str, height: int = 360) -> dict[str, Any]:
+    """Every chart's title, height, margins, legend and hover, as layout properties."""
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1},
+        "hoverlabel": {"namelength": -1},
+    }
+
+
+def _merged(*parts: dict[str, Any]) -> dict[str, Any]:
+    """Layout properties merged as successive `update_layout` calls would merge them (nested keys kept)."""
+    out: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = _merged(out[key], value)
+            else:
+                out[key] = value
+    return out
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -184,7 +203,7 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
     if ((frame["met"] + frame["breached"]) == 0).all():  # e.g. only untargeted packages: no attainment, no axis
         return empty_figure("No obligation in view was met or breached: nothing to take an attainment of")
     _one_row_per(frame, ["kind", "period"] if "kind" in frame else ["period"])
-    fig = go.Figure()
+    traces = []
     series = frame["kind"].unique() if "kind" in frame else ["all"]
     any_small = False
     for i, name in enumerate(series):
@@ -195,7 +214,7 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
         judged = ["" if not s else f"too few to judge: {m + b:,} met or breached" for s, m, b in
                   zip(small, part["met"], part["breached"], strict=True)]
         symbol = SYMBOLS[i % len(SYMBOLS)]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=part["period"],
                 y=part["attainment"] * 100,
@@ -212,22 +231,25 @@ def build_attainment_trend_figure(frame: pd.DataFrame, title: str = "Attainment 
                               "<br>%{customdata[2]}<br>%{customdata[4]}<extra></extra>",
             )
         )
-    fig.update_yaxes(title="attainment %", ticksuffix=" %", rangemode="normal")
     partial_periods = _partial_periods(frame)
-    _period_axis(fig, frame["period"], partial_periods)
-    fig = _layout(fig, title)
-    # said under the title, not in it: a long title runs into the legend at half width
-    fig.update_layout(title={"subtitle": {"text": "hollow points: provisional, obligations still running"}},
-                      margin={"t": 80})
-    _bucket_note(fig, bool(partial_periods), any_small)
-    return fig
+    layout = _merged(
+        _layout_props(title),
+        # said under the title, not in it: a long title runs into the legend at half width
+        {"title": {"subtitle": {"text": "hollow points: provisional, obligations still running"}}, "margin": {"t": 80}},
+        {"yaxis": {"title": {"text": "attainment %"}, "ticksuffix": " %", "rangemode": "normal"}},
+        {"xaxis": _merged(_period_axis_props(frame["period"], partial_periods),
+                          _bucket_note(bool(partial_periods), any_small))},
+    )
+    return go.Figure(data=traces, layout=layout)  # made once: each update of a figure validates it again
 
 
-def _bucket_note(fig: go.Figure, partial: bool, small: bool) -> None:
-    """What a faded or small mark means, said under the period axis (the subtitle's line is the legend's too)."""
+def _bucket_note(partial: bool, small: bool) -> dict[str, Any]:
+    """What a faded or small mark means, said under the period axis (the subtitle's line is the legend's too).
+
+    The x axis's properties (none when every mark is whole and judged).
+    """
     notes = (["faded: partial period"] if partial else []) + (["small: too few to judge"] if small else [])
-    if notes:
-        fig.update_xaxes(title={"text": " · ".join(notes), "font": {"size": MIN_TEXT_PX}})
+    return {"title": {"text": " · ".join(notes), "font": {"size": MIN_TEXT_PX}}} if notes else {}
 
 
 def build_attainment_matrix_figure(
@@ -359,21 +381,23 @@ def build_escalation_trend_figure(frame: pd.DataFrame, title: str = "Escalations
     _one_row_per(frame, ["period"])
     partial, _, periods = _buckets(frame)
     opacity = [PARTIAL_OPACITY if p else 1.0 for p in partial]
-    fig = go.Figure()
-    for column, name, marker in (
-        ("policy", "policy (breach)", {"color": MISSED}),
-        ("recorded", "recorded", {"color": "#CC79A7", "pattern": {"shape": "x"}}),
-    ):
-        fig.add_trace(go.Bar(x=frame["period"], y=frame[column], name=name, marker={**marker, "opacity": opacity},
-                             text=[f"{v:,}" for v in frame[column]], textposition="outside", customdata=periods,
-                             hovertemplate=f"%{{customdata}}: %{{y:,}} {name}<extra></extra>"))
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title="escalations")
+    traces = [
+        go.Bar(x=frame["period"], y=frame[column], name=name, marker={**marker, "opacity": opacity},
+               text=[f"{v:,}" for v in frame[column]], textposition="outside", customdata=periods,
+               hovertemplate=f"%{{customdata}}: %{{y:,}} {name}<extra></extra>")
+        for column, name, marker in (
+            ("policy", "policy (breach)", {"color": MISSED}),
+            ("recorded", "recorded", {"color": "#CC79A7", "pattern": {"shape": "x"}}),
+        )
+    ]
     partial_periods = _partial_periods(frame)
-    _period_axis(fig, frame["period"], partial_periods)
-    fig = _layout(fig, title)
-    _bucket_note(fig, bool(partial_periods), False)
-    return fig
+    layout = _merged(
+        _layout_props(title),
+        {"barmode": "group", "yaxis": {"title": {"text": "escalations"}}},
+        {"xaxis": _merged(_period_axis_props(frame["period"], partial_periods),
+                          _bucket_note(bool(partial_periods), False))},
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
 def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitled: str, title: str) -> go.Figure:
