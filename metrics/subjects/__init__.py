@@ -11,6 +11,7 @@ from metrics.subjects import (
     active,
     attainment,
     buckets,
+    case_cube,
     escalations,
     governance,
     registry,
@@ -20,6 +21,6 @@ from metrics.subjects import (
 )
 
 __all__ = [
-    "active", "attainment", "buckets", "escalations", "governance", "registry", "scorecard", "utilization",
+    "active", "attainment", "buckets", "case_cube", "escalations", "governance", "registry", "scorecard", "utilization",
     "weekly_delivery",
 ]

@@ -30,6 +30,7 @@ import pyarrow as pa
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.subjects.buckets import mark_buckets, period_first_day
+from metrics.subjects.case_cube import CASE_CUBE_FACTS, case_cube_where
 from metrics.subjects.filters import PERIOD_GRAINS, Filters, period_label
 from metrics.subjects.registry import MetricDefinition, check_grain, group_columns, metric
 
@@ -444,16 +445,16 @@ def escalation_summary(snap: Snapshot, filters: Filters = Filters()) -> dict[str
     (total / cases_opened: events and cases on different bases).
     """
     event_where, event_params = _event_where(snap, filters)
-    case_where, case_params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    case_where, case_params = case_cube_where(snap, filters)
     first_where, first_params = _event_where_at(snap, filters, "e.first_escalation_at")
     # one statement, each part as its metric counts it: the cohort by opened_at, the events by
     # their own instant, the first escalations by theirs (quantile_cont: linear, as the table's)
     sql = f"""
         with events as (select * from escalation_events e where {event_where}),
         cohort as (
-            select count(*) as cases_opened,
-                   count(*) filter (where f.case_id in (select case_id from escalation_events)) as cases_escalated
-            from case_facts f where {case_where}
+            select cast(coalesce(sum(f.cases), 0) as bigint) as cases_opened,
+                   cast(coalesce(sum(f.escalated_cases), 0) as bigint) as cases_escalated
+            from {CASE_CUBE_FACTS} where {case_where}
         ),
         totals as (
             select {_INCIDENT_COUNTS}, count(*) as total, count(distinct e.case_id) as escalated_cases from events e

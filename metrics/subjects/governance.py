@@ -21,6 +21,7 @@ from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.subjects.active import active_tickets
 from metrics.subjects.attainment import attainment_table
+from metrics.subjects.case_cube import CASE_CUBE_FACTS, case_cube_where
 from metrics.subjects.escalations import escalation_events, escalation_trend
 from metrics.subjects.filters import Filters
 from metrics.subjects.registry import MetricDefinition, group_columns, metric
@@ -64,40 +65,6 @@ DOWNGRADED_SQL = sqlfiles.read(__file__, "governance_downgraded_after_breach.sql
 BREACH_SEVERITIES = per_case_table(
     "breach_severities", lambda snap: snap.query(DOWNGRADED_SQL, {"as_of": snap.as_of}), DOWNGRADED_SQL
 )
-
-# Cases counted per local opening day and the attributes the period's case counts filter by
-# (the account's own ones are joined from accounts): ~90 thousand rows instead of a million
-# case facts, read by the biggest accounts, the non-authorized counts and the cohort of
-# re-classifications. Stored at load per week of settling; at another as-of added up.
-_CASE_SUMS = ("cases", "cases_with_contact", "non_authorized_cases", "severity_differs")
-_CASE_CUBE_SQL = """
-    select cast(timezone(?, f.opened_at) as date) as day, f.account_id, f.package, f.severity,
-           count(*) as cases, count(f.contact_id) as cases_with_contact,
-           count(*) filter (where not f.requester_authorized) as non_authorized_cases,
-           count(*) filter (where f.severity <> f.submitted_severity) as severity_differs,
-           epoch_us(max(f.opened_at)) as last_opened_us
-    from case_facts f
-    group by all
-"""
-CASE_CUBE = per_case_table(
-    "case_cube",
-    lambda snap: snap.query(_CASE_CUBE_SQL, [snap.reporting_timezone]),
-    _CASE_CUBE_SQL,
-    combine="select day, account_id, package, severity, "
-    f"{', '.join(f'cast(sum({c}) as bigint) as {c}' for c in _CASE_SUMS)}, max(last_opened_us) as last_opened_us "
-    "from parts group by all",
-)
-_CASE_FACTS = """(
-    select c.*, a.name as account_name, a.region, a.advisor
-    from case_cube c join accounts a using (account_id)
-) f"""
-
-
-def _case_cube_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
-    """The filters on the case cube: the period on the local opening day, severity the case's at as-of."""
-    snap.table(CASE_CUBE)
-    return filters.where("f", None, snap.reporting_timezone, severity="f.severity", local_day="f.day")
-
 
 # The dimensions paused_share groups by: columns of the paused cube with its account's attributes (alias f).
 PAUSE_DIMENSIONS = ("owner", "account_id", "account_name", "advisor", "package", "region", "severity")
@@ -186,10 +153,10 @@ def reclassifications(snap: Snapshot, filters: Filters = Filters()) -> dict[str,
     severity_differs_share (that over cases_opened; None without cases).
     """
     cases = reclassified_cases(snap, filters)
-    where, params = _case_cube_where(snap, filters)
+    where, params = case_cube_where(snap, filters)
     opened, differs = snap.query(
         f"""select cast(coalesce(sum(f.cases), 0) as bigint), cast(coalesce(sum(f.severity_differs), 0) as bigint)
-            from {_CASE_FACTS} where {where}""",
+            from {CASE_CUBE_FACTS} where {where}""",
         params,
     ).to_pylist()[0].values()
     up, down = int(cases["changes_up"].sum()), int(cases["changes_down"].sum())
@@ -369,7 +336,7 @@ def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.
     account on the local opening date), non_authorized_share (over cases opened) and
     non_authorized_case_ids. Most non-authorized cases first.
     """
-    where, params = _case_cube_where(snap, filters)
+    where, params = case_cube_where(snap, filters)
     # the non-authorized cases' ids, once per snapshot: a few percent of the cases
     snap.derive("non_authorized_case_rows", lambda: snap.query(
         "select case_id, account_id, region, advisor, package, severity, opened_at from case_facts "
@@ -383,7 +350,7 @@ def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.
                    cast(sum(f.cases_with_contact) as bigint) as cases_with_contact,
                    cast(sum(f.cases - f.cases_with_contact) as bigint) as cases_without_contact,
                    cast(sum(f.non_authorized_cases) as bigint) as non_authorized_cases
-            from {_CASE_FACTS}
+            from {CASE_CUBE_FACTS}
             where {where}
             group by f.account_id
         ),
@@ -429,12 +396,12 @@ def non_authorized_summary(snap: Snapshot, filters: Filters = Filters()) -> dict
     Keys: cases_opened, non_authorized_cases, non_authorized_share (None without cases),
     cases_without_contact and cases_without_contact_share (None without cases).
     """
-    where, params = _case_cube_where(snap, filters)
+    where, params = case_cube_where(snap, filters)
     row = snap.query(
         f"""select cast(coalesce(sum(f.cases), 0) as bigint) as opened,
                    cast(coalesce(sum(f.non_authorized_cases), 0) as bigint) as non_authorized,
                    cast(coalesce(sum(f.cases - f.cases_with_contact), 0) as bigint) as without_contact
-            from {_CASE_FACTS} where {where}""",
+            from {CASE_CUBE_FACTS} where {where}""",
         params,
     ).to_pylist()[0]
     opened, non_authorized, without = int(row["opened"]), int(row["non_authorized"]), int(row["without_contact"])
@@ -493,11 +460,11 @@ def _breaches_with_severities(snap: Snapshot, filters: Filters) -> pd.DataFrame:
 
 
 def _biggest_accounts(snap: Snapshot, filters: Filters, top: int) -> pd.DataFrame:
-    where, params = _case_cube_where(snap, filters)
+    where, params = case_cube_where(snap, filters)
     sql = f"""
         select f.account_id, any_value(f.account_name) as account_name, any_value(f.advisor) as advisor,
                arg_max(f.package, f.last_opened_us) as package, cast(sum(f.cases) as bigint) as cases_opened
-        from {_CASE_FACTS}
+        from {CASE_CUBE_FACTS}
         where {where}
         group by f.account_id
         order by cases_opened desc, f.account_id

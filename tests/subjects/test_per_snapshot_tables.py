@@ -6,7 +6,8 @@ cut the period, the severity and the attributes. utilization_by_term now picks i
 from one per-snapshot table of every term, and counts their cases from the cases per local
 day (`case_days`); before, it filtered the terms first and then counted their cases one by one.
 Governance's case counts (biggest accounts, non-authorized requests, the re-classification
-cohort) read the cases per local opening day (`case_cube`); before, every case fact.
+cohort) and the share of cases escalated read the cases per local opening day (`case_cube`);
+before, every case fact.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from metrics.engine.snapshot import Snapshot, open_snapshot
 from metrics.storage.ingest import ensure_store
 from metrics.storage.store import connect
 from metrics.subjects.attainment import response_times
+from metrics.subjects.escalations import ESCALATION_EVENTS, escalation_summary
 from metrics.subjects.filters import Filters
 from metrics.subjects.governance import (
     _biggest_accounts,
@@ -188,14 +190,17 @@ def _non_authorized_from_facts(snap: Snapshot, filters: Filters) -> pd.DataFrame
     return frame
 
 
-def _cohort_from_facts(snap: Snapshot, filters: Filters) -> tuple[int, int]:
+def _cohort_from_facts(snap: Snapshot, filters: Filters) -> tuple[int, int, int]:
+    """Cases opened, of those with a severity other than the submitted one, and with any escalation event."""
+    snap.table(ESCALATION_EVENTS)
     where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
     row = snap.query(
-        f"""select count(*) as opened, count(*) filter (where f.severity <> f.submitted_severity) as differs
+        f"""select count(*) as opened, count(*) filter (where f.severity <> f.submitted_severity) as differs,
+                   count(*) filter (where f.case_id in (select case_id from escalation_events)) as escalated
             from case_facts f where {where}""",
         params,
     ).to_pylist()[0]
-    return int(row["opened"]), int(row["differs"])
+    return int(row["opened"]), int(row["differs"]), int(row["escalated"])
 
 
 CASE_FILTERS = [*FILTERS, Filters(packages=("Gold",)), Filters(regions=("emea",), severities=(1,)),
@@ -204,8 +209,11 @@ CASE_FILTERS = [*FILTERS, Filters(packages=("Gold",)), Filters(regions=("emea",)
 
 @pytest.mark.parametrize("filters", CASE_FILTERS)
 def test_case_counts_from_the_case_cube_equal_counting_case_facts(sample: Snapshot, filters: Filters):
-    """The biggest accounts, the non-authorized requests and tiles, and the cohort of re-classifications,
-    counted from the cases per local opening day, equal counting the case facts of the period one by one."""
+    """Counted from the cases per local opening day, the same as counting the period's case facts one by one.
+
+    The biggest accounts, the non-authorized requests and tiles, the cohort of re-classifications
+    and the share of cases escalated (the cases escalation_events has an event of).
+    """
     biggest = _biggest_from_facts(sample, filters)
     pd.testing.assert_frame_equal(_biggest_accounts(sample, filters, 10_000), biggest, check_exact=True)
     requests = _non_authorized_from_facts(sample, filters)
@@ -214,11 +222,13 @@ def test_case_counts_from_the_case_cube_equal_counting_case_facts(sample: Snapsh
     assert summary["cases_opened"] == int(requests["cases"].sum())
     assert summary["non_authorized_cases"] == int(requests["non_authorized_cases"].sum())
     assert summary["cases_without_contact"] == int(requests["cases_without_contact"].sum())
-    opened, differs = _cohort_from_facts(sample, filters)
+    opened, differs, escalated = _cohort_from_facts(sample, filters)
     counts = reclassifications(sample, filters)
     assert (counts["cases_opened"], counts["cases_severity_differs"]) == (opened, differs)
+    cohort = escalation_summary(sample, filters)  # the share of cases escalated: cases with any escalation event
+    assert (cohort["cases_opened"], cohort["cases_escalated"]) == (opened, escalated)
     if filters == Filters():
-        assert opened > 0 and differs > 0 and summary["non_authorized_cases"] > 0
+        assert opened > 0 and differs > 0 and escalated > 0 and summary["non_authorized_cases"] > 0
 
 
 def test_suspended_accounts_read_the_cases_opened_during_a_suspension(sample: Snapshot):
