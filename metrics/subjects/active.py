@@ -88,6 +88,17 @@ def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame
     return snap.query(sql, params).to_pandas()
 
 
+def active_per_account(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """The rows of `active_tickets` counted per account: account_id, active, active_at_risk, active_breached."""
+    snap.derive("active_queue", lambda: _whole_queue(snap))
+    where, params = dataclasses.replace(filters, start=None, end=None).where("f")
+    sql = f"""select f.account_id, count(*) as active,
+                     count(*) filter (where f.clock_state = 'at_risk') as active_at_risk,
+                     count(*) filter (where f.clock_state = 'breached') as active_breached
+              from active_queue f where {where} group by f.account_id"""
+    return snap.query(sql, params).to_pandas()
+
+
 def _whole_queue(snap: Snapshot) -> pa.Table:
     """Every active ticket, most urgent first (urgency_rank keeps that order through filters)."""
     snap.derive("running_obligations", snap.running_obligations)

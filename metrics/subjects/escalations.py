@@ -159,6 +159,14 @@ def escalation_events(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFr
         return _frame(cur, sql, params)
 
 
+def escalations_per_account(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """The rows of `escalation_events` counted per account: account_id, policy, recorded."""
+    where, params = _event_where(snap, filters)
+    sql = f"select e.account_id, {_BY_SOURCE} from escalation_events e where {where} group by e.account_id"
+    with _events_cursor(snap) as cur:
+        return _frame(cur, sql, params)
+
+
 def _label_of(day: dt.date, grain: str) -> str:
     """The label `filters.period_label` gives a local date (the same formats, in Python)."""
     if grain == "day":

@@ -19,10 +19,10 @@ import pandas as pd
 
 from metrics import sqlfiles
 from metrics.engine.snapshot import Snapshot, per_case_table
-from metrics.subjects.active import active_tickets
+from metrics.subjects.active import active_per_account
 from metrics.subjects.attainment import attainment_table
 from metrics.subjects.case_cube import CASE_CUBE_FACTS, case_cube_where
-from metrics.subjects.escalations import escalation_events, escalation_trend
+from metrics.subjects.escalations import escalation_trend, escalations_per_account
 from metrics.subjects.filters import Filters
 from metrics.subjects.registry import MetricDefinition, group_columns, metric
 from metrics.subjects.utilization import contacts_over_allotment
@@ -498,22 +498,11 @@ def account_health(snap: Snapshot, filters: Filters = Filters(), top: int = 10) 
         return frame.reindex(columns=HEALTH_COLUMNS)
     # only the chosen accounts from here on: the heavier queries then read a few accounts' rows
     narrowed = dataclasses.replace(filters, accounts=tuple(frame["account_id"]))
-    sla = attainment_table(snap, by=("account_id",), filters=narrowed)
-    events = escalation_events(snap, narrowed)
-    queue = active_tickets(snap, narrowed)
-    sla = sla.set_index("account_id")[["met", "breached", "attainment"]]
-    # counts per account as sums of flags (a named aggregation costs more than the rest of the page's glue)
-    escalations = pd.DataFrame({
-        "account_id": events["account_id"].to_numpy(),
-        "policy_escalations": (events["source"] == "policy").to_numpy(dtype="int64"),
-        "recorded_escalations": (events["source"] == "recorded").to_numpy(dtype="int64"),
-    }).groupby("account_id").sum()
-    active = pd.DataFrame({
-        "account_id": queue["account_id"].to_numpy(),
-        "active": 1,
-        "active_at_risk": (queue["clock_state"] == "at_risk").to_numpy(dtype="int64"),
-        "active_breached": (queue["clock_state"] == "breached").to_numpy(dtype="int64"),
-    }).groupby("account_id").sum()
+    sla = attainment_table(snap, by=("account_id",), filters=narrowed).set_index("account_id")
+    escalations = escalations_per_account(snap, narrowed).set_index("account_id").rename(
+        columns={"policy": "policy_escalations", "recorded": "recorded_escalations"})
+    active = active_per_account(snap, narrowed).set_index("account_id")
+    sla = sla[["met", "breached", "attainment"]]
     out = frame.set_index("account_id").join([sla, escalations, active])
     counts = ["met", "breached", "policy_escalations", "recorded_escalations", "active", "active_at_risk",
               "active_breached"]
