@@ -18,9 +18,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from metrics.engine.snapshot import Snapshot
@@ -558,20 +560,28 @@ def scorecard_by_feature(scorecard: pd.DataFrame) -> pd.DataFrame:
     columns = ["feature", "promise", "accounts", *STATUS_COLUMNS.values(), "at_risk_accounts", "missed_accounts"]
     if scorecard.empty:
         return pd.DataFrame(columns=columns)
-    seen = list(dict.fromkeys(scorecard["feature"]))
+    # counted in Python: a card is a few hundred rows, where crosstab and groupby cost ~10 ms a page
+    features_of = scorecard["feature"].tolist()
+    statuses = scorecard["status"].tolist()
+    seen = list(dict.fromkeys(features_of))
     order = {f: (PROMISES_ORDER.get(f, len(PROMISES)), i) for i, f in enumerate(seen)}
     features = sorted(seen, key=order.__getitem__)
-    groups = scorecard.groupby("feature", sort=False)
-    counts = pd.crosstab(scorecard["feature"], scorecard["status"]).reindex(index=features, columns=STATUSES,
-                                                                             fill_value=0)
-    book = pd.DataFrame({"feature": features, "promise": groups["promise"].first().reindex(features).to_numpy(),
-                         "accounts": groups.size().reindex(features).to_numpy()})
+    accounts = Counter(features_of)
+    counts = Counter(zip(features_of, statuses, strict=True))
+    promise: dict[str, Any] = {}
+    for feature, text in zip(features_of, scorecard["promise"].tolist(), strict=True):
+        if feature not in promise and not pd.isna(text):  # the first promise text given (groupby's first)
+            promise[feature] = text
+    listed: dict[tuple[str, str], list[str]] = {}
+    for feature, status, name in zip(features_of, statuses, scorecard["account_name"].astype(str), strict=True):
+        if status in (AT_RISK, MISSED):
+            listed.setdefault((feature, status), []).append(name)
+    book = pd.DataFrame({"feature": features, "promise": [promise.get(f) for f in features],
+                         "accounts": np.array([accounts[f] for f in features], dtype="int64")})
     for status in STATUSES:
-        book[STATUS_COLUMNS[status]] = counts[status].to_numpy().astype("int64")
+        book[STATUS_COLUMNS[status]] = np.array([counts[(f, status)] for f in features], dtype="int64")
     for status in (AT_RISK, MISSED):
-        names = scorecard[scorecard["status"] == status].groupby("feature", sort=False)["account_name"]
-        joined = names.agg(lambda n: ", ".join(n.astype(str)))
-        book[f"{STATUS_COLUMNS[status]}_accounts"] = joined.reindex(features, fill_value="").to_numpy()
+        book[f"{STATUS_COLUMNS[status]}_accounts"] = [", ".join(listed.get((f, status), [])) for f in features]
     return book[columns]
 
 

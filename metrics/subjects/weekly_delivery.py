@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from metrics import sqlfiles
@@ -190,19 +191,17 @@ def delivery_summary(rows: pd.DataFrame, by: str | None = "advisor") -> pd.DataF
     Per `by` (a column of the rows, e.g. advisor; a missing advisor groups as "(none)"),
     largest `owed` first, or one row for all with `by` None.
     """
-    frame = rows.assign(sent=rows["sent_at"].notna(), on_time=rows["on_time"].astype(bool))
+    # flags summed (a named aggregation costs several milliseconds on every page that shows the tiles)
+    sent = rows["sent_at"].notna().to_numpy(dtype="int64")
+    on_time = rows["on_time"].astype(bool).to_numpy(dtype="int64")
     keys: list[str] = []
     if by is not None:
-        frame[by] = frame[by].astype(object).where(frame[by].notna(), MISSING)
         keys = [by]
-    if keys:
-        grouped = frame.groupby(keys, as_index=False).agg(
-            owed=("owed", "size"), sent=("sent", "sum"), on_time=("on_time", "sum")
-        )
+        frame = pd.DataFrame({by: rows[by].astype(object).where(rows[by].notna(), MISSING).to_numpy(),
+                              "owed": np.ones(len(rows), dtype="int64"), "sent": sent, "on_time": on_time})
+        grouped = frame.groupby(keys, as_index=False).sum()
     else:
-        grouped = pd.DataFrame(
-            {"owed": [len(frame)], "sent": [int(frame["sent"].sum())], "on_time": [int(frame["on_time"].sum())]}
-        )
+        grouped = pd.DataFrame({"owed": [len(rows)], "sent": [int(sent.sum())], "on_time": [int(on_time.sum())]})
     grouped = grouped.astype({"owed": "int64", "sent": "int64", "on_time": "int64"})
     owed = grouped["owed"].where(grouped["owed"] > 0)
     grouped["sent_share"] = grouped["sent"] / owed
