@@ -318,17 +318,19 @@ def attainment_summary(
             f" from {_CUBE_FACTS} where {where} group by all"
         )
         params += where_params
-    cells = _cube_query(snap, " union all ".join(parts), params)
+    snap.table(ATTAINMENT_CUBE)
+    # a dozen cells at most (period x kind x severity): added up in Python, not pandas
+    cells = snap.query(" union all ".join(parts), params).to_pylist()
     counts = [*STATUSES, "obligations"]
-    cells[counts] = cells[counts].astype("int64")
-    current, before = cells[cells["which"] == "current"], cells[cells["which"] == "previous"]
+    current = [cell for cell in cells if cell["which"] == "current"]
+    before = [cell for cell in cells if cell["which"] == "previous"]
     summary: dict[str, Any] = {"start": filters.start, "end": filters.end}
-    summary |= {c: int(current[c].sum()) for c in counts}
+    summary |= {c: _total(current, c) for c in counts}
     summary["attainment"] = _none_if_nan(_ratio(summary["met"], summary["breached"]))
     summary["previous_start"] = previous.start if previous else None
     summary["previous_end"] = previous.end if previous else None
     for c in counts:
-        summary[f"previous_{c}"] = int(before[c].sum()) if previous else None
+        summary[f"previous_{c}"] = _total(before, c) if previous else None
     summary["previous_attainment"] = (
         _none_if_nan(_ratio(summary["previous_met"], summary["previous_breached"])) if previous else None
     )
@@ -343,30 +345,42 @@ def attainment_summary(
 KINDS = ("initial", "follow_up")
 
 
-def _by_kind(cells: pd.DataFrame) -> dict[str, dict[str, Any]]:
+Cells = list[dict[str, Any]]  # rows of a query as dicts (attainment_summary's cells)
+
+
+def _total(cells: Cells, column: str) -> int:
+    return sum(int(cell[column]) for cell in cells)
+
+
+def _by_kind(cells: Cells) -> dict[str, dict[str, Any]]:
     """Met, breached, pending, obligations and attainment per kind (both kinds always present)."""
     result: dict[str, dict[str, Any]] = {}
     for kind in KINDS:
-        part = cells[cells["kind"] == kind]
-        entry: dict[str, Any] = {c: int(part[c].sum()) for c in ("met", "breached", "pending", "obligations")}
+        part = [cell for cell in cells if cell["kind"] == kind]
+        entry: dict[str, Any] = {c: _total(part, c) for c in ("met", "breached", "pending", "obligations")}
         entry["attainment"] = _none_if_nan(_ratio(entry["met"], entry["breached"]))
         result[kind] = entry
     return result
 
 
-def _lowest_cell(cells: pd.DataFrame) -> dict[str, Any] | None:
-    """The severity x kind cell with the lowest attainment among cells with a decided obligation."""
-    grouped = cells.groupby(["severity", "kind"], as_index=False)[["met", "breached"]].sum()
-    grouped = grouped[(grouped["met"] + grouped["breached"]) > 0]
-    if grouped.empty:
+def _lowest_cell(cells: Cells) -> dict[str, Any] | None:
+    """The severity x kind cell with the lowest attainment among cells with a decided obligation.
+
+    Ties: the higher severity (the smaller number), then initial before follow-up.
+    """
+    totals: dict[tuple[int, str], list[int]] = {}
+    for cell in cells:
+        total = totals.setdefault((int(cell["severity"]), str(cell["kind"])), [0, 0])
+        total[0] += int(cell["met"])
+        total[1] += int(cell["breached"])
+    decided = [
+        (met / (met + breached), severity, KINDS.index(kind) if kind in KINDS else len(KINDS), kind, met, breached)
+        for (severity, kind), (met, breached) in totals.items() if met + breached > 0
+    ]
+    if not decided:
         return None
-    grouped["attainment"] = grouped["met"] / (grouped["met"] + grouped["breached"])
-    grouped["kind_order"] = grouped["kind"].map({k: i for i, k in enumerate(KINDS)})
-    row = grouped.sort_values(["attainment", "severity", "kind_order"]).iloc[0]
-    return {
-        "severity": int(row["severity"]), "kind": str(row["kind"]), "attainment": float(row["attainment"]),
-        "met": int(row["met"]), "breached": int(row["breached"]),
-    }
+    attainment, severity, _, kind, met, breached = min(decided)
+    return {"severity": severity, "kind": kind, "attainment": attainment, "met": met, "breached": breached}
 
 
 def _none_if_nan(value: float) -> float | None:
