@@ -188,15 +188,37 @@ def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
     Columns: case_id, account_id, account_name, advisor, package, submitted_severity, severity,
     status, opened_at, closed_at, owner, escalation_level.
     """
-    # the cases with a ticket, once per snapshot: the scorecard asks again for each filter set
-    snap.derive("development_ticket_cases", lambda: snap.query("select * from case_facts where development_ticket"))
-    where, params = filters.where("f", "f.opened_at", snap.reporting_timezone)
+    where, params = _ticket_where(snap, filters)
     sql = f"""
         select f.case_id, f.account_id, f.account_name, f.advisor, f.package, f.submitted_severity, f.severity,
                f.status, f.opened_at, f.closed_at, f.owner, f.escalation_level
         from development_ticket_cases f
         where {where}
         order by f.opened_at, f.case_id
+    """
+    return snap.query(sql, params).to_pandas()
+
+
+def _ticket_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
+    """The filters on `development_ticket_cases` (f): the cases with a ticket, selected once per snapshot."""
+    snap.derive("development_ticket_cases", lambda: snap.query("select * from case_facts where development_ticket"))
+    return filters.where("f", "f.opened_at", snap.reporting_timezone)
+
+
+def tickets_per_account(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
+    """The rows of `development_tickets` counted per account.
+
+    Columns: account_id, raised, still_open, and the oldest still open (oldest_case_id,
+    oldest_opened_at: the first open one in the table's order; null when none is open).
+    """
+    where, params = _ticket_where(snap, filters)
+    sql = f"""
+        select f.account_id, count(*) as raised, count(*) filter (where f.status <> 'closed') as still_open,
+               arg_min(f.case_id, (f.opened_at, f.case_id)) filter (where f.status <> 'closed') as oldest_case_id,
+               min(f.opened_at) filter (where f.status <> 'closed') as oldest_opened_at
+        from development_ticket_cases f
+        where {where}
+        group by f.account_id
     """
     return snap.query(sql, params).to_pandas()
 
