@@ -285,7 +285,7 @@ def table_view(frame: pd.DataFrame, **config: Any) -> tuple[pd.DataFrame, dict[s
     decimal hours ("3.2 h") so a column sorts by value; see `grid_frame`.
     """
     hidden = [name for name, own in config.items() if own is None and name in frame]
-    shown, specs = columns.grid_frame(frame.drop(columns=hidden), keep=set(config))
+    shown, specs = columns.grid_frame(frame.drop(columns=hidden) if hidden else frame, keep=set(config))
     configured: dict[str, Any] = {name: grid_config(spec, shown[name]) for name, spec in specs.items()}
     for name, own in config.items():
         if isinstance(own, dict) and not own.get("label"):

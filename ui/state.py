@@ -313,9 +313,23 @@ def viewer() -> access.Viewer:
     return access.current()
 
 
+def _per_viewer(name: str, make: Callable[[access.Viewer, str], T]) -> T:
+    """`make(viewer, store key)`, kept in the session while the viewer and the store version stay.
+
+    A run asks for the scope and the bounds some fifty times, each time the same.
+    """
+    who, key = viewer(), store_key()
+    held = st.session_state.get(name)
+    if held is not None and held[0] is who and held[1] == key:
+        return cast(T, held[2])
+    made = make(who, key)
+    st.session_state[name] = (who, key, made)
+    return made
+
+
 def scope() -> Scope:
     """The accounts this session may see (an advisor's book is read from the store's accounts)."""
-    return viewer().scope(_bounds(store_key()).account_advisors)
+    return _per_viewer("$scope", lambda who, key: who.scope(_bounds(key).account_advisors))
 
 
 def _scoped_bounds(whole: DataBounds, who: access.Viewer, allowed: Scope) -> DataBounds:
@@ -337,7 +351,7 @@ def bounds() -> DataBounds:
     Only the accounts (and advisors) inside the viewer's scope: a subscriber's options name
     their own accounts and no advisor; an advisor's name their book and themselves.
     """
-    return _scoped_bounds(_bounds(store_key()), viewer(), scope())
+    return _per_viewer("$bounds", lambda who, key: _scoped_bounds(_bounds(key), who, scope()))
 
 
 ADDRESS_KEYS = ("account", "weekly_account", "advisor")  # query parameters that name accounts or advisors

@@ -342,7 +342,8 @@ def _grid_column(name: str, values: pd.Series) -> tuple[pd.Series, GridColumn]:
     if unit == "flag":
         return values, GridColumn(spec.label, "flag")
     if not spec.words and isinstance(values.dtype, pd.StringDtype):  # text already: '' for missing, all at once
-        return values.astype(object).where(values.notna(), ""), GridColumn(spec.label, "text")
+        text = pd.Series(values.to_numpy(dtype=object, na_value=""), index=values.index, name=values.name, dtype=object)
+        return text, GridColumn(spec.label, "text")
     return _per_value(values, lambda v: format_cell(_word(v, spec), "text")), GridColumn(spec.label, "text")
 
 
