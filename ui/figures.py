@@ -60,12 +60,15 @@ def short_name(value: object) -> str:
     return plot_text(text if len(text) <= TICK_CHARS else text[: TICK_CHARS - 1].rstrip() + "…")
 
 
-def _name_ticks(fig: go.Figure, keys: list[str], names: list[object]) -> None:
-    """Rows top-down in the order given, each tick the row's short name (the key keeps equal names apart)."""
+def _name_ticks(keys: list[str], names: list[object]) -> dict[str, Any]:
+    """Rows top-down in the order given, each tick the row's short name (the key keeps equal names apart).
+
+    The y axis's properties.
+    """
     labelled = len(keys) <= MAX_LABELLED_ROWS
-    fig.update_yaxes(autorange="reversed", type="category", showticklabels=labelled, automargin=True,
-                     **({"tickmode": "array", "tickvals": keys, "ticktext": [short_name(n) for n in names]}
-                        if labelled else {}))
+    return {"autorange": "reversed", "type": "category", "showticklabels": labelled, "automargin": True,
+            **({"tickmode": "array", "tickvals": keys, "ticktext": [short_name(n) for n in names]}
+               if labelled else {})}
 
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")  # metrics.subjects.filters.period_label's month: '2026-08'
@@ -124,12 +127,11 @@ def _partial_periods(frame: pd.DataFrame) -> set[str]:
     return set(frame.loc[frame["partial"].astype(bool), "period"].astype(str)) if "partial" in frame else set()
 
 
-def _rows_layout(fig: go.Figure, title: str, rows: int, right: int = 10) -> go.Figure:
+def _rows_layout(title: str, rows: int, right: int = 10) -> dict[str, Any]:
     """A chart of one bar per row: bounded height, the legend under the title (beside it, a long title runs into it)."""
-    fig = _layout(fig, title, height=bar_rows_height(rows))
-    fig.update_layout(legend={"yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
-                      margin={"t": 80, "r": right})
-    return fig
+    return _merged(_layout_props(title, height=bar_rows_height(rows)),
+                   {"legend": {"yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+                    "margin": {"t": 80, "r": right}})
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
@@ -284,7 +286,7 @@ def build_attainment_matrix_figure(
     labels = labelled.pivot(index="severity", columns="package", values="label").reindex(
         index=rates.index, columns=rates.columns
     )
-    fig = go.Figure(
+    heatmap = (
         go.Heatmap(
             z=rates.to_numpy(dtype="float64") * 100,
             x=[plot_text(p) for p in rates.columns],
@@ -301,13 +303,14 @@ def build_attainment_matrix_figure(
             hovertemplate="%{y}, %{x}: %{z:.1f} %<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed")
-    if blank:
-        left_out = ", ".join(map(str, blank))
-        fig.update_xaxes(title={"text": plot_text(f"not shown, nothing met, breached or running: {left_out}"),
-                                "font": {"size": 12}})
-    fig.update_layout(plot_bgcolor=NO_VALUE_FILL)  # a cell with nothing decided is grey, its text still dark on it
-    return _layout(fig, title, height=120 * len(rates.index) + (140 if blank else 110))
+    left_out = plot_text(f"not shown, nothing met, breached or running: {', '.join(map(str, blank))}")
+    layout = _merged(
+        {"yaxis": {"autorange": "reversed"}},
+        {"xaxis": {"title": {"text": left_out, "font": {"size": 12}}}} if blank else {},
+        {"plot_bgcolor": NO_VALUE_FILL},  # a cell with nothing decided is grey, its text still dark on it
+        _layout_props(title, height=120 * len(rates.index) + (140 if blank else 110)),
+    )
+    return go.Figure(data=[heatmap], layout=layout)
 
 
 KIND_TITLES = {"initial": "Initial response attainment", "follow_up": "Follow-up attainment"}
@@ -326,17 +329,20 @@ def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and b
         return empty_figure("Nothing met or breached for these filters")
     labels = [plot_text(v) for v in decided[group]]
     counts = [f"{m:,} ✔ · {b:,} ✖" for m, b in zip(decided["met"], decided["breached"], strict=True)]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(y=labels, x=decided["met"], name="met ✔", orientation="h", marker={"color": MET},
-                         hovertemplate="%{y}: %{x:,} met<extra></extra>"))
-    fig.add_trace(go.Bar(y=labels, x=decided["breached"], name="breached ✖", orientation="h",
-                         marker={"color": MISSED, "pattern": {"shape": "/"}},
-                         text=counts, textposition="outside", constraintext="none", cliponaxis=False,
-                         textfont=HALO, hovertemplate="%{y}: %{x:,} breached<extra></extra>"))
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(title="obligations")
-    _name_ticks(fig, labels, list(decided[group]))
-    return _rows_layout(fig, title, len(decided), right=110)  # room for the counts after the longest bar
+    traces = [
+        go.Bar(y=labels, x=decided["met"], name="met ✔", orientation="h", marker={"color": MET},
+               hovertemplate="%{y}: %{x:,} met<extra></extra>"),
+        go.Bar(y=labels, x=decided["breached"], name="breached ✖", orientation="h",
+               marker={"color": MISSED, "pattern": {"shape": "/"}},
+               text=counts, textposition="outside", constraintext="none", cliponaxis=False,
+               textfont=HALO, hovertemplate="%{y}: %{x:,} breached<extra></extra>"),
+    ]
+    layout = _merged(
+        {"barmode": "stack", "xaxis": {"title": {"text": "obligations"}},
+         "yaxis": _name_ticks(labels, list(decided[group]))},
+        _rows_layout(title, len(decided), right=110),  # room for the counts after the longest bar
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
 def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time against target") -> go.Figure:
@@ -351,20 +357,21 @@ def build_response_time_figure(frame: pd.DataFrame, title: str = "Response time 
     _one_row_per(frame, ["kind", "severity"])
     labels = [plot_text(f"{k.replace('_', '-')} S{s}") for k, s in zip(frame["kind"], frame["severity"], strict=True)]
     counts = [f"{n:,} answered" for n in frame["obligations"]] if "obligations" in frame else None
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=labels, y=frame["median_of_target"] * 100, name="median", marker={"color": MET},
-                         text=[f"{v:.0%}" for v in frame["median_of_target"]], textposition="outside",
-                         textfont=HALO, hovertext=counts))
-    fig.add_trace(go.Bar(x=labels, y=frame["p90_of_target"] * 100, name="90th percentile",
-                         marker={"color": "#E69F00", "pattern": {"shape": "."}},
-                         text=[f"{v:.0%}" for v in frame["p90_of_target"]], textposition="outside",
-                         textfont=HALO, hovertext=counts))
+    traces = [
+        go.Bar(x=labels, y=frame["median_of_target"] * 100, name="median", marker={"color": MET},
+               text=[f"{v:.0%}" for v in frame["median_of_target"]], textposition="outside",
+               textfont=HALO, hovertext=counts),
+        go.Bar(x=labels, y=frame["p90_of_target"] * 100, name="90th percentile",
+               marker={"color": "#E69F00", "pattern": {"shape": "."}},
+               text=[f"{v:.0%}" for v in frame["p90_of_target"]], textposition="outside",
+               textfont=HALO, hovertext=counts),
+    ]
+    layout = _merged({"yaxis": {"title": {"text": "% of target used"}, "ticksuffix": " %"}},
+                     _layout_props(title), {"margin": {"r": 60}})
+    fig = go.Figure(data=traces, layout=layout)
     # the target named past the plot's right edge: inside, it sits on the last bar's label
     fig.add_hline(y=100, line={"dash": "dash", "color": MISSED}, annotation_text="target",
                   annotation_position="right")
-    fig.update_yaxes(title="% of target used", ticksuffix=" %")
-    fig = _layout(fig, title)
-    fig.update_layout(margin={"r": 60})
     return fig
 
 
@@ -414,24 +421,27 @@ def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitle
     names = [plot_text(n) for n in rows["account_name"]]
     bars, elapsed = rows[share] * 100, rows["elapsed_share"] * 100
     counts = [f"{u:g}/{e:g}" for u, e in zip(rows[used], rows[entitled], strict=True)]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(y=keys, x=bars, orientation="h", name="used", marker={"color": MET},
-                         customdata=list(zip(names, counts, strict=True)),
-                         hovertemplate="%{customdata[0]}: %{x:.0f} % used (%{customdata[1]})<extra></extra>"))
-    fig.add_trace(go.Scatter(y=keys, x=elapsed, mode="markers", name="term elapsed",
-                             marker={"symbol": "diamond", "size": 12, "color": "#E69F00",
-                                     "line": {"width": 1, "color": "#000000"}},
-                             customdata=names, hovertemplate="%{customdata}: %{x:.0f} % of the term elapsed"
-                                                             "<extra></extra>"))
+    traces = [
+        go.Bar(y=keys, x=bars, orientation="h", name="used", marker={"color": MET},
+               customdata=list(zip(names, counts, strict=True)),
+               hovertemplate="%{customdata[0]}: %{x:.0f} % used (%{customdata[1]})<extra></extra>"),
+        go.Scatter(y=keys, x=elapsed, mode="markers", name="term elapsed",
+                   marker={"symbol": "diamond", "size": 12, "color": "#E69F00",
+                           "line": {"width": 1, "color": "#000000"}},
+                   customdata=names, hovertemplate="%{customdata}: %{x:.0f} % of the term elapsed<extra></extra>"),
+    ]
     if len(rows) <= MAX_LABELLED_ROWS:
         # an invisible marker wider than the diamond at the further of the two ends; the text starts past it
-        fig.add_trace(go.Scatter(y=keys, x=[max(b, e) for b, e in zip(bars, elapsed, strict=True)],
+        traces.append(go.Scatter(y=keys, x=[max(b, e) for b, e in zip(bars, elapsed, strict=True)],
                                  mode="markers+text", text=counts, textposition="middle right", textfont=HALO,
                                  marker={"size": 18, "opacity": 0}, cliponaxis=False, showlegend=False,
                                  hoverinfo="skip", name="used/entitled"))
-    fig.update_xaxes(title="% of entitlement", ticksuffix=" %", rangemode="tozero")
-    _name_ticks(fig, keys, list(rows["account_name"]))
-    return _rows_layout(fig, title, len(rows), right=60)  # room for the label after the longest bar
+    layout = _merged(
+        {"xaxis": {"title": {"text": "% of entitlement"}, "ticksuffix": " %", "rangemode": "tozero"},
+         "yaxis": _name_ticks(keys, list(rows["account_name"]))},
+        _rows_layout(title, len(rows), right=60),  # room for the label after the longest bar
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
 def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clocks") -> go.Figure:
@@ -444,25 +454,30 @@ def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clo
     rows = frame[frame["consumed"].notna()]
     if rows.empty:
         return empty_figure("No running clock with a target")
-    fig = go.Figure()
+    traces = []
     for state, (colour, label) in STATE_STYLE.items():
         part = rows[rows["clock_state"] == state]
         if part.empty:
             continue
         consumed = part["consumed"] * 100
-        fig.add_trace(go.Bar(
+        traces.append(go.Bar(
             y=part["case_id"].map(plot_text), x=consumed.clip(upper=200), orientation="h", name=label,
             marker={"color": colour, "pattern": {"shape": "/" if state == "breached" else ""}},
             text=[f"{label} {c:.0f} %" for c in consumed], textposition="outside", constraintext="none", textfont=HALO,
             cliponaxis=False, customdata=consumed, hovertemplate="%{y}: %{customdata:.0f} % consumed<extra></extra>",
         ))
-    fig.add_vline(x=100, line={"dash": "dash", "color": MISSED})  # named on the axis: inside, it covers a bar
-    fig.update_xaxes(title="% of the clock consumed", range=[0, 260], tickvals=[0, 50, 100, 150, 200, 250],
-                     ticktext=["0 %", "50 %", "<b>100 % deadline</b>", "150 %", "200 %", "250 %"])
-    fig.update_layout(barmode="stack")  # one trace per state, each case in one of them: full-width bars
     ids = [plot_text(c) for c in rows["case_id"]]
-    _name_ticks(fig, ids, list(rows["case_id"]))
-    return _rows_layout(fig, title, len(rows))
+    layout = _merged(
+        {"xaxis": {"title": {"text": "% of the clock consumed"}, "range": [0, 260],
+                   "tickvals": [0, 50, 100, 150, 200, 250],
+                   "ticktext": ["0 %", "50 %", "<b>100 % deadline</b>", "150 %", "200 %", "250 %"]},
+         "barmode": "stack",  # one trace per state, each case in one of them: full-width bars
+         "yaxis": _name_ticks(ids, list(rows["case_id"]))},
+        _rows_layout(title, len(rows)),
+    )
+    fig = go.Figure(data=traces, layout=layout)
+    fig.add_vline(x=100, line={"dash": "dash", "color": MISSED})  # named on the axis: inside, it covers a bar
+    return fig
 
 
 def build_count_bar_figure(frame: pd.DataFrame, x: str, y: str, title: str, color: str = MET) -> go.Figure:
