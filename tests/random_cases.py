@@ -71,10 +71,12 @@ SCENARIO_WEIGHTS = (24, 12, 10, 8, 15, 5, 26)
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("account_id", "name", "region", "advisor"),
     "subscriptions": ("account_id", "package", "start_date", "end_date"),
-    "cases": ("case_id", "account_id", "opened_at", "severity", "closed_at", "channel", "subject"),
+    "cases": ("case_id", "account_id", "opened_at", "severity", "closed_at", "channel", "subject", "contact_id",
+              "development_ticket"),
     "responses": ("response_id", "case_id", "at", "author_type", "public", "author"),
     "case_changes": ("case_id", "at", "field", "value"),
     "standing": ("account_id", "suspended_from", "suspended_to"),
+    "contacts": ("contact_id", "account_id", "name", "authorized", "authorized_from", "authorized_to"),
 }
 
 
@@ -573,7 +575,28 @@ def make_random_cases(seed: int, n: int) -> tuple[dict[str, Any], list[RefCase],
             tables["standing"].append(
                 {"account_id": account["account_id"], "suspended_from": begin, "suspended_to": end}
             )
+    _add_requesters(random.Random(seed + 1), tables)
     return override, cases, tables
+
+
+def _add_requesters(rng: random.Random, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """Contacts and development tickets, drawn apart from the cases' clocks (the SLA rows never read them).
+
+    Each account has an authorized contact, one authorized for the first half of 2025 only and
+    one never authorized; a case names one of them or none, and one in ten raised a ticket.
+    """
+    for account in tables["accounts"]:
+        account_id = account["account_id"]
+        for suffix, authorized, start, end in (("ok", True, None, None),
+                                               ("h1", True, date(2025, 1, 1), date(2025, 6, 30)),
+                                               ("no", False, None, None)):
+            tables["contacts"].append({"contact_id": f"{account_id}-{suffix}", "account_id": account_id,
+                                       "name": f"Contact {suffix}", "authorized": authorized,
+                                       "authorized_from": start, "authorized_to": end})
+    for row in tables["cases"]:
+        who = rng.choice((None, "ok", "ok", "h1", "no"))
+        row["contact_id"] = None if who is None else f"{row['account_id']}-{who}"
+        row["development_ticket"] = rng.random() < 0.1
 
 
 def _csv_text(value: Any) -> str:

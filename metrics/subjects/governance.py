@@ -59,7 +59,28 @@ _PAUSED_FACTS = """(
     from paused_cube c join accounts a using (account_id)
 ) f"""
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
+# The cases opened during a suspension of their account: stored at load like the tables above
 SUSPENSION_CASES_SQL = sqlfiles.read(__file__, "governance_suspension_cases.sql")
+SUSPENSION_CASES = per_case_table(
+    "suspension_cases", lambda snap: snap.query(SUSPENSION_CASES_SQL), SUSPENSION_CASES_SQL
+)
+# The cases with a prioritized development ticket, and those from a non-authorized contact: a few
+# percent of the case facts each, stored at load, so a new as-of reads them instead of every case
+_TICKET_CASES_SQL = """
+    select case_id, account_id, account_name, advisor, region, package, submitted_severity, severity, status,
+           opened_at, closed_at, owner, escalation_level
+    from case_facts where development_ticket
+"""
+TICKET_CASES = per_case_table(
+    "development_ticket_cases", lambda snap: snap.query(_TICKET_CASES_SQL), _TICKET_CASES_SQL
+)
+_NON_AUTHORIZED_SQL = """
+    select case_id, account_id, region, advisor, package, severity, opened_at
+    from case_facts where not requester_authorized
+"""
+NON_AUTHORIZED_CASES = per_case_table(
+    "non_authorized_case_rows", lambda snap: snap.query(_NON_AUTHORIZED_SQL), _NON_AUTHORIZED_SQL
+)
 DOWNGRADED_SQL = sqlfiles.read(__file__, "governance_downgraded_after_breach.sql")
 # every breached obligation with the severity in force at the breach and its final one, per case: stored at load
 BREACH_SEVERITIES = per_case_table(
@@ -200,8 +221,8 @@ def development_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.Data
 
 
 def _ticket_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
-    """The filters on `development_ticket_cases` (f): the cases with a ticket, selected once per snapshot."""
-    snap.derive("development_ticket_cases", lambda: snap.query("select * from case_facts where development_ticket"))
+    """The filters on `development_ticket_cases` (f): the cases with a ticket."""
+    snap.table(TICKET_CASES)
     return filters.where("f", "f.opened_at", snap.reporting_timezone)
 
 
@@ -310,7 +331,7 @@ def suspended_accounts(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
     began), suspended_from, suspended_to (empty = still suspended), cases_opened (during the
     suspension, by as-of) and cases_opened_in_period (of those, opened inside the period).
     """
-    snap.derive("suspension_cases", lambda: snap.query(SUSPENSION_CASES_SQL, {"as_of": snap.as_of}))
+    snap.table(SUSPENSION_CASES)
     return snap.query(*_suspended_query(snap, filters)).to_pandas()
 
 
@@ -360,10 +381,7 @@ def non_authorized_requests(snap: Snapshot, filters: Filters = Filters()) -> pd.
     """
     where, params = case_cube_where(snap, filters)
     # the non-authorized cases' ids, once per snapshot: a few percent of the cases
-    snap.derive("non_authorized_case_rows", lambda: snap.query(
-        "select case_id, account_id, region, advisor, package, severity, opened_at from case_facts "
-        "where not requester_authorized"
-    ))
+    snap.table(NON_AUTHORIZED_CASES)  # the non-authorized cases' ids
     ids_where, ids_params = filters.where("n", "n.opened_at", snap.reporting_timezone)
     sql = f"""
         with counts as (

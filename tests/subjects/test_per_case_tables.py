@@ -48,7 +48,8 @@ from tests.engine.test_time_travel import CASES, SEED, drawn_instants
 from tests.random_cases import make_random_cases, write_dataset
 
 EXPECTED = {
-    "attainment_cube", "breach_severities", "breaches", "case_cube", "case_days", "escalation_events", "escalation_firsts", "paused_cube",
+    "attainment_cube", "breach_severities", "breaches", "case_cube", "case_days", "development_ticket_cases",
+    "non_authorized_case_rows", "suspension_cases", "escalation_events", "escalation_firsts", "paused_cube",
     "severity_changes",
 }
 

@@ -5,8 +5,8 @@
 -- the one in force on the suspension's first local day: the engine's package_in_force macro);
 -- {severity_filter}: the severity filter over the counted cases `f`;
 -- {period_filter}: the period over `f.opened_at`.
--- `suspension_cases` holds the case facts of the cases opened during a suspension known at $as_of
--- (sql/governance_suspension_cases.sql, once per snapshot): every row the join below can match.
+-- `suspension_cases` holds the case facts of the cases opened during a suspension
+-- (sql/governance_suspension_cases.sql, a per-case table): every row the join below can match.
 with suspensions as (
     select s.account_id, s.suspended_from, s.suspended_to
     from standing s
