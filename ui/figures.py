@@ -127,7 +127,7 @@ def _partial_periods(frame: pd.DataFrame) -> set[str]:
     return set(frame.loc[frame["partial"].astype(bool), "period"].astype(str)) if "partial" in frame else set()
 
 
-def _rows_layout(title: str, rows: int, right: int = 10) -> dict[str, Any]:
+def _rows_layout_props(title: str, rows: int, right: int = 10) -> dict[str, Any]:
     """A chart of one bar per row: bounded height, the legend under the title (beside it, a long title runs into it)."""
     return _merged(_layout_props(title, height=bar_rows_height(rows)),
                    {"legend": {"yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
@@ -340,7 +340,7 @@ def build_status_figure(frame: pd.DataFrame, group: str, title: str = "Met and b
     layout = _merged(
         {"barmode": "stack", "xaxis": {"title": {"text": "obligations"}},
          "yaxis": _name_ticks(labels, list(decided[group]))},
-        _rows_layout(title, len(decided), right=110),  # room for the counts after the longest bar
+        _rows_layout_props(title, len(decided), right=110),  # room for the counts after the longest bar
     )
     return go.Figure(data=traces, layout=layout)
 
@@ -439,7 +439,7 @@ def build_utilization_figure(frame: pd.DataFrame, share: str, used: str, entitle
     layout = _merged(
         {"xaxis": {"title": {"text": "% of entitlement"}, "ticksuffix": " %", "rangemode": "tozero"},
          "yaxis": _name_ticks(keys, list(rows["account_name"]))},
-        _rows_layout(title, len(rows), right=60),  # room for the label after the longest bar
+        _rows_layout_props(title, len(rows), right=60),  # room for the label after the longest bar
     )
     return go.Figure(data=traces, layout=layout)
 
@@ -473,7 +473,7 @@ def build_active_clock_figure(frame: pd.DataFrame, title: str = "Running SLA clo
                    "ticktext": ["0 %", "50 %", "<b>100 % deadline</b>", "150 %", "200 %", "250 %"]},
          "barmode": "stack",  # one trace per state, each case in one of them: full-width bars
          "yaxis": _name_ticks(ids, list(rows["case_id"]))},
-        _rows_layout(title, len(rows)),
+        _rows_layout_props(title, len(rows)),
     )
     fig = go.Figure(data=traces, layout=layout)
     fig.add_vline(x=100, line={"dash": "dash", "color": MISSED})  # named on the axis: inside, it covers a bar

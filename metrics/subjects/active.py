@@ -81,22 +81,25 @@ def active_tickets(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame
     Sorted by clock state (CLOCK_STATES order: breached, at_risk, no_clock, on_track, paused,
     untargeted, suspended), then consumed share and age, largest first.
     """
-    moment = dataclasses.replace(filters, start=None, end=None)  # the queue is a moment
-    snap.derive("active_queue", lambda: _whole_queue(snap))  # filters then narrow that small table
-    where, params = moment.where("f")
+    where, params = _queue_where(snap, filters)
     sql = f"select * exclude (urgency_rank) from active_queue f where {where} order by urgency_rank"
     return snap.query(sql, params).to_pandas()
 
 
 def active_per_account(snap: Snapshot, filters: Filters = Filters()) -> pd.DataFrame:
     """The rows of `active_tickets` counted per account: account_id, active, active_at_risk, active_breached."""
-    snap.derive("active_queue", lambda: _whole_queue(snap))
-    where, params = dataclasses.replace(filters, start=None, end=None).where("f")
+    where, params = _queue_where(snap, filters)
     sql = f"""select f.account_id, count(*) as active,
                      count(*) filter (where f.clock_state = 'at_risk') as active_at_risk,
                      count(*) filter (where f.clock_state = 'breached') as active_breached
               from active_queue f where {where} group by f.account_id"""
     return snap.query(sql, params).to_pandas()
+
+
+def _queue_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:
+    """The filters on `active_queue` (f), the whole queue made once per snapshot: the period does not apply."""
+    snap.derive("active_queue", lambda: _whole_queue(snap))  # filters then narrow that small table
+    return dataclasses.replace(filters, start=None, end=None).where("f")  # the queue is a moment
 
 
 def _whole_queue(snap: Snapshot) -> pa.Table:

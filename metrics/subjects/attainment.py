@@ -21,7 +21,14 @@ import pandas as pd
 from metrics.engine.obligations import STATUSES
 from metrics.engine.snapshot import Snapshot, per_case_table
 from metrics.subjects.buckets import PARTIAL_PERIOD, TOO_SMALL_BUCKET, mark_buckets
-from metrics.subjects.filters import PERIOD_GRAINS, Filters, day_period_label, local_midnight, period_label
+from metrics.subjects.filters import (
+    PERIOD_GRAINS,
+    Filters,
+    day_period_label,
+    local_midnight,
+    period_label,
+    with_account,
+)
 from metrics.subjects.registry import DIMENSIONS, Dimension, MetricDefinition, group_columns, metric
 
 # The dimensions of obligations (the attainment cube and the obligations table hold them all).
@@ -49,10 +56,7 @@ _CUBE_SQL = """
     from obligations o
     group by all
 """
-_CUBE_FACTS = """(
-    select c.*, a.name as account_name, a.region, a.advisor
-    from attainment_cube c join accounts a using (account_id)
-) f"""
+_CUBE_FACTS = with_account("attainment_cube")
 _CUBE_COUNTS = ", ".join(f"coalesce(sum(f.n) filter (where f.status = '{s}'), 0) as {s}" for s in STATUSES)
 
 

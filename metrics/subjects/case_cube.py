@@ -12,7 +12,7 @@ readers add up (every column is a count, or the latest opening, read with max).
 from __future__ import annotations
 
 from metrics.engine.snapshot import Snapshot, per_case_table
-from metrics.subjects.filters import Filters
+from metrics.subjects.filters import Filters, with_account
 
 # escalated: any escalation up to as-of, policy (a breached obligation) or recorded (a case_changes
 # escalation row, case_facts.escalations): the cases sql/escalation_events.sql has events of
@@ -38,10 +38,7 @@ CASE_CUBE = per_case_table(
     "from parts group by all",
 )
 # The cube with its account's own attributes, as alias f (what `Filters.where` reads).
-CASE_CUBE_FACTS = """(
-    select c.*, a.name as account_name, a.region, a.advisor
-    from case_cube c join accounts a using (account_id)
-) f"""
+CASE_CUBE_FACTS = with_account("case_cube")
 
 
 def case_cube_where(snap: Snapshot, filters: Filters) -> tuple[str, list[object]]:

@@ -105,6 +105,17 @@ class Filters:
         return dataclasses.replace(self, start=previous_start, end=start - dt.timedelta(days=1))
 
 
+def with_account(table: str) -> str:
+    """`table` with its account's own attributes (name, region, advisor), as the alias `f` `Filters.where` reads.
+
+    For tables that carry only the account id: the per-day cubes, the re-classifications.
+    """
+    return f"""(
+        select t.*, a.name as account_name, a.region, a.advisor
+        from {table} t join accounts a using (account_id)
+    ) f"""
+
+
 def previous_period(filters: Filters) -> Filters | None:
     """`filters.previous()`: the same filters over the previous period (see PREVIOUS_PERIOD_RULE)."""
     return filters.previous()

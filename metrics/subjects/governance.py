@@ -23,7 +23,7 @@ from metrics.subjects.active import active_per_account
 from metrics.subjects.attainment import attainment_table
 from metrics.subjects.case_cube import CASE_CUBE_FACTS, case_cube_where
 from metrics.subjects.escalations import escalation_trend, escalations_per_account
-from metrics.subjects.filters import Filters
+from metrics.subjects.filters import Filters, with_account
 from metrics.subjects.registry import MetricDefinition, group_columns, metric
 from metrics.subjects.utilization import contacts_over_allotment
 
@@ -54,10 +54,7 @@ PAUSED_CUBE = per_case_table(
     combine=f"select day, severity, package, account_id, owner, "
     f"{', '.join(f'cast(sum({c}) as bigint) as {c}' for c in _PAUSE_SUMS)} from parts group by all",
 )
-_PAUSED_FACTS = """(
-    select c.*, a.name as account_name, a.region, a.advisor
-    from paused_cube c join accounts a using (account_id)
-) f"""
+_PAUSED_FACTS = with_account("paused_cube")
 SUSPENDED_SQL = sqlfiles.read(__file__, "governance_suspended_accounts.sql")
 # The cases opened during a suspension of their account: stored at load like the tables above
 SUSPENSION_CASES_SQL = sqlfiles.read(__file__, "governance_suspension_cases.sql")
@@ -143,10 +140,7 @@ def reclassified_cases(snap: Snapshot, filters: Filters = Filters()) -> pd.DataF
                min(f."at") as first_changed_at,
                max(f."at") as last_changed_at,
                f.severity <> f.submitted_severity as severity_differs
-        from (
-            select c.*, a.name as account_name, a.region, a.advisor
-            from severity_changes c join accounts a using (account_id)
-        ) f
+        from {with_account("severity_changes")}
         where {period_where} and {case_where}
         group by f.case_id, f.account_id, f.package, f.opened_at, f.submitted_severity, f.severity
         order by f.case_id
