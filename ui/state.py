@@ -34,7 +34,6 @@ import inspect
 import json
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -224,15 +223,6 @@ SNAPSHOT_SPINNER = "Computing every SLA clock as of the chosen moment…"
 WEEKLY_THREAD = "weekly-snapshots"  # the thread that takes those two (the benchmark and tests wait for it by name)
 
 
-# One thread builds the per-case tables (Snapshot.build_per_case_tables) of each snapshot a
-# page draws, while the page's first metrics run: one, so that many sessions changing the
-# as-of at once queue these builds instead of taking every core from the pages.
-_PER_CASE_BUILDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="per-case-tables")
-# The snapshots whose build was queued, by identity (a snapshot compares by value and is not hashable).
-_PER_CASE_ASKED: dict[int, weakref.ref[Snapshot]] = {}
-_PER_CASE_ASKED_LOCK = threading.Lock()
-
-
 @st.cache_resource(show_spinner=False)
 def _moments() -> Moments:
     """The snapshots this process keeps (cleared with Streamlit's other caches)."""
@@ -242,31 +232,6 @@ def _moments() -> Moments:
 def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     """The engine's run for one moment, shared by every session looking at that moment."""
     return _moments().get((store, as_of_iso), lambda: take_snapshot(get_connection(store), as_of_iso))
-
-
-def _with_per_case_tables(snap: Snapshot) -> Snapshot:
-    """`snap`, its per-case tables queued for the builder thread the first time a page asks for it.
-
-    Not every snapshot: the Weekly update's week ends serve accounts (`of_accounts`, tables of
-    their own) and would only keep the builder from the pages' snapshots.
-    """
-    key = id(snap)
-    with _PER_CASE_ASKED_LOCK:
-        asked = _PER_CASE_ASKED.get(key)
-        queue = asked is None or asked() is not snap
-        if queue:  # forgotten when the snapshot is (before another object can take its id)
-            _PER_CASE_ASKED[key] = weakref.ref(snap, lambda _: _PER_CASE_ASKED.pop(key, None))
-    if queue:
-        _PER_CASE_BUILDER.submit(_build_per_case_tables, snap)
-    return snap
-
-
-def _build_per_case_tables(snap: Snapshot) -> None:
-    """Build a snapshot's per-case tables; a failure is logged, never raised (a page builds what it asks for)."""
-    try:
-        snap.build_per_case_tables()
-    except Exception:  # a store replaced or removed meanwhile: nobody waits for this thread
-        _log.warning("the per-case tables of a snapshot were not built in the background", exc_info=True)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -470,7 +435,7 @@ def snapshot() -> Snapshot:
     store, as_of_iso = store_key(), as_of_instant().isoformat()
     waiting = contextlib.nullcontext() if _moments().holds((store, as_of_iso)) else st.spinner(SNAPSHOT_SPINNER)
     with waiting:
-        return _with_per_case_tables(get_snapshot(store, as_of_iso))
+        return get_snapshot(store, as_of_iso)
 
 
 def workspace() -> Workspace:

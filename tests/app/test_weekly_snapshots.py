@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from metrics.engine.snapshot import PER_CASE_TABLES
 from metrics.storage.store import DB_ENV, PROJECT_ROOT
+from metrics.subjects.escalations import ESCALATION_EVENTS, ESCALATION_FIRSTS
+from metrics.subjects.governance import PAUSED_CUBE
 from ui import navigation, state
 
 WEEK_ENDS = {dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC), dt.datetime(2026, 11, 16, 7, tzinfo=dt.UTC)}
@@ -97,12 +98,14 @@ def test_a_failed_background_take_is_logged_and_the_page_takes_its_own(
     assert {when for _, when in taken} >= WEEK_ENDS  # taken when the page asked for them
 
 
-def test_the_snapshot_a_page_draws_has_its_per_case_tables_built_in_the_background(
+def test_a_page_builds_the_per_case_tables_it_reads_and_no_others(
     sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Escalations asks for some per-case tables; the builder thread makes all of them, for the page's moment only.
+    """Escalations reads the escalation events; nothing builds the Governance page's follow-up lives meanwhile.
 
-    The week ends taken for the Weekly update serve accounts (tables of their own): none is built for them.
+    At a new as-of every per-case table is a build over the re-run cases: built for a page that
+    does not read it, it only took the cores from the page's own. The week ends taken for the
+    Weekly update serve accounts (tables of their own): none is built for them either.
     """
     db = tmp_path / "support.duckdb"
     shutil.copyfile(sample_db, db)
@@ -120,9 +123,9 @@ def test_the_snapshot_a_page_draws_has_its_per_case_tables_built_in_the_backgrou
     at.run()
     assert not at.exception
     background_done()
-    state._PER_CASE_BUILDER.submit(lambda: None).result(timeout=120)  # one worker: every build before it is done
     built = {s.as_of: {name for name, _ in s._derived.items()} for s in snapshots}
     (latest,) = set(built) - WEEK_ENDS  # the page's: the data's latest instant
     assert set(built) == WEEK_ENDS | {latest}
-    assert built[latest] >= set(PER_CASE_TABLES), f"not built: {set(PER_CASE_TABLES) - built[latest]}"
+    assert {ESCALATION_EVENTS.name, ESCALATION_FIRSTS.name} <= built[latest]
+    assert PAUSED_CUBE.name not in built[latest]  # read by Governance's paused share alone
     assert all(not built[moment] for moment in WEEK_ENDS), built
