@@ -247,6 +247,16 @@ class Snapshot:
         """
         return self.derive(per_case.name, lambda: encoded(self._per_case(per_case)))
 
+    def build_per_case_tables(self) -> None:
+        """Build every registered per-case table now (each at most once, as `table` would).
+
+        The Governance page, which reads nearly all of them, has them built on a background
+        thread while its first metrics run: the tables the later ones read are then ready or
+        being built when they ask (`derive` waits for a build in progress instead of repeating it).
+        """
+        for per_case in list(PER_CASE_TABLES.values()):
+            self.table(per_case)
+
     def _per_case(self, per_case: PerCaseTable) -> pa.Table:
         run = self.run
         stored = None if run is None or self.accounts is not None else run.per_case(self.con, per_case)
