@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.engine.snapshot import PER_CASE_TABLES
 from metrics.storage.store import DB_ENV, PROJECT_ROOT
 from metrics.subjects.escalations import ESCALATION_EVENTS, ESCALATION_FIRSTS
 from metrics.subjects.governance import PAUSED_CUBE
@@ -128,4 +129,31 @@ def test_a_page_builds_the_per_case_tables_it_reads_and_no_others(
     assert set(built) == WEEK_ENDS | {latest}
     assert {ESCALATION_EVENTS.name, ESCALATION_FIRSTS.name} <= built[latest]
     assert PAUSED_CUBE.name not in built[latest]  # read by Governance's paused share alone
+    assert all(not built[moment] for moment in WEEK_ENDS), built
+
+
+def test_governance_has_every_per_case_table_built_on_the_side(
+    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page reads nearly every per-case table: the builder thread makes all of them, for its moment only."""
+    db = tmp_path / "support.duckdb"
+    shutil.copyfile(sample_db, db)
+    monkeypatch.setenv(DB_ENV, str(db))
+    snapshots: list[Any] = []
+    take = state.take_snapshot
+
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        snapshots.append(take(*args, **kwargs))
+        return snapshots[-1]
+
+    monkeypatch.setattr(state, "take_snapshot", kept)
+    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+    at.switch_page(navigation.BY_NAME["governance"].script)
+    at.run()
+    assert not at.exception
+    background_done()
+    state._PER_CASE_BUILDER.submit(lambda: None).result(timeout=120)  # one worker: every build before it is done
+    built = {s.as_of: {name for name, _ in s._derived.items()} for s in snapshots}
+    (latest,) = set(built) - WEEK_ENDS
+    assert built[latest] >= set(PER_CASE_TABLES), f"not built: {set(PER_CASE_TABLES) - built[latest]}"
     assert all(not built[moment] for moment in WEEK_ENDS), built
