@@ -90,3 +90,4 @@ finally:
     state.record_downloads(page.url_path or "overview")
     # after the page is drawn, not competing with it: the Weekly update then opens on snapshots already taken
     state.take_weekly_snapshots()
+    state.settle_memory()

@@ -29,6 +29,7 @@ import contextvars
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import importlib
 import inspect
 import json
@@ -297,6 +298,25 @@ def _take_all(store: str, moments: list[dt.datetime]) -> None:
             _snapshot_at(store, moment)
     except Exception:  # a store replaced or removed meanwhile: nobody waits for this thread
         _log.warning("the weekly update's snapshots were not taken in the background", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _settled() -> bool:
+    """Move every object alive after the process's first page out of the garbage collector's view, once.
+
+    The modules, plotly's validators, the stored run and the caches are some 150,000 objects
+    that live as long as the process; a full collection walked them all, about 90 ms during
+    which every other thread waits for the interpreter, at an arbitrary moment of some page's
+    run. Frozen, they are still freed when nothing refers to them; the collector looks only at
+    what came after (`gc.freeze`).
+    """
+    gc.freeze()
+    return True
+
+
+def settle_memory() -> None:
+    """Freeze the objects the first page left alive (`_settled`), once per process."""
+    _settled()
 
 
 def take_weekly_snapshots() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,8 +15,18 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from metrics.engine.snapshot import ENCODED, ENCODED_COLUMNS, Snapshot, open_snapshot, take_snapshot
+import metrics.subjects  # noqa: F401  (every per-case table registered)
+from metrics.engine.freshness import latest_instant
+from metrics.engine.snapshot import (
+    ENCODED,
+    ENCODED_COLUMNS,
+    PER_CASE_TABLES,
+    Snapshot,
+    open_snapshot,
+    take_snapshot,
+)
 from metrics.storage.ingest import ingest
+from metrics.storage.store import connect
 
 
 @pytest.fixture
@@ -141,3 +153,34 @@ def test_attributes_are_held_encoded_and_queries_return_their_values(snap: Snaps
     assert rows.schema.field("status").type == pa.string()
     assert rows.num_rows > 1
     assert rows.to_pylist() == full.query(sql).to_pylist()
+
+
+def test_snapshots_and_the_stored_run_are_freed_without_the_garbage_collector(
+    make_dataset: Callable[..., Path], db_path: Path
+) -> None:
+    """No reference cycle holds a snapshot or the stored run: reference counting alone frees them.
+
+    The dashboard freezes what its first page leaves alive (`ui.state.settle_memory`): a cycle
+    through the store's rows would then outlive a reload of the store.
+    """
+    ingest(make_dataset(), db_path)
+    con = connect(db_path, read_only=True)
+    latest = latest_instant(con)
+    gc.collect()
+    gc.disable()
+    try:
+        snapshots = [take_snapshot(con, latest), take_snapshot(con, latest - dt.timedelta(days=2))]
+        for snapshot in snapshots:
+            for per_case in PER_CASE_TABLES.values():
+                snapshot.table(per_case)
+            snapshot.query("select count(*) from case_facts")  # a reader lent and given back
+        assert all(snapshot.run is not None for snapshot in snapshots)  # derived from the stored run
+        held = [weakref.ref(snapshot) for snapshot in snapshots]
+        run = weakref.ref(snapshots[0].run)
+        del snapshots, snapshot
+        assert [ref() for ref in held] == [None, None]
+        con.close()
+        del con
+        assert run() is None
+    finally:
+        gc.enable()
