@@ -183,6 +183,37 @@ def instrument(recorder: Recorder) -> None:
     weekly.weekly_updates = timed_updates
 
 
+def wait_without_polling() -> None:
+    """Make AppTest wait for a run's end on an event instead of checking every millisecond.
+
+    `AppTest.run` polls the script runner's whole event list every millisecond until the run
+    shuts down; each check takes the interpreter from the app's threads. A served dashboard has
+    no such loop, so the benchmark waits on the runner's SHUTDOWN event instead (paired as-of
+    changes on Governance: 57 ms faster and 93 ms less CPU per run without the polling).
+    """
+    from streamlit.runtime.scriptrunner import ScriptRunnerEvent
+    from streamlit.testing.v1 import local_script_runner
+
+    def require_widgets_deltas(runner: Any, timeout: float = 3) -> None:
+        done = threading.Event()
+
+        def on_event(sender: Any, event: Any, **kwargs: Any) -> None:
+            if event == ScriptRunnerEvent.SHUTDOWN:
+                done.set()
+
+        runner.on_event.connect(on_event, weak=False)  # before the check: a SHUTDOWN in between is not missed
+        try:
+            if runner.script_stopped() or done.wait(timeout):
+                return
+        finally:
+            runner.on_event.disconnect(on_event)
+        runner.request_stop()  # as AppTest does on a timeout
+        runner.join()
+        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+
+    local_script_runner.require_widgets_deltas = require_widgets_deltas
+
+
 def timed_run(at: Any, recorder: Recorder) -> Run:
     """Run the app once, timed; collect what it computed and raised."""
     recorder.calls.clear()
@@ -359,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(name).addFilter(_Quiet(noise))
     recorder = Recorder()
     instrument(recorder)
+    wait_without_polling()
 
     # Cold start: the default page (Overview) in this fresh process, every cache empty, the snapshot included.
     cold_load = load_average()[0]
