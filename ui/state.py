@@ -301,17 +301,25 @@ def _take_all(store: str, moments: list[dt.datetime]) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _settled() -> bool:
+def _settled() -> threading.Thread:
     """Move every object alive after the process's first page out of the garbage collector's view, once.
 
     The modules, plotly's validators, the stored run and the caches are some 150,000 objects
     that live as long as the process; a full collection walked them all, about 90 ms during
     which every other thread waits for the interpreter, at an arbitrary moment of some page's
-    run. Frozen, they are still freed when nothing refers to them; the collector looks only at
-    what came after (`gc.freeze`).
+    run. Frozen, they are still freed when nothing refers to them (no reference cycle holds a
+    snapshot or the stored run: tests/engine/test_snapshot.py); the collector looks only at
+    what came after (`gc.freeze`). Collected first, so no cyclic garbage of the first page is
+    kept for good; on a thread of its own, after the page, which does not wait for it.
     """
+    thread = threading.Thread(target=_collect_and_freeze, name="settle-memory", daemon=True)
+    thread.start()
+    return thread
+
+
+def _collect_and_freeze() -> None:
+    gc.collect()
     gc.freeze()
-    return True
 
 
 def settle_memory() -> None:
