@@ -245,8 +245,8 @@ def get_snapshot(store: str, as_of_iso: str) -> Snapshot:
     return _moments().get((store, as_of_iso), lambda: take_snapshot(get_connection(store), as_of_iso))
 
 
-def build_every_per_case_table() -> None:
-    """Have the builder thread build every per-case table of this run's snapshot, once per snapshot.
+def build_every_per_case_table(snap: Snapshot) -> None:
+    """Have the builder thread build every per-case table of `snap` (this run's), once per snapshot.
 
     For a page that reads nearly all of them (Governance): built on the side while its first
     metrics run, the later ones find theirs ready or being built instead of building them one
@@ -254,7 +254,6 @@ def build_every_per_case_table() -> None:
     each table is a build over the re-run cases, and those a page does not read only take the
     cores from it (the Overview's as-of change took 1.04 to 1.18 s with every one built, 0.82 to 0.94 s without).
     """
-    snap = snapshot()
     key = id(snap)
     with _PER_CASE_ASKED_LOCK:
         asked = _PER_CASE_ASKED.get(key)
@@ -301,7 +300,7 @@ def _take_all(store: str, moments: list[dt.datetime]) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _settled() -> threading.Thread:
+def settle_memory() -> threading.Thread:
     """Move every object alive after the process's first page out of the garbage collector's view, once.
 
     The modules, plotly's validators, the stored run and the caches are some 150,000 objects
@@ -320,11 +319,6 @@ def _settled() -> threading.Thread:
 def _collect_and_freeze() -> None:
     gc.collect()
     gc.freeze()
-
-
-def settle_memory() -> None:
-    """Freeze the objects the first page left alive (`_settled`), once per process."""
-    _settled()
 
 
 def take_weekly_snapshots() -> None:

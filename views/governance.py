@@ -83,7 +83,7 @@ def show_table(frame: pd.DataFrame, key: str, file_name: str, **config: Any) -> 
 
 
 snap = state.snapshot()
-state.build_every_per_case_table()  # the page reads nearly every one: built on the side while its metrics start
+state.build_every_per_case_table(snap)  # the page reads nearly every one: built on the side while its metrics start
 filters = state.current_filters()
 meeting = st.toggle("Meeting view (larger type)", key="gov_meeting", bind="query-params")
 if meeting:

@@ -13,7 +13,7 @@ from ui import state
 
 
 def test_the_first_page_leaves_its_objects_frozen(app_env: Path) -> None:
-    state._settled.clear()  # as in a fresh process: nothing settled yet
+    state.settle_memory.clear()  # as in a fresh process: nothing settled yet
     gc.unfreeze()
     assert gc.get_freeze_count() == 0
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)

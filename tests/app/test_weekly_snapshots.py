@@ -99,32 +99,42 @@ def test_a_failed_background_take_is_logged_and_the_page_takes_its_own(
     assert {when for _, when in taken} >= WEEK_ENDS  # taken when the page asked for them
 
 
-def test_a_page_builds_the_per_case_tables_it_reads_and_no_others(
-    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Escalations reads the escalation events; nothing builds the Governance page's follow-up lives meanwhile.
-
-    At a new as-of every per-case table is a build over the re-run cases: built for a page that
-    does not read it, it only took the cores from the page's own. The week ends taken for the
-    Weekly update serve accounts (tables of their own): none is built for them either.
-    """
+@pytest.fixture
+def kept(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every snapshot the app takes, on a copy of the sample no other test's caches hold."""
     db = tmp_path / "support.duckdb"
     shutil.copyfile(sample_db, db)
     monkeypatch.setenv(DB_ENV, str(db))
     snapshots: list[Any] = []
     take = state.take_snapshot
 
-    def kept(*args: Any, **kwargs: Any) -> Any:
+    def keep(*args: Any, **kwargs: Any) -> Any:
         snapshots.append(take(*args, **kwargs))
         return snapshots[-1]
 
-    monkeypatch.setattr(state, "take_snapshot", kept)
+    monkeypatch.setattr(state, "take_snapshot", keep)
+    return snapshots
+
+
+def built_by(page: str, snapshots: list[Any]) -> dict[dt.datetime, set[str]]:
+    """The derived tables of each snapshot once `page` is drawn and the background threads are done."""
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page(navigation.BY_NAME["escalations"].script)
+    at.switch_page(navigation.BY_NAME[page].script)
     at.run()
     assert not at.exception
     background_done()
-    built = {s.as_of: {name for name, _ in s._derived.items()} for s in snapshots}
+    state._PER_CASE_BUILDER.submit(lambda: None).result(timeout=120)  # one worker: every build before it is done
+    return {s.as_of: {name for name, _ in s._derived.items()} for s in snapshots}
+
+
+def test_a_page_builds_the_per_case_tables_it_reads_and_no_others(kept: list[Any]) -> None:
+    """Escalations reads the escalation events; nothing builds the Governance page's follow-up lives meanwhile.
+
+    At a new as-of every per-case table is a build over the re-run cases: built for a page that
+    does not read it, it only took the cores from the page's own. The week ends taken for the
+    Weekly update serve accounts (tables of their own): none is built for them either.
+    """
+    built = built_by("escalations", kept)
     (latest,) = set(built) - WEEK_ENDS  # the page's: the data's latest instant
     assert set(built) == WEEK_ENDS | {latest}
     assert {ESCALATION_EVENTS.name, ESCALATION_FIRSTS.name} <= built[latest]
@@ -132,28 +142,9 @@ def test_a_page_builds_the_per_case_tables_it_reads_and_no_others(
     assert all(not built[moment] for moment in WEEK_ENDS), built
 
 
-def test_governance_has_every_per_case_table_built_on_the_side(
-    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_governance_has_every_per_case_table_built_on_the_side(kept: list[Any]) -> None:
     """The page reads nearly every per-case table: the builder thread makes all of them, for its moment only."""
-    db = tmp_path / "support.duckdb"
-    shutil.copyfile(sample_db, db)
-    monkeypatch.setenv(DB_ENV, str(db))
-    snapshots: list[Any] = []
-    take = state.take_snapshot
-
-    def kept(*args: Any, **kwargs: Any) -> Any:
-        snapshots.append(take(*args, **kwargs))
-        return snapshots[-1]
-
-    monkeypatch.setattr(state, "take_snapshot", kept)
-    at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    at.switch_page(navigation.BY_NAME["governance"].script)
-    at.run()
-    assert not at.exception
-    background_done()
-    state._PER_CASE_BUILDER.submit(lambda: None).result(timeout=120)  # one worker: every build before it is done
-    built = {s.as_of: {name for name, _ in s._derived.items()} for s in snapshots}
+    built = built_by("governance", kept)
     (latest,) = set(built) - WEEK_ENDS
     assert built[latest] >= set(PER_CASE_TABLES), f"not built: {set(PER_CASE_TABLES) - built[latest]}"
     assert all(not built[moment] for moment in WEEK_ENDS), built
